@@ -1,0 +1,30 @@
+"""HTTP: forms, pages, HTMX fragments. Views validate, call one service, commit."""
+
+from flask import Blueprint, render_template
+
+from ..services.auth import PERMISSIONS
+
+
+def register(app):
+    # Templates (a host overrides one by putting a file at the same path) and static files.
+    app.register_blueprint(Blueprint(
+        "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
+    ))
+    if app.config["CRM_SMS_CRM_PAGES"]:
+        from . import accounts, admin, auth, contacts, phone_numbers
+
+        for module in (auth, accounts, contacts, phone_numbers, admin):
+            app.register_blueprint(module.bp)
+        app.register_error_handler(403, _forbidden)
+        app.register_error_handler(404, _not_found)
+
+
+def _forbidden(error):
+    permission = getattr(error, "description", None)
+    return render_template(
+        "crm_sms/errors/403.html", permission=permission, needed=PERMISSIONS.get(permission)
+    ), 403
+
+
+def _not_found(error):
+    return render_template("crm_sms/errors/404.html"), 404

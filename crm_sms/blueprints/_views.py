@@ -1,0 +1,45 @@
+"""What every view shares: permission checks, page-or-fragment rendering, pagination."""
+
+from functools import wraps
+
+from flask import abort, render_template, request
+from flask_login import current_user, login_required
+
+from ..config import config_value
+from ..extension import htmx
+from ..models import db
+from ..services.auth import can
+
+
+def permission_required(permission):
+    """Log in first, then 403 (naming the missing permission) unless the user holds it."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not can(current_user, permission):
+                abort(403, description=permission)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def render(template, fragment=None, status=200, **context):
+    """The whole page, or only ``fragment`` when htmx asks for part of it.
+
+    A history restore asks for the whole page even though it comes from htmx.
+    """
+    partial = fragment is not None and bool(htmx) and not htmx.history_restore_request
+    return render_template(fragment if partial else template, **context), status, {"Vary": "HX-Request"}
+
+
+def paginate(stmt):
+    page = request.args.get("page", 1, type=int)
+    return db.paginate(stmt, page=max(page, 1), per_page=config_value("PAGE_SIZE"), error_out=False)
+
+
+def get_or_404(model, id):
+    return db.session.get(model, id) or abort(404)

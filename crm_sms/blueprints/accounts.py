@@ -1,0 +1,53 @@
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..models import ACCOUNT_TYPES, Account, db
+from ..services import accounts, contacts, phone_numbers
+from ._views import get_or_404, paginate, permission_required, render
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+class AccountForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    type = SelectField("Type", choices=ACCOUNT_TYPES)
+    industry = StringField("Industry", validators=[Optional(), Length(max=80)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    website = StringField("Website", validators=[Optional(), Length(max=200)])
+
+
+@bp.route("")
+@permission_required("crm.view")
+def index():
+    query = request.args.get("q", "").strip()
+    kind = request.args.get("type") or None
+    page = paginate(accounts.search(query, kind))
+    return render("crm_sms/accounts/index.html", "crm_sms/accounts/_table.html",
+                  page=page, q=query, type=kind, types=ACCOUNT_TYPES)
+
+
+@bp.route("/<int:account_id>")
+@permission_required("crm.view")
+def show(account_id):
+    account = get_or_404(Account, account_id)
+    people = db.session.scalars(contacts.search(account_id=account.id)).all()
+    return render("crm_sms/accounts/show.html", account=account, contacts=people,
+                  phone_types=phone_numbers.phone_types())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:account_id>/edit", methods=["GET", "POST"])
+@permission_required("crm.edit")
+def edit(account_id=None):
+    account = get_or_404(Account, account_id) if account_id else None
+    form = AccountForm(obj=account)
+    if form.validate_on_submit():
+        fields = {name: (form[name].data or None) for name in ("industry", "city", "email", "website")}
+        account = accounts.save(account, name=form.name.data.strip(), type=form.type.data, **fields)
+        db.session.commit()
+        flash(f"Saved {account.name}.", "success")
+        return redirect(url_for("accounts.show", account_id=account.id))
+    return render("crm_sms/accounts/edit.html", form=form, account=account, status=422 if form.errors else 200)

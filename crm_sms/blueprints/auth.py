@@ -1,0 +1,49 @@
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from ..services.auth import authenticate, can
+from ._views import render
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me logged in")
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if can(current_user, "crm.view"):
+        return redirect(url_for("contacts.index"))
+    return redirect(url_for("contacts.me"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next", "")
+            # Only paths on this site: never redirect to another host after login.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("auth.index")
+            return redirect(target)
+        form.password.errors.append("Wrong username or password.")
+    return render("crm_sms/auth/login.html", form=form, status=200 if not form.errors else 401)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

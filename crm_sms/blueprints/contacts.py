@@ -1,0 +1,97 @@
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..models import Account, Contact, db
+from ..services import contacts, phone_numbers
+from ..services.auth import can, can_edit_contact, can_see_contact
+from ._views import get_or_404, paginate, permission_required, render
+
+bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+
+
+class ContactForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired(), Length(max=100)])
+    last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)])
+    title = StringField("Title", validators=[Optional(), Length(max=100)])
+    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    account_id = SelectField("Account", coerce=int, validators=[Optional()])
+    ready = BooleanField("Ready (can be dialled by call campaigns)")
+
+
+class OwnContactForm(ContactForm):
+    """What a customer may change about themselves."""
+
+    account_id = None
+    ready = None
+
+
+def _visible_contact(contact_id):
+    """The contact, or 404 for one this user may not see (a customer never learns others exist)."""
+    contact = get_or_404(Contact, contact_id)
+    if not can_see_contact(current_user, contact):
+        if current_user.is_customer:
+            abort(404)
+        abort(403, description="crm.view")
+    return contact
+
+
+@bp.route("")
+@permission_required("crm.view")
+def index():
+    query = request.args.get("q", "").strip()
+    page = paginate(contacts.search(query))
+    return render("crm_sms/contacts/index.html", "crm_sms/contacts/_table.html", page=page, q=query)
+
+
+@bp.route("/me")
+@permission_required("self.manage")
+def me():
+    if current_user.contact_id is None:
+        abort(404)
+    return redirect(url_for("contacts.show", contact_id=current_user.contact_id))
+
+
+@bp.route("/<int:contact_id>")
+@login_required
+def show(contact_id):
+    contact = _visible_contact(contact_id)
+    return render("crm_sms/contacts/show.html", contact=contact, phone_types=phone_numbers.phone_types())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required("crm.edit")
+def new():
+    return _edit(None)
+
+
+@bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(contact_id):
+    contact = _visible_contact(contact_id)
+    if not can_edit_contact(current_user, contact):
+        abort(403, description="crm.edit")
+    return _edit(contact)
+
+
+def _edit(contact):
+    staff = can(current_user, "crm.edit")
+    form = (ContactForm if staff else OwnContactForm)(obj=contact)
+    if staff:
+        names = db.session.execute(db.select(Account.id, Account.name).order_by(Account.name)).all()
+        form.account_id.choices = [(0, "— none —")] + [(id, name) for id, name in names]
+        if request.method == "GET" and contact is None:
+            form.ready.data = True
+    if form.validate_on_submit():
+        fields = {name: (form[name].data or None) for name in ("title", "email", "city")}
+        fields.update(first_name=form.first_name.data.strip(), last_name=form.last_name.data.strip())
+        if staff:
+            fields.update(account_id=form.account_id.data or None, ready=form.ready.data)
+        contact = contacts.save(contact, **fields)
+        db.session.commit()
+        flash(f"Saved {contact.full_name}.", "success")
+        return redirect(url_for("contacts.show", contact_id=contact.id))
+    return render("crm_sms/contacts/edit.html", form=form, contact=contact, status=422 if form.errors else 200)

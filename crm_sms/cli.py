@@ -1,0 +1,105 @@
+"""``flask crm-sms ...``: migrations, users, demo data, the worker, the demo."""
+
+import os
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
+
+from .models import db
+
+group = AppGroup("crm-sms", help="SMS for the CRM: database, users, worker, demo.")
+
+
+@group.command("upgrade")
+@with_appcontext
+def upgrade():
+    """Create or update the database schema (runs the migrations)."""
+    from flask_migrate import upgrade as run_migrations
+
+    from .extension import MIGRATIONS
+
+    run_migrations(directory=MIGRATIONS)
+
+
+@group.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "manager", "agent", "customer"]), required=True)
+@click.option("--email")
+@click.option("--contact-id", type=int, help="The contact a customer user is.")
+@click.password_option()
+@with_appcontext
+def create_user(username, role, email, contact_id, password):
+    """Create a user who can log in."""
+    from .services import users
+
+    try:
+        user = users.create_user(username, password, role, email=email, contact=users.find_contact(contact_id))
+    except users.UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.username}.")
+
+
+@group.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Fill an empty database with demo users, accounts and contacts."""
+    from .services import demo
+
+    if demo.seed():
+        db.session.commit()
+        click.echo("Demo data created.")
+    else:
+        click.echo("Demo data already there.")
+    _print_demo_users()
+
+
+def _print_demo_users():
+    from .services import demo
+
+    click.echo("Log in with any of these (password for all: %s):" % demo.PASSWORD)
+    for username, role in demo.USERS:
+        click.echo(f"  {username:<10} {role}")
+
+
+@group.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking one per job.")
+def worker(burst, simple):
+    """Run a job worker (with RQ's scheduler and the periodic sweep)."""
+    from . import worker as worker_module
+
+    worker_module.run(current_app._get_current_object(), burst=burst, simple=simple)
+
+
+@group.command("sweep")
+@with_appcontext
+def sweep():
+    """Run the periodic sweep once, now."""
+    from .jobs.sweep import sweep as run_sweep
+
+    click.echo(run_sweep())
+
+
+@group.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.pass_context
+def demo(ctx, host, port):
+    """Set up and run the demo: database, demo data, a worker and the web server."""
+    app = current_app._get_current_object()
+    with app.app_context():
+        ctx.invoke(upgrade)
+        ctx.invoke(seed_demo)
+        app.extensions["crm_sms"].redis.ping()  # start the embedded Redis before the worker looks for it
+    app_path = ctx.find_object(ScriptInfo).app_import_path or os.environ.get("FLASK_APP", "wsgi")
+    worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "crm-sms", "worker"])
+    click.echo(f"\nThe demo runs on http://{host}:{port}  (Ctrl-C stops it)\n")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        worker_process.terminate()
+        worker_process.wait(timeout=10)

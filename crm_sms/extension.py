@@ -1,0 +1,84 @@
+"""The Flask extension: ``CrmSms(app)`` or ``CrmSms().init_app(app)``."""
+
+import os
+
+from flask import current_app
+from flask_htmx import HTMX
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.local import LocalProxy
+
+from . import config, providers
+from .models import User, db
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+migrate = Migrate()
+htmx = HTMX()
+
+
+class _State:
+    """What crm_sms keeps per app, in ``app.extensions["crm_sms"]``."""
+
+    def __init__(self, app):
+        self._app = app
+        self._redis = None
+        self.provider = providers.create(app.config, self._report)
+
+    @property
+    def redis(self):
+        if self._redis is None:
+            from .queue import connect
+
+            self._redis = connect(self._app)
+        return self._redis
+
+    def _report(self, delay, kind, params):
+        from .queue import enqueue
+
+        enqueue("crm_sms.jobs.provider_events.simulated", kind, params, delay=delay)
+
+
+#: The current app's crm_sms state.
+state = LocalProxy(lambda: current_app.extensions["crm_sms"])
+
+
+class CrmSms:
+    def __init__(self, app=None):
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app):
+        config.load(app)
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
+        if "sqlalchemy" not in app.extensions:
+            db.init_app(app)
+        if "csrf" not in app.extensions:
+            csrf.init_app(app)
+        if "migrate" not in app.extensions:
+            migrate.init_app(app, db, directory=MIGRATIONS)
+        if not hasattr(app, "htmx"):
+            htmx.init_app(app)
+        app.extensions["crm_sms"] = _State(app)
+
+        from . import cli
+        from .blueprints import register
+        from .services.auth import can
+
+        app.cli.add_command(cli.group)
+        app.jinja_env.globals["can"] = lambda permission: can(current_user, permission)
+        if app.config["CRM_SMS_CRM_PAGES"]:
+            if not hasattr(app, "login_manager"):
+                login_manager.init_app(app)
+                login_manager.login_view = "auth.login"
+                login_manager.login_message = "Log in to see that page."
+                login_manager.login_message_category = "info"
+        register(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id):
+    return db.session.get(User, int(user_id))

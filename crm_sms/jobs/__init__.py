@@ -1,0 +1,1 @@
+"""RQ entry points: each takes ids or plain values, calls a service, commits. Safe to run twice."""

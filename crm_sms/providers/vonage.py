@@ -1,0 +1,61 @@
+"""Vonage's SMS API through the official SDK (the only module that imports it)."""
+
+import requests
+from vonage import Auth, HttpClientOptions, Vonage
+from vonage_http_client.errors import HttpRequestError, RateLimitedError
+from vonage_sms import SmsMessage
+
+from . import vonage_format
+from .base import Provider, SendResult
+
+
+class VonageProvider(Provider):
+    name = "vonage"
+
+    def __init__(self, api_key, api_secret=None, signature_secret=None, signature_method="md5",
+                 rest_host="rest.nexmo.com", timeout=10):
+        self._auth = Auth(
+            api_key=api_key, api_secret=api_secret,
+            signature_secret=signature_secret, signature_method=signature_method,
+        )
+        # Retries belong to the sending pipeline (with backoff), not to the HTTP adapter.
+        options = HttpClientOptions(rest_host=rest_host, timeout=timeout, max_retries=0)
+        self._http = Vonage(self._auth, options).http_client
+        self._signed = bool(signature_secret)
+
+    def send(self, sms):
+        message = SmsMessage(
+            to=sms.to.lstrip("+"), from_=sms.sender.lstrip("+"), text=sms.text,
+            client_ref=sms.client_ref, type="unicode" if sms.unicode else "text",
+        )
+        params = message.model_dump(by_alias=True, exclude_none=True)
+        # The SDK's sms.send() raises one error for every non-zero status; the raw
+        # answer lets each status be classified as retry or fail.
+        try:
+            answer = self._http.post(
+                self._http.rest_host, "/sms/json", params, "signature" if self._signed else "basic", "form"
+            )
+        except RateLimitedError:
+            return SendResult("retry", code="429", reason="Throttled: HTTP 429 from the provider")
+        except HttpRequestError as error:
+            status = error.response.status_code
+            outcome = "retry" if status >= 500 or status in (401, 403) else "failed"
+            return SendResult(outcome, code=str(status), reason=f"Provider answered HTTP {status}")
+        except requests.Timeout:
+            return SendResult("retry", code="timeout", reason="The provider did not answer in time")
+        except requests.ConnectionError:
+            return SendResult("retry", code="connection", reason="Could not reach the provider")
+        return vonage_format.send_result(answer)
+
+    def parse_receipt(self, params):
+        return vonage_format.parse_receipt(params)
+
+    def parse_inbound(self, params):
+        return vonage_format.parse_inbound(params)
+
+    def verify_signature(self, params):
+        if not self._signed:
+            return True
+        if not params.get("sig"):
+            return False
+        return self._auth.check_signature({key: str(value) for key, value in params.items()})

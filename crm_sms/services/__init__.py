@@ -1,0 +1,1 @@
+"""Business rules. Functions here flush but never commit: the request or job that calls them does."""

@@ -1,0 +1,57 @@
+"""Roles, permissions, and who may see which record."""
+
+from ..models import User, db
+
+#: Each permission and what it lets a person do (the 403 page quotes this).
+PERMISSIONS = {
+    "crm.view": "see accounts and contacts",
+    "crm.edit": "create and edit accounts, contacts and their phone numbers",
+    "sms.view": "see SMS messages",
+    "sms.send": "send SMS messages",
+    "sms.consent": "change a contact's SMS consent",
+    "conversations.all": "read every SMS conversation",
+    "templates.manage": "write SMS templates",
+    "campaigns.manage": "build and send SMS campaigns",
+    "reports.view": "see SMS reports",
+    "settings.manage": "change SMS settings, phone types, departments and users",
+    "self.manage": "manage your own contact information and SMS preferences",
+}
+
+_STAFF = {"crm.view", "crm.edit", "sms.view", "sms.send", "sms.consent"}
+_MANAGER = _STAFF | {"conversations.all", "templates.manage", "campaigns.manage", "reports.view"}
+
+ROLE_PERMISSIONS = {
+    "admin": frozenset(_MANAGER | {"settings.manage"}),
+    "manager": frozenset(_MANAGER),
+    "agent": frozenset(_STAFF),
+    "customer": frozenset({"self.manage"}),
+}
+
+
+def can(user, permission):
+    """Whether ``user`` holds ``permission``; an unknown permission is a programming error."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+    return permission in ROLE_PERMISSIONS.get(role, ())
+
+
+def can_see_contact(user, contact):
+    """Staff with crm.view see every contact; a customer sees only their own."""
+    return can(user, "crm.view") or (can(user, "self.manage") and user.contact_id == contact.id)
+
+
+def can_edit_contact(user, contact):
+    return can(user, "crm.edit") or (can(user, "self.manage") and user.contact_id == contact.id)
+
+
+def authenticate(username, password):
+    """The active user with these credentials, or None."""
+    user = db.session.scalar(db.select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        # Hash anyway so a wrong username takes as long as a wrong password.
+        User(password_hash="").set_password(password or "")
+        return None
+    if not user.active or not user.check_password(password or ""):
+        return None
+    return user

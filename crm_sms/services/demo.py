@@ -1,0 +1,69 @@
+"""Demo data: a small CRM with users of every role. Used by ``flask crm-sms seed-demo``."""
+
+import random
+
+from ..models import ACCOUNT_TYPES, Account, Contact, User, db
+from . import departments, phone_numbers, users
+
+PASSWORD = "demo1234"
+USERS = [
+    ("admin", "admin"), ("manager", "manager"), ("agent", "agent"), ("agent2", "agent"), ("customer", "customer"),
+]
+PHONE_TYPES = [("Mobile", True), ("Office", True), ("Home", False), ("Fax", False)]
+AREA_CODES = ["415", "212", "312", "617", "206", "303", "512", "404", "416", "604", "514", "403"]
+FIRST = ["Ava", "Ben", "Chloe", "Dan", "Ella", "Finn", "Grace", "Hugo", "Iris", "Jack", "Kate", "Liam",
+         "Maya", "Noah", "Olive", "Paul", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wendy", "Yusuf", "Zoe"]
+LAST = ["Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jones", "Kim", "Lopez",
+        "Martin", "Nguyen", "Okafor", "Patel", "Quinn", "Reyes", "Smith", "Tanaka", "Usman", "Vance", "Walsh", "Young"]
+COMPANIES = ["Acme", "Bluebird", "Cedar", "Delta", "Evergreen", "Falcon", "Granite", "Harbor", "Ironwood",
+             "Juniper", "Keystone", "Lakeside", "Maple", "Northwind", "Oakridge", "Pioneer", "Quarry", "Riverside",
+             "Summit", "Tidewater", "Union", "Valley", "Westfield", "Yellowstone"]
+SUFFIXES = ["Logistics", "Dental", "Builders", "Foods", "Energy", "Clinic", "Motors", "Realty"]
+CITIES = ["San Francisco", "New York", "Chicago", "Boston", "Seattle", "Denver", "Austin", "Atlanta",
+          "Toronto", "Vancouver", "Montreal", "Calgary"]
+
+
+def seed(accounts=30, contacts=120):
+    """Create the demo users, phone types, departments, accounts and contacts.
+
+    Returns False (and changes nothing) when the demo data is already there.
+    """
+    if db.session.scalar(db.select(User.id).where(User.username == "admin")):
+        return False
+    rng = random.Random(42)
+    numbers = iter(rng.sample([f"+1{area}55501{n:02d}" for area in AREA_CODES for n in range(100)], 600))
+    types = {name: phone_numbers.save_phone_type(None, name, sms) for name, sms in PHONE_TYPES}
+    for name, email in [("Support", "support"), ("Billing", "billing"), ("Sales", "sales")]:
+        departments.save(None, name, next(numbers), f"{email}@example.com")
+
+    account_rows = []
+    for i in range(accounts):
+        city_index = rng.randrange(len(CITIES))
+        account = Account(
+            name=f"{COMPANIES[i % len(COMPANIES)]} {SUFFIXES[i % len(SUFFIXES)]}",
+            type=rng.choice(ACCOUNT_TYPES), industry=SUFFIXES[i % len(SUFFIXES)],
+            city=CITIES[city_index], email=f"hello@{COMPANIES[i % len(COMPANIES)].lower()}{i}.example.com",
+        )
+        db.session.add(account)
+        phone_numbers.add(account, next(numbers), types["Office"])
+        account_rows.append(account)
+
+    contact_rows = []
+    for i in range(contacts):
+        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        account = rng.choice(account_rows) if rng.random() < 0.8 else None
+        contact = Contact(
+            first_name=first, last_name=last, account=account, title=rng.choice(["Owner", "Manager", "Buyer", None]),
+            email=f"{first.lower()}.{last.lower()}{i}@example.com", city=account.city if account else rng.choice(CITIES),
+        )
+        db.session.add(contact)
+        phone_numbers.add(contact, next(numbers), types["Mobile"])
+        for kind in rng.sample(["Office", "Home"], rng.randrange(3)):
+            phone_numbers.add(contact, next(numbers), types[kind])
+        contact_rows.append(contact)
+
+    for username, role in USERS:
+        contact = contact_rows[0] if role == "customer" else None
+        users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
+    return True
+
