@@ -10,6 +10,7 @@ from rq import Queue
 from sqlalchemy import event
 
 from .config import config_value
+from .models import db
 
 _PENDING = "crm_sms.pending_jobs"
 
@@ -44,11 +45,14 @@ def enqueue(func, *args, job_id=None, delay=None, **kwargs):
     return queue().enqueue(func, *args, **options, **kwargs)
 
 
-def enqueue_after_commit(session, func, *args, **options):
-    """Enqueue once ``session`` commits; nothing is enqueued if it rolls back.
+def enqueue_after_commit(func, *args, **options):
+    """Enqueue once the current database transaction commits; nothing if it rolls back.
 
     A job enqueued before the commit could run before its rows exist.
     """
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # tie the job to a transaction, so a rollback drops it
     session.info.setdefault(_PENDING, []).append((func, args, options))
 
 
@@ -58,6 +62,8 @@ def _enqueue_pending(session):
         enqueue(func, *args, **options)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session):
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session, previous_transaction):
+    session = db.session()
+    if not session.in_transaction():  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING, None)

@@ -19,9 +19,9 @@ SWEEP_TICK_KEY = "crm_sms:sweep:tick"
 class _AppContextMixin:
     app = None
 
-    def perform_job(self, job, queue):
+    def perform_job(self, *args, **kwargs):
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(*args, **kwargs)
 
 
 def tick(interval):

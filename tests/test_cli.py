@@ -1,0 +1,42 @@
+from crm_sms.models import Account, Contact, User, db
+from crm_sms.services import demo
+
+
+def test_create_user_makes_a_user_who_can_log_in(runner, client):
+    result = runner.invoke(args=["crm-sms", "create-user", "grace", "--role", "manager", "--email", "g@example.com",
+                                 "--password", "long-enough"])
+    assert result.exit_code == 0, result.output
+    assert "Created manager grace." in result.output
+    assert client.post("/login", data={"username": "grace", "password": "long-enough"}).status_code == 302
+
+
+def test_create_user_refuses_a_customer_without_a_contact(runner):
+    result = runner.invoke(args=["crm-sms", "create-user", "casey", "--role", "customer", "--password", "long-enough"])
+    assert result.exit_code != 0
+    assert "A customer user must be linked to a contact." in result.output
+    assert db.session.scalar(db.select(User)) is None
+
+
+def test_create_user_refuses_a_short_password(runner):
+    result = runner.invoke(args=["crm-sms", "create-user", "grace", "--role", "agent", "--password", "short"])
+    assert "at least 8 characters" in result.output and result.exit_code != 0
+
+
+def test_seed_demo_creates_every_role_once(runner, client):
+    first = runner.invoke(args=["crm-sms", "seed-demo"])
+    assert "Demo data created." in first.output and "demo1234" in first.output
+    second = runner.invoke(args=["crm-sms", "seed-demo"])
+    assert "Demo data already there." in second.output
+    assert sorted(db.session.scalars(db.select(User.role))) == sorted(role for _, role in demo.USERS)
+    assert db.session.scalar(db.select(db.func.count(Account.id))) == 30
+    assert db.session.scalar(db.select(db.func.count(Contact.id))) == 120
+    customer = db.session.scalar(db.select(User).where(User.role == "customer"))
+    assert customer.contact is not None
+    for username, _ in demo.USERS:
+        client.post("/logout")
+        assert client.post("/login", data={"username": username, "password": demo.PASSWORD}).status_code == 302
+
+
+def test_upgrade_on_a_current_database_changes_nothing(runner):
+    result = runner.invoke(args=["crm-sms", "upgrade"])
+    assert result.exit_code == 0, result.output
