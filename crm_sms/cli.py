@@ -7,6 +7,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from werkzeug.serving import run_simple
 
 from .models import db
 
@@ -99,7 +100,7 @@ def demo(ctx, host, port):
     worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "crm-sms", "worker"])
     click.echo(f"\nThe demo runs on http://{host}:{port}  (Ctrl-C stops it)\n")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True)
     finally:
         worker_process.terminate()
         worker_process.wait(timeout=10)
