@@ -111,6 +111,19 @@ DEFAULTS = {
         "Seconds between runs of the periodic sweep, which re-enqueues due work "
         "so nothing is lost if Redis is emptied.",
     ),
+    "PROVIDER_RPS": Setting(
+        30.0, _number(float, 0.1),
+        "Requests per second the provider allows the account (Vonage: 30), shared by all workers.",
+    ),
+    "DISPATCH_BATCH": Setting(100, _number(int, 1), "Messages one dispatch job claims at a time."),
+    "MAX_SEGMENTS": Setting(
+        10, _number(int, 1), "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
+    ),
+    "STALE_SENDING_SECONDS": Setting(
+        300, _number(int, 30),
+        "A message claimed this long ago and still sending was left by a dead worker: the sweep marks it unknown "
+        "if it was handed to the provider, else queues it again.",
+    ),
     "PROVIDER": Setting(
         "simulator", _choice("simulator", "vonage"),
         "Which SMS provider sends messages: 'simulator' (no network, for demos "

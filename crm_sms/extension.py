@@ -2,11 +2,12 @@
 
 import os
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_htmx import HTMX
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from . import config, providers
@@ -70,6 +71,8 @@ class CrmSms:
 
         app.cli.add_command(cli.group)
         app.jinja_env.globals["can"] = lambda permission: can(current_user, permission)
+        app.jinja_env.globals["sms_panel"] = _sms_panel
+        app.jinja_env.filters["localtime"] = _localtime
         if app.config["CRM_SMS_CRM_PAGES"]:
             if not hasattr(app, "login_manager"):
                 login_manager.init_app(app)
@@ -77,6 +80,25 @@ class CrmSms:
                 login_manager.login_message = "Log in to see that page."
                 login_manager.login_message_category = "info"
         register(app)
+
+
+def _sms_panel(record):
+    """The SMS subpanel for a contact or account page: ``{{ sms_panel(contact) }}`` in the host's template."""
+    from .blueprints.messages import panel_context
+    from .services.auth import can
+
+    if not can(current_user, "sms.view"):
+        return ""
+    return Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+
+
+def _localtime(value):
+    """A stored UTC time as the system time zone's wall clock."""
+    from zoneinfo import ZoneInfo
+
+    from .services import settings
+
+    return value.astimezone(ZoneInfo(settings.get("time_zone"))).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @login_manager.user_loader

@@ -10,6 +10,10 @@ def register(app):
     app.register_blueprint(Blueprint(
         "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
     ))
+    from . import messages, webhooks
+
+    for module in (messages, webhooks):
+        app.register_blueprint(module.bp)
     if app.config["CRM_SMS_CRM_PAGES"]:
         from . import accounts, admin, auth, contacts, phone_numbers
 

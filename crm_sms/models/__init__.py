@@ -2,12 +2,18 @@
 
 from .account import ACCOUNT_TYPES, Account
 from .base import UtcDateTime, db, utcnow
+from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
 from .department import Department
+from .message import InboundPart, Message, MessageEvent, ProviderReceipt
 from .phone_number import PhoneNumber, PhoneType
+from .sender_number import SenderNumber
+from .setting import Setting
+from .signature import Signature
 from .user import ROLES, User
 
 __all__ = [
-    "ACCOUNT_TYPES", "Account", "Contact", "Department", "PhoneNumber", "PhoneType",
-    "ROLES", "User", "UtcDateTime", "db", "utcnow",
+    "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
+    "MessageEvent", "PhoneNumber", "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature",
+    "Suppression", "User", "UtcDateTime", "db", "utcnow",
 ]

@@ -2,8 +2,9 @@
 
 import random
 
-from ..models import ACCOUNT_TYPES, Account, Contact, User, db
-from . import departments, phone_numbers, users
+from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db
+from ..models.signature import TEXTS
+from . import consent, departments, phone_numbers, senders, users
 
 PASSWORD = "demo1234"
 USERS = [
@@ -33,8 +34,12 @@ def seed(accounts=30, contacts=120):
     rng = random.Random(42)
     numbers = iter(rng.sample([f"+1{area}55501{n:02d}" for area in AREA_CODES for n in range(100)], 600))
     types = {name: phone_numbers.save_phone_type(None, name, sms) for name, sms in PHONE_TYPES}
-    for name, email in [("Support", "support"), ("Billing", "billing"), ("Sales", "sales")]:
-        departments.save(None, name, next(numbers), f"{email}@example.com")
+    support, *_ = [departments.save(None, name, next(numbers), f"{email}@example.com")
+                   for name, email in [("Support", "support"), ("Billing", "billing"), ("Sales", "sales")]]
+    db.session.add_all([
+        Signature(name="Support", department=support, text=TEXTS[3], default_for_manual=True),
+        Signature(name="Short", department=support, text=TEXTS[0], default_for_bulk=True),
+    ])
 
     account_rows = []
     for i in range(accounts):
@@ -62,8 +67,18 @@ def seed(accounts=30, contacts=120):
             phone_numbers.add(contact, next(numbers), types[kind])
         contact_rows.append(contact)
 
+    made = {}
     for username, role in USERS:
         contact = contact_rows[0] if role == "customer" else None
-        users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
+        made[username] = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
+    senders.save(None, "+16285550100", label="Main line", is_default=True, mps=10)
+    senders.save(None, "+16285550101", label="Agent's line", user=made["agent"])
+    senders.save(None, "+16285550102", label="Agent 2's line", user=made["agent2"])
+
+    # Most records opted in at their first SMS-capable number, as if imported with proof of consent.
+    for owner in contact_rows + account_rows:
+        if owner is contact_rows[0] or rng.random() < 0.75:
+            consent.opt_in(owner, phone_numbers.sms_numbers(owner)[0], rng.choice(["Email", "Phone", "Paper"]),
+                           "import", "seed-demo")
     return True
 

@@ -7,6 +7,7 @@ same path as a real one.
 from flask import current_app
 
 from .. import signals
+from . import inbound, receipts
 
 
 def provider():
@@ -14,14 +15,17 @@ def provider():
 
 
 def receive_receipt(params):
-    """Read a delivery receipt (WebhookError if malformed) and announce it."""
+    """Read a delivery receipt (WebhookError if malformed), apply it once, and announce it."""
     receipt = provider().parse_receipt(params)
-    signals.receipt_received.send(current_app._get_current_object(), receipt=receipt)
+    message = receipts.record(receipt)
+    signals.receipt_received.send(current_app._get_current_object(), receipt=receipt, message=message)
     return receipt
 
 
 def receive_inbound(params):
-    """Read an inbound message (WebhookError if malformed) and announce it."""
-    inbound = provider().parse_inbound(params)
-    signals.message_received.send(current_app._get_current_object(), inbound=inbound)
-    return inbound
+    """Read an inbound message (WebhookError if malformed), store it once, and announce it."""
+    parsed = provider().parse_inbound(params)
+    message = inbound.record(parsed)
+    if message is not None:
+        signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
+    return message

@@ -1,0 +1,186 @@
+"""SMS on contact and account pages (the subpanel), one message's story, and the sent messages list."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField, TextAreaField
+from wtforms.validators import Optional
+
+from ..extension import htmx
+from ..models import Account, Contact, Message, SenderNumber, db
+from ..models.message import FINAL, LABELS
+from ..services import consent, messages, rendering, senders, settings
+from ..services.messages import MessageError
+from ._views import get_or_404, paginate, permission_required, render
+
+bp = Blueprint("messages", __name__, url_prefix="/sms")
+
+OWNERS = {"contacts": Contact, "accounts": Account}
+
+
+class ComposeForm(FlaskForm):
+    phone_id = SelectField("Send to", coerce=int, validate_choice=False)
+    sender_id = SelectField("From", coerce=int, validate_choice=False)
+    body = TextAreaField("Message")
+    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+def _owner(kind, owner_id):
+    return get_or_404(OWNERS[kind], owner_id)
+
+
+def _form(owner, formdata=None):
+    form = ComposeForm(formdata=formdata, prefix="sms")
+    reasons = consent.reasons(owner)
+    sms_phones = [p for p in owner.phone_numbers if p.type.sms_capable]
+    form.phone_id.choices = [
+        (p.id, f"{p.display} ({p.type.name})" + (f" — {reasons[p]}" if reasons[p] else ""),
+         {"disabled": True} if reasons[p] else {})
+        for p in sorted(sms_phones, key=lambda p: (reasons[p] is not None, not p.preferred_sms, p.id))
+    ]
+    form.sender_id.choices = [
+        (s.id, f"{s.label or 'Sender'} · {s.e164}" + (" (yours)" if s.user_id == current_user.id else ""))
+        for s in senders.for_user(current_user)
+    ]
+    if formdata is None:
+        form.phone_id.data = next((p.id for p in sms_phones if not reasons[p]), None)
+    return form
+
+
+def panel_context(owner, form=None):
+    kind = messages.module_of(owner)
+    rows = db.session.scalars(messages.for_record(owner).limit(50)).all()
+    return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner),
+                variables=rendering.variables(kind), pending=any(not m.final for m in rows if m.status != "draft"))
+
+
+def _panel(owner, form=None, status=200):
+    context = panel_context(owner, form)
+    page = "crm_sms/contacts/show.html" if isinstance(owner, Contact) else "crm_sms/accounts/show.html"
+    return render(page, "crm_sms/messages/_panel.html", status=status,
+                  **{"contact" if isinstance(owner, Contact) else "account": owner}, **context)
+
+
+@bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/panel")
+@permission_required("sms.view")
+def panel(kind, owner_id):
+    return _panel(_owner(kind, owner_id))
+
+
+@bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/list")
+@permission_required("sms.view")
+def rows(kind, owner_id):
+    """The message list alone; it polls itself while a message may still change."""
+    return render("crm_sms/messages/_list.html", **panel_context(_owner(kind, owner_id)))
+
+
+@bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/messages", methods=["POST"])
+@permission_required("sms.send")
+def compose(kind, owner_id):
+    owner = _owner(kind, owner_id)
+    form = _form(owner, request.form)
+    if form.validate_on_submit():
+        draft = request.form.get("action") == "draft"
+        try:
+            message = messages.compose(
+                owner,
+                phone=next((p for p in owner.phone_numbers if p.id == form.phone_id.data), None),
+                sender=db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
+                body=form.body.data, author=current_user, send_at=_aware(form.send_at.data), draft=draft,
+            )
+        except MessageError as error:
+            form[{"phone": "phone_id", "sender": "sender_id"}.get(error.field, error.field)].errors.append(str(error))
+        else:
+            db.session.commit()
+            note = "Draft saved." if draft else (
+                "Message scheduled." if message.send_at > datetime.now(message.send_at.tzinfo) + timedelta(minutes=1)
+                else "Message queued.")
+            if htmx:
+                return _panel(owner, form=None)
+            flash(note, "success")
+            return redirect(_owner_url(owner))
+    return _panel(owner, form=form, status=422)
+
+
+@bp.route("/messages/<int:message_id>/send", methods=["POST"])
+@permission_required("sms.send")
+def send_draft(message_id):
+    message = get_or_404(Message, message_id)
+    owner = message.contact or message.account or abort(404)
+    try:
+        messages.send_draft(message, current_user)
+    except MessageError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+    return _panel(owner) if htmx else redirect(_owner_url(owner))
+
+
+@bp.route("/messages/<int:message_id>")
+@permission_required("sms.view")
+def show(message_id):
+    message = get_or_404(Message, message_id)
+    return render("crm_sms/messages/show.html", "crm_sms/messages/_detail.html", message=message)
+
+
+@bp.route("/messages")
+@permission_required("sms.view")
+def index():
+    filters = _filters()
+    page = paginate(messages.search(**filters))
+    return render("crm_sms/messages/index.html", "crm_sms/messages/_table.html", page=page, args=request.args,
+                  statuses=LABELS, senders=db.session.scalars(db.select(SenderNumber).order_by(SenderNumber.e164)),
+                  balance=settings.get("provider_balance"))
+
+
+@bp.route("/messages.csv")
+@permission_required("sms.view")
+def export():
+    stmt = messages.search(**_filters())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "created", "direction", "recipient", "recipient type", "related entity", "phone",
+                     "from", "status", "reject reason", "segments", "price", "body"])
+    for m in db.session.scalars(stmt).yield_per(1000):
+        recipient, kind, related = _recipient(m)
+        writer.writerow([m.id, m.created_at.isoformat(), m.direction, recipient, kind, related, m.phone_e164,
+                         m.sender_e164, m.label, m.reject_reason or "", m.segments or "", m.price or "", m.text])
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=sms-messages.csv"})
+
+
+def _recipient(message):
+    if message.contact:
+        return message.contact.full_name, "Contact", message.contact.account.name if message.contact.account else ""
+    if message.account:
+        return message.account.name, "Account", message.account.name
+    return "Unknown sender", "", ""
+
+
+def _filters():
+    args = request.args
+    status = args.get("status") if args.get("status") in LABELS else None
+    until = messages.as_of(args.get("until"))
+    return dict(status=status, since=messages.as_of(args.get("since")),
+                until=until + timedelta(days=1) if until else None, sender=args.get("sender") or None)
+
+
+def _aware(local):
+    """A date typed in the system time zone, as aware UTC."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(settings.get("time_zone"))).astimezone(ZoneInfo("UTC"))
+
+
+def _owner_url(owner):
+    if isinstance(owner, Contact):
+        return url_for("contacts.show", contact_id=owner.id)
+    return url_for("accounts.show", account_id=owner.id)
+
+
+__all__ = ["bp", "panel_context", "FINAL"]

@@ -1,0 +1,25 @@
+import time
+
+from ..config import config_value
+from ..models import db
+from ..services import dispatch as dispatch_service
+
+#: A dispatch job stops claiming after this long, so one job never holds a worker forever.
+TIME_BUDGET = 60
+
+
+def dispatch():
+    """Send every due message, a batch at a time, committing after each message."""
+    deadline = time.monotonic() + TIME_BUDGET
+    handled = 0
+    while time.monotonic() < deadline:
+        batch = dispatch_service.claim(config_value("DISPATCH_BATCH"))
+        db.session.commit()
+        if not batch:
+            break
+        for _ in dispatch_service.deliver(batch):
+            db.session.commit()
+        handled += len(batch)
+    else:
+        dispatch_service.enqueue_due()  # more is due: let another job (or worker) carry on
+    return handled

@@ -1,0 +1,73 @@
+from .base import UtcDateTime, db, utcnow
+
+STATES = ("never_asked", "opted_in", "opted_out", "awaiting_reply")
+STATE_LABELS = {
+    "never_asked": "Never asked", "opted_in": "Opted in", "opted_out": "Opted out", "awaiting_reply": "Awaiting reply",
+}
+TYPES = ("Email", "Phone", "Paper", "Web", "SMS response")
+SOURCES = ("staff", "customer_web", "sms_reply", "import")
+
+
+class Consent(db.Model):
+    """The current SMS consent of a contact or an account: at most one row each."""
+
+    __tablename__ = "consents"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
+    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    state = db.Column(db.String(16), nullable=False, default="never_asked")
+    phone_number_id = db.Column(db.Integer, db.ForeignKey("phone_numbers.id", ondelete="SET NULL"))
+    consent_type = db.Column(db.String(16))
+    source = db.Column(db.String(16))
+    changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+
+    contact = db.relationship("Contact", backref=db.backref("consent", uselist=False, passive_deletes=True))
+    account = db.relationship("Account", backref=db.backref("consent", uselist=False, passive_deletes=True))
+    phone_number = db.relationship("PhoneNumber")
+
+    __table_args__ = (db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),)
+
+    @property
+    def label(self):
+        return STATE_LABELS[self.state]
+
+    def __repr__(self):
+        return f"<Consent contact={self.contact_id} account={self.account_id} {self.state}>"
+
+
+class ConsentEvent(db.Model):
+    """Append-only audit of every change of consent or preferred number (proof of consent)."""
+
+    __tablename__ = "consent_events"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    e164 = db.Column(db.String(16))
+    old_state = db.Column(db.String(16))
+    new_state = db.Column(db.String(16), nullable=False)
+    old_e164 = db.Column(db.String(16))
+    consent_type = db.Column(db.String(16))
+    source = db.Column(db.String(16), nullable=False)
+    changed_by = db.Column(db.String(254), nullable=False)
+    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="SET NULL"))
+    at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+    contact = db.relationship("Contact")
+
+    def __repr__(self):
+        return f"<ConsentEvent contact={self.contact_id} {self.old_state}->{self.new_state} by {self.changed_by}>"
+
+
+class Suppression(db.Model):
+    """A number that said STOP: nothing goes to it, whichever contact has it."""
+
+    __tablename__ = "suppressions"
+
+    e164 = db.Column(db.String(16), primary_key=True)
+    since = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    source = db.Column(db.String(16), nullable=False)
+
+    def __repr__(self):
+        return f"<Suppression {self.e164} since {self.since:%Y-%m-%d}>"

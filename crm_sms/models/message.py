@@ -1,0 +1,149 @@
+from .base import UtcDateTime, db, utcnow
+
+STATUSES = (
+    "draft", "queued", "held", "sending", "sent", "delivered", "undeliverable", "failed", "canceled", "unknown",
+    "received",
+)
+#: A message in one of these never changes status again.
+FINAL = frozenset({"delivered", "undeliverable", "failed", "canceled", "received"})
+#: How the UI names each status (seed 000 and 002 words).
+LABELS = {
+    "draft": "Draft", "queued": "In queue", "held": "Pending", "sending": "In progress", "sent": "Sent",
+    "delivered": "Delivered", "undeliverable": "Undeliverable", "failed": "Failed", "canceled": "Canceled",
+    "unknown": "Unknown", "received": "Received",
+}
+HOLD_REASONS = {
+    "quiet_hours": "Quiet hours", "awaiting_consent": "Awaiting consent", "insufficient_funds": "Insufficient funds",
+}
+
+
+class Message(db.Model):
+    """One SMS, outbound or inbound. Its status changes only through services.messages."""
+
+    __tablename__ = "messages"
+
+    id = db.Column(db.Integer, primary_key=True)
+    direction = db.Column(db.String(8), nullable=False, default="outbound")
+    # manual (typed by a user), campaign, triggered, or automatic (a consent notice)
+    kind = db.Column(db.String(12), nullable=False, default="manual")
+    status = db.Column(db.String(16), nullable=False)
+    hold_reason = db.Column(db.String(32))
+    body = db.Column(db.Text, nullable=False)  # as written, variables and all
+    rendered_body = db.Column(db.Text)  # as sent: variables filled in, signature and opt-out text added
+    encoding = db.Column(db.String(8))
+    segments = db.Column(db.Integer)
+    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"))
+    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"))
+    phone_e164 = db.Column(db.String(16), nullable=False)  # the other party: recipient, or inbound sender
+    sender_e164 = db.Column(db.String(16), nullable=False)  # our number
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    signature_id = db.Column(db.Integer, db.ForeignKey("signatures.id", ondelete="SET NULL"))
+    send_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    client_ref = db.Column(db.String(40), nullable=False, unique=True)
+    provider_id = db.Column(db.String(64), index=True)
+    price = db.Column(db.Numeric(12, 6))
+    reject_reason = db.Column(db.String(255))
+    # Set just before the provider is called: a claimed message without it was never handed over.
+    attempted_at = db.Column(UtcDateTime)
+    sent_at = db.Column(UtcDateTime)
+    created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    status_changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+
+    contact = db.relationship("Contact")
+    account = db.relationship("Account")
+    author = db.relationship("User")
+    signature = db.relationship("Signature")
+    events = db.relationship("MessageEvent", back_populates="message", order_by="MessageEvent.id",
+                             cascade="all, delete-orphan", passive_deletes=True)
+
+    __table_args__ = (
+        db.Index("ix_messages_due", "status", "send_at"),
+        db.Index("ix_messages_contact", "contact_id", "created_at"),
+        db.Index("ix_messages_account", "account_id", "created_at"),
+        db.Index("ix_messages_phone", "phone_e164", "status"),
+        # The provider may deliver one inbound message twice at once; only one is kept.
+        db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True,
+                 sqlite_where=db.text("direction = 'inbound'"), postgresql_where=db.text("direction = 'inbound'")),
+    )
+
+    @property
+    def label(self):
+        if self.status == "held" and self.hold_reason:
+            return f"Pending: {HOLD_REASONS.get(self.hold_reason, self.hold_reason)}"
+        return LABELS[self.status]
+
+    @property
+    def final(self):
+        return self.status in FINAL
+
+    @property
+    def text(self):
+        """What the recipient reads (or read)."""
+        return self.rendered_body or self.body
+
+    def __repr__(self):
+        return f"<Message {self.id} {self.direction} {self.status} {self.phone_e164}>"
+
+
+class MessageEvent(db.Model):
+    """Append-only: every change of a message's status, and provider answers that changed nothing."""
+
+    __tablename__ = "message_events"
+
+    id = db.Column(db.Integer, primary_key=True)
+    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = db.Column(db.String(16), nullable=False)
+    at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    source = db.Column(db.String(16), nullable=False)  # user, worker, provider, sweep
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    code = db.Column(db.String(16))
+    note = db.Column(db.String(255))
+    payload = db.Column(db.JSON)
+
+    message = db.relationship("Message", back_populates="events")
+    actor = db.relationship("User")
+
+    def __repr__(self):
+        return f"<MessageEvent {self.message_id} {self.status} {self.source}>"
+
+
+class ProviderReceipt(db.Model):
+    """Every delivery receipt as received, once; kept until its message is known."""
+
+    __tablename__ = "provider_receipts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    dedup_key = db.Column(db.String(64), nullable=False, unique=True)
+    provider_id = db.Column(db.String(64), nullable=False, index=True)
+    client_ref = db.Column(db.String(40), index=True)
+    status = db.Column(db.String(16), nullable=False)
+    code = db.Column(db.String(16))
+    reason = db.Column(db.String(255))
+    payload = db.Column(db.JSON, nullable=False)
+    received_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+
+    def __repr__(self):
+        return f"<ProviderReceipt {self.provider_id} {self.status} message={self.message_id}>"
+
+
+class InboundPart(db.Model):
+    """One part of a concatenated inbound message, kept until all parts are in."""
+
+    __tablename__ = "inbound_parts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender = db.Column(db.String(16), nullable=False)
+    concat_ref = db.Column(db.String(32), nullable=False)
+    part = db.Column(db.Integer, nullable=False)
+    total = db.Column(db.Integer, nullable=False)
+    text = db.Column(db.Text, nullable=False)
+    provider_id = db.Column(db.String(64), nullable=False)
+    payload = db.Column(db.JSON, nullable=False)
+    received_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("sender", "concat_ref", "part", name="uq_inbound_parts_part"),)
+
+    def __repr__(self):
+        return f"<InboundPart {self.sender} {self.concat_ref} {self.part}/{self.total}>"

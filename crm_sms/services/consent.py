@@ -1,0 +1,132 @@
+"""SMS consent: who may be texted at which number, every change audited.
+
+Rules: only an opted-in contact or account is texted, and only at its one
+preferred SMS number; a suppressed number (it replied STOP) is never texted,
+whoever has it. The pipeline asks again when it claims a message.
+"""
+
+from ..models import Consent, ConsentEvent, Contact, Suppression, db, utcnow
+from . import phone_numbers
+
+NOT_OPTED_IN = "Not opted in to SMS"
+OPTED_OUT = "Opted out of SMS"
+SUPPRESSED = "Opted out: this number replied STOP"
+NOT_PREFERRED = "Not the preferred SMS number"
+NOT_SMS_TYPE = "This type of number cannot receive SMS"
+
+
+def consent_of(owner):
+    """The owner's consent row (None when never asked)."""
+    column = Consent.contact_id if isinstance(owner, Contact) else Consent.account_id
+    return db.session.scalar(db.select(Consent).where(column == owner.id))
+
+
+def reasons(owner):
+    """{phone number: why it cannot be texted, or None} for each of the owner's numbers."""
+    consent = consent_of(owner)
+    suppressed = _suppressed({phone.e164 for phone in owner.phone_numbers})
+    result = {}
+    for phone in owner.phone_numbers:
+        if not phone.type.sms_capable:
+            result[phone] = NOT_SMS_TYPE
+        elif phone.e164 in suppressed:
+            result[phone] = SUPPRESSED
+        else:
+            result[phone] = _consent_reason(consent, phone.e164)
+    return result
+
+
+def blocked(messages):
+    """{message id: reason} for the outbound messages that may not go now (one query each kind, not per message)."""
+    numbers = {m.phone_e164 for m in messages}
+    suppressed = _suppressed(numbers)
+    contact_ids = {m.contact_id for m in messages if m.contact_id}
+    account_ids = {m.account_id for m in messages if m.account_id}
+    consents = {}
+    if contact_ids or account_ids:
+        rows = db.session.scalars(db.select(Consent).where(
+            Consent.contact_id.in_(contact_ids) | Consent.account_id.in_(account_ids)
+        ).options(db.joinedload(Consent.phone_number)))
+        consents = {("c", r.contact_id) if r.contact_id else ("a", r.account_id): r for r in rows}
+    result = {}
+    for message in messages:
+        if message.kind == "automatic":
+            continue  # a consent notice: the one message allowed after opting out
+        if message.phone_e164 in suppressed:
+            result[message.id] = SUPPRESSED
+        elif message.contact_id or message.account_id:
+            key = ("c", message.contact_id) if message.contact_id else ("a", message.account_id)
+            reason = _consent_reason(consents.get(key), message.phone_e164)
+            if reason:
+                result[message.id] = reason
+    return result
+
+
+def opt_in(owner, phone, consent_type, source, changed_by, message=None):
+    """Opt the owner in at ``phone`` (made its preferred SMS number); lifts the number's suppression."""
+    if phone not in owner.phone_numbers:
+        raise phone_numbers.PhoneNumberError("That number is not one of this record's numbers.")
+    if not phone.type.sms_capable:
+        raise phone_numbers.PhoneNumberError(f"{phone.display} is a {phone.type.name} number, which cannot receive SMS.")
+    consent = _consent_row(owner)
+    event = _event(owner, consent, "opted_in", phone.e164, consent_type, source, changed_by, message)
+    consent.state, consent.phone_number, consent.consent_type, consent.source = "opted_in", phone, consent_type, source
+    consent.changed_at = event.at
+    if isinstance(owner, Contact):
+        phone_numbers.set_preferred_sms(owner, phone)
+    db.session.execute(db.delete(Suppression).where(Suppression.e164 == phone.e164))
+    db.session.flush()
+    return event
+
+
+def opt_out(owner, source, changed_by, consent_type=None, message=None):
+    """Opt the owner out; the preferred number stays flagged, so the audit shows which one."""
+    consent = _consent_row(owner)
+    e164 = consent.phone_number.e164 if consent.phone_number else None
+    event = _event(owner, consent, "opted_out", e164, consent_type, source, changed_by, message)
+    consent.state, consent.consent_type, consent.source, consent.changed_at = "opted_out", consent_type, source, event.at
+    db.session.flush()
+    return event
+
+
+def suppress(e164, source="sms_reply"):
+    """Never text this number again, whoever has it, until it opts back in."""
+    if db.session.get(Suppression, e164) is None:
+        db.session.add(Suppression(e164=e164, source=source))
+        db.session.flush()
+
+
+def _suppressed(numbers):
+    if not numbers:
+        return set()
+    return set(db.session.scalars(db.select(Suppression.e164).where(Suppression.e164.in_(numbers))))
+
+
+def _consent_reason(consent, e164):
+    if consent is None or consent.state in ("never_asked", "awaiting_reply"):
+        return NOT_OPTED_IN
+    if consent.state == "opted_out":
+        return OPTED_OUT
+    if consent.phone_number is None or consent.phone_number.e164 != e164:
+        return NOT_PREFERRED
+    return None
+
+
+def _consent_row(owner):
+    consent = consent_of(owner)
+    if consent is None:
+        consent = Consent(state="never_asked", **({"contact": owner} if isinstance(owner, Contact) else {"account": owner}))
+        db.session.add(consent)
+    return consent
+
+
+def _event(owner, consent, new_state, e164, consent_type, source, changed_by, message):
+    old_e164 = consent.phone_number.e164 if consent.phone_number else None
+    event = ConsentEvent(
+        contact_id=owner.id if isinstance(owner, Contact) else None,
+        account_id=None if isinstance(owner, Contact) else owner.id,
+        e164=e164, old_state=consent.state, new_state=new_state, old_e164=old_e164, consent_type=consent_type,
+        source=source, changed_by=changed_by, message_id=getattr(message, "id", None), at=utcnow(),
+    )
+    db.session.add(event)
+    return event

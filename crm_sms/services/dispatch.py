@@ -1,0 +1,172 @@
+"""Dispatch: claim due messages, check them again, send them within the rate limits, record the answers.
+
+A worker claims a batch with one atomic UPDATE, so two workers never hold
+one message. Each message is marked ``attempted_at`` (and committed) just
+before the provider is called, so after a crash the sweep can tell a message
+that was never handed over (queued again) from one that may have been
+(``unknown``: never resent blindly).
+"""
+
+import random
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import signals
+from ..config import config_value
+from ..models import Contact, Message, SenderNumber, db, utcnow
+from ..providers import OutboundSms
+from ..queue import enqueue, redis
+from . import consent, messages, quiet_hours, rate_limit, receipts, rendering, settings
+from .sweep import sweeper
+
+#: Held messages that go again by themselves once their send_at comes.
+RETRYABLE_HOLDS = ("quiet_hours", "insufficient_funds")
+CREDIT_PAUSE_KEY = "crm_sms:paused:insufficient_funds"
+CREDIT_PAUSE_SECONDS = 600
+
+
+def _due(now):
+    return db.and_(Message.send_at <= now, db.or_(
+        Message.status == "queued",
+        db.and_(Message.status == "held", Message.hold_reason.in_(RETRYABLE_HOLDS)),
+    ))
+
+
+def claim(limit, now=None):
+    """Claim up to ``limit`` due messages for this worker: they become ``sending``. Returns them."""
+    now = now or utcnow()
+    if redis().exists(CREDIT_PAUSE_KEY):
+        return []
+    due = db.select(Message.id).where(_due(now)).order_by(Message.send_at, Message.id).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = messages.bulk_transition(
+        list(db.session.scalars(due)), "sending", "worker", where=_due(now),
+        hold_reason=None, attempted_at=None,
+    )
+    return db.session.scalars(db.select(Message).where(Message.id.in_(ids)).order_by(Message.send_at, Message.id)
+                              .options(joinedload(Message.contact).joinedload(Contact.account),
+                                       joinedload(Message.account), selectinload(Message.signature))
+                              .execution_options(populate_existing=True)).all()
+
+
+def deliver(batch):
+    """Send a claimed batch; yields after each change so the caller commits it before the next."""
+    if not batch:
+        return
+    provider = current_app.extensions["crm_sms"].provider
+    config = settings.get_all()
+    blocked = consent.blocked(batch)
+    texted_before = _numbers_texted_before({m.phone_e164 for m in batch})
+    quiet = quiet_hours.parse(config["quiet_hours_start"]), quiet_hours.parse(config["quiet_hours_end"])
+    rps = config_value("PROVIDER_RPS")
+    sender_rates = _sender_rates({m.sender_e164 for m in batch})
+    balance = None
+    for message in batch:
+        now = utcnow()
+        if message.id in blocked:
+            messages.transition(message, "canceled", "worker", note=blocked[message.id],
+                                reject_reason=blocked[message.id])
+            yield message
+            continue
+        bypass = message.kind == "manual" and config["quiet_hours_manual_bypass"]
+        until = None if bypass else quiet_hours.ends_at(
+            now, quiet_hours.zone_of(message.phone_e164, config["time_zone"]), *quiet)
+        if until is not None:
+            messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours",
+                                send_at=until)
+            messages.schedule_dispatch(until, now)
+            yield message
+            continue
+        if redis().exists(CREDIT_PAUSE_KEY):
+            _hold_for_credit(message, now)
+            yield message
+            continue
+        first = message.phone_e164 not in texted_before
+        texted_before.add(message.phone_e164)
+        message.rendered_body = rendering.final_text(
+            message.body, message.contact, message.account, message.signature,
+            config["opt_out_text"] if first else None)
+        message.attempted_at = now
+        yield message  # committed: from here on a crash leaves it "unknown", never resent
+        wait = max(rate_limit.reserve("provider", rps),
+                   rate_limit.reserve(f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
+        if wait > 0:
+            time.sleep(wait)
+        result = provider.send(OutboundSms(
+            to=message.phone_e164, sender=message.sender_e164, text=message.rendered_body,
+            client_ref=message.client_ref, unicode=message.encoding == "UCS-2"))
+        balance = result.balance if result.balance is not None else balance
+        _record(message, result)
+        yield message
+    if balance is not None:
+        settings.put("provider_balance", str(balance))
+    sent = [m for m in batch if m.status == "sent"]
+    contact_ids = {m.contact_id for m in sent if m.contact_id}
+    if contact_ids:  # texting a contact takes them out of the call campaigns' ready list (seed 003)
+        db.session.execute(db.update(Contact).where(Contact.id.in_(contact_ids)).values(ready=False))
+    receipts.apply_waiting({m.provider_id for m in sent if m.provider_id})
+    for message in sent:
+        signals.message_sent.send(current_app._get_current_object(), message=message)
+    yield None
+
+
+def _record(message, result):
+    raw = {"answer": result.raw} if result.raw else None
+    if result.outcome == "accepted":
+        message.provider_id, message.price, message.sent_at = result.provider_id, result.price, utcnow()
+        messages.transition(message, "sent", "provider", code=result.code, payload=raw)
+    elif result.outcome == "failed":
+        messages.transition(message, "failed", "provider", code=result.code, note=result.reason, payload=raw,
+                            reject_reason=result.reason)
+    elif result.outcome == "out_of_credit":
+        redis().set(CREDIT_PAUSE_KEY, 1, ex=CREDIT_PAUSE_SECONDS)
+        _hold_for_credit(message, utcnow(), code=result.code, payload=raw)
+    else:  # a transient fault: try again later, never fail the message for it
+        delay = min(300, 2 ** min(message.attempts, 8)) * random.uniform(0.8, 1.2)
+        at = utcnow() + timedelta(seconds=delay)
+        messages.transition(message, "queued", "provider", code=result.code, note=f"will retry: {result.reason}",
+                            payload=raw, attempts=message.attempts + 1, attempted_at=None, send_at=at)
+        messages.schedule_dispatch(at)
+
+
+def _hold_for_credit(message, now, code=None, payload=None):
+    at = now + timedelta(seconds=CREDIT_PAUSE_SECONDS)
+    messages.transition(message, "held", "provider", code=code, note="insufficient funds", payload=payload,
+                        hold_reason="insufficient_funds", attempted_at=None, send_at=at)
+    messages.schedule_dispatch(at, now)
+
+
+def _numbers_texted_before(numbers):
+    return set(db.session.scalars(db.select(Message.phone_e164).distinct().where(
+        Message.phone_e164.in_(numbers), Message.direction == "outbound", Message.sent_at.is_not(None))))
+
+
+def _sender_rates(numbers):
+    return dict(db.session.execute(db.select(SenderNumber.e164, SenderNumber.mps).where(SenderNumber.e164.in_(numbers))).all())
+
+
+@sweeper
+def enqueue_due():
+    """Dispatch again whatever is due (after a Redis flush, or a worker that died)."""
+    if db.session.scalar(db.select(Message.id).where(_due(utcnow())).limit(1)) is None:
+        return 0
+    enqueue(messages.DISPATCH_JOB, job_id="crm_sms-dispatch")
+    return 1
+
+
+@sweeper
+def settle_stale():
+    """Messages a dead worker left in ``sending``: unknown if handed over, else queued again."""
+    cutoff = utcnow() - timedelta(seconds=config_value("STALE_SENDING_SECONDS"))
+    stale = db.and_(Message.status == "sending", Message.status_changed_at < cutoff)
+    ids = list(db.session.scalars(db.select(Message.id).where(stale)))
+    unknown = messages.bulk_transition(ids, "unknown", "sweep", where=Message.attempted_at.is_not(None),
+                                       note="worker stopped while sending; not resent")
+    requeued = messages.bulk_transition([i for i in ids if i not in set(unknown)], "queued", "sweep",
+                                        where=Message.attempted_at.is_(None), note="worker stopped before sending")
+    return len(unknown) + len(requeued)
+

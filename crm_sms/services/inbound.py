@@ -1,0 +1,62 @@
+"""Inbound messages: joined when split in parts, stored once, matched to the contact by number."""
+
+import uuid
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import Account, Contact, InboundPart, Message, PhoneNumber, db, utcnow
+from . import messages
+
+
+def record(inbound):
+    """Store an inbound message (or one of its parts). Returns the message, or None (a repeat, or parts missing)."""
+    if inbound.concat_ref and inbound.concat_total > 1:
+        joined = _join_parts(inbound)
+        if joined is None:
+            return None
+        text, provider_id = joined
+    else:
+        text, provider_id = inbound.text, inbound.provider_id
+    exists = db.session.scalar(db.select(Message.id).where(
+        Message.direction == "inbound", Message.provider_id == provider_id))
+    if exists:
+        return None
+    contact, account = match_sender(inbound.sender)
+    message = Message(
+        direction="inbound", kind="inbound", status="received", body=text, rendered_body=text,
+        phone_e164=inbound.sender, sender_e164=inbound.to, contact=contact, account=account,
+        provider_id=provider_id, client_ref=uuid.uuid4().hex, send_at=inbound.at or utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    messages.record_event(message, "received", "provider", payload=inbound.raw)
+    return message
+
+
+def match_sender(e164):
+    """The contact (else account) with this number: the one that prefers it for SMS first, then the newest."""
+    contact = db.session.scalar(db.select(Contact).join(PhoneNumber, PhoneNumber.contact_id == Contact.id)
+                                .where(PhoneNumber.e164 == e164)
+                                .order_by(PhoneNumber.preferred_sms.desc(), Contact.id.desc()).limit(1))
+    if contact is not None:
+        return contact, None
+    account = db.session.scalar(db.select(Account).join(PhoneNumber, PhoneNumber.account_id == Account.id)
+                                .where(PhoneNumber.e164 == e164).order_by(Account.id.desc()).limit(1))
+    return None, account
+
+
+def _join_parts(inbound):
+    """Keep this part; when every part is in, return (whole text, the first part's id), else None."""
+    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(InboundPart)
+    db.session.execute(insert.values(
+        sender=inbound.sender, concat_ref=inbound.concat_ref, part=inbound.concat_part, total=inbound.concat_total,
+        text=inbound.text, provider_id=inbound.provider_id, payload=inbound.raw,
+    ).on_conflict_do_nothing(index_elements=["sender", "concat_ref", "part"]))
+    parts = db.session.scalars(db.select(InboundPart).where(
+        InboundPart.sender == inbound.sender, InboundPart.concat_ref == inbound.concat_ref,
+    ).order_by(InboundPart.part).with_for_update()).all()
+    if len(parts) < inbound.concat_total:
+        return None
+    for part in parts:
+        db.session.delete(part)
+    return "".join(part.text for part in parts), parts[0].provider_id

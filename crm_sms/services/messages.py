@@ -1,0 +1,167 @@
+"""Messages: composing one from a record, moving it through its statuses, finding them.
+
+Every change of status goes through ``transition`` (or ``bulk_transition``)
+and leaves an event; a message in a final status never changes again.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from ..config import config_value
+from ..models import Contact, Message, MessageEvent, Signature, db, utcnow
+from ..models.message import FINAL
+from ..queue import enqueue_after_commit
+from . import consent, rendering, segments, senders, settings
+
+DISPATCH_JOB = "crm_sms.jobs.dispatch.dispatch"
+
+
+class MessageError(ValueError):
+    """A message that cannot be saved as asked; ``field`` is the form field to blame."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def module_of(owner):
+    return "contacts" if isinstance(owner, Contact) else "accounts"
+
+
+def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=None):
+    """Save a message typed on a contact's or account's page, queued (or a draft).
+
+    Refuses, naming the field: a number that is not the record's, cannot receive
+    SMS or is not opted in; a sender the author may not use; an empty or
+    over-long body; an unknown variable; a send date in the past. Nothing is
+    saved when it refuses. A queued message is dispatched once the caller commits.
+    """
+    now = now or utcnow()
+    if phone is None or phone not in owner.phone_numbers:
+        raise MessageError("phone", "Choose one of this record's numbers to send to.")
+    reason = consent.reasons(owner)[phone]
+    if reason:
+        raise MessageError("phone", f"{phone.display} cannot be texted: {reason}.")
+    if sender is None or sender not in senders.for_user(author):
+        raise MessageError("sender", "Choose a number you may send from.")
+    body = (body or "").strip()
+    if not body:
+        raise MessageError("body", "Write a message.")
+    try:
+        rendering.check(body, module_of(owner))
+    except rendering.RenderError as error:
+        raise MessageError("body", str(error)) from None
+    if send_at is not None and send_at < now - timedelta(minutes=1):
+        raise MessageError("send_at", "The send date is in the past: leave it empty to send now.")
+    signature = default_signature("manual")
+    count = _measure(body, owner, signature)
+    message = Message(
+        kind="manual", status="draft" if draft else "queued", body=body, encoding=count.encoding,
+        segments=count.segments, phone_e164=phone.e164, sender_e164=sender.e164, author=author,
+        signature=signature, send_at=send_at or now, client_ref=uuid.uuid4().hex,
+        **({"contact": owner} if isinstance(owner, Contact) else {"account": owner}),
+    )
+    db.session.add(message)
+    db.session.flush()
+    record_event(message, message.status, "user", actor=author)
+    if not draft:
+        schedule_dispatch(message.send_at, now)
+    return message
+
+
+def _measure(body, owner, signature):
+    """Segments of the longest text this body can become (opt-out text included), refused past the limit."""
+    contact, account = (owner, None) if isinstance(owner, Contact) else (None, owner)
+    text = rendering.final_text(body, contact, account, signature, settings.get("opt_out_text"))
+    count = segments.count(text)
+    limit = config_value("MAX_SEGMENTS")
+    if count.segments > limit:
+        raise MessageError("body", (
+            f"The message is too long: {count.segments} segments with the signature and opt-out text; "
+            f"at most {limit} are allowed."))
+    return count
+
+
+def send_draft(message, author, now=None):
+    """Queue a draft for sending (its number's consent is checked again when it is claimed)."""
+    if message.status != "draft":
+        raise MessageError("body", f"Only a draft can be sent; this message is {message.label.lower()}.")
+    transition(message, "queued", "user", actor=author)
+    schedule_dispatch(message.send_at, now)
+
+
+def schedule_dispatch(at, now=None):
+    """Make sure a dispatch runs at ``at`` (after the current transaction commits)."""
+    delay = max(0.0, (at - (now or utcnow())).total_seconds())
+    if delay < 1:
+        enqueue_after_commit(DISPATCH_JOB, job_id="crm_sms-dispatch")
+    else:
+        enqueue_after_commit(DISPATCH_JOB, job_id=f"crm_sms-dispatch-{int(at.timestamp())}", delay=delay)
+
+
+def transition(message, status, source, actor=None, code=None, note=None, payload=None, **fields):
+    """Move a message to ``status`` with an event; a final message only gains an event. True if it moved."""
+    if message.status in FINAL:
+        record_event(message, status, source, actor, code, f"ignored: already {message.status}", payload)
+        return False
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.status = status
+    message.status_changed_at = utcnow()
+    record_event(message, status, source, actor, code, note, payload)
+    return True
+
+
+def bulk_transition(ids, status, source, note=None, where=None, **fields):
+    """Move many messages at once with one UPDATE and one multi-row INSERT of events; returns the ids moved."""
+    if not ids:
+        return []
+    now = utcnow()
+    stmt = (db.update(Message).where(Message.id.in_(ids), Message.status.not_in(FINAL))
+            .values(status=status, status_changed_at=now, **fields).returning(Message.id))
+    if where is not None:
+        stmt = stmt.where(where)
+    moved = list(db.session.scalars(stmt, execution_options={"synchronize_session": False}))
+    if moved:
+        db.session.execute(db.insert(MessageEvent), [
+            {"message_id": id, "status": status, "at": now, "source": source, "note": note} for id in moved
+        ])
+    return moved
+
+
+def record_event(message, status, source, actor=None, code=None, note=None, payload=None):
+    db.session.add(MessageEvent(message=message, status=status, source=source, actor=actor, code=code,
+                                note=note, payload=payload, at=utcnow()))
+
+
+def default_signature(purpose):
+    column = Signature.default_for_manual if purpose == "manual" else Signature.default_for_bulk
+    return db.session.scalar(db.select(Signature).where(column).options(db.joinedload(Signature.department)))
+
+
+def for_record(owner):
+    """A select of the record's messages, newest first."""
+    column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
+    return db.select(Message).where(column == owner.id).order_by(Message.created_at.desc(), Message.id.desc())
+
+
+def search(status=None, since=None, until=None, sender=None, campaign_id=None):
+    """A select of every message for the sent messages page, newest first."""
+    stmt = db.select(Message).options(db.joinedload(Message.contact), db.joinedload(Message.account))
+    if status:
+        stmt = stmt.where(Message.status == status)
+    if since:
+        stmt = stmt.where(Message.created_at >= since)
+    if until:
+        stmt = stmt.where(Message.created_at < until)
+    if sender:
+        stmt = stmt.where(Message.sender_e164 == sender)
+    return stmt.order_by(Message.created_at.desc(), Message.id.desc())
+
+
+def as_of(value):
+    """A date typed in a filter, as the start of that day in UTC (None when empty or not a date)."""
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=utcnow().tzinfo) if value else None
+    except ValueError:
+        return None

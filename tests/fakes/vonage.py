@@ -1,0 +1,251 @@
+"""A local Vonage SMS API, over TLS, speaking Vonage's own wire formats.
+
+Tests point VonageProvider's rest host at it, script its answers (a status for
+a number, a balance that runs out, throttling, 5xx, a slow answer) and read back
+every request it received. ``receipt()`` and ``inbound()`` build the webhook
+fields Vonage posts back, signed as Vonage signs them when given a secret.
+
+The signature code here is written from Vonage's documentation, not taken from
+the SDK, so a test that passes shows the SDK and Vonage agree.
+"""
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import ssl
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+API_KEY = "a1b2c3d4"
+API_SECRET = "Secret0123456789"
+SIGNATURE_SECRET = "SignatureSecret0123456789abcdef"
+OUR_NUMBER = "14155550100"
+THEIR_NUMBER = "447700900000"
+
+# Vonage's error-text for each send status, as its API writes them.
+ERROR_TEXTS = {
+    "1": "Throttled",
+    "2": "Missing params",
+    "3": "Invalid params",
+    "4": "Bad Credentials",
+    "5": "Internal Error",
+    "6": "Invalid Message",
+    "7": "Number barred.",
+    "8": "Partner Account Barred",
+    "9": "Partner quota exceeded",
+    "12": "Message Too Long",
+    "14": "Invalid Signature",
+    "15": "Illegal Sender Address - rejected",
+    "29": "Non White-listed Destination - rejected",
+}
+
+_ids = itertools.count(0x123ABCD1)
+
+
+def new_message_id():
+    """A fresh id shaped like Vonage's message ids."""
+    return f"0A000000{next(_ids):09X}"
+
+
+def signature(params, secret, method="md5"):
+    """Vonage's HMAC signature of request or webhook fields.
+
+    Every field but ``sig``, sorted by name, as ``&name=value`` with ``&`` and
+    ``=`` inside values replaced by ``_``; hex digest of HMAC(secret, method).
+    """
+    signed = "".join(
+        f"&{name}={str(value).replace('&', '_').replace('=', '_')}"
+        for name, value in sorted(params.items()) if name != "sig"
+    )
+    return hmac.new(secret.encode(), signed.encode(), getattr(hashlib, method)).hexdigest()
+
+
+def sign(params, secret, method="md5", api_key=API_KEY):
+    """``params`` plus the fields Vonage adds to a signed webhook."""
+    params = {**params, "api-key": api_key, "timestamp": str(int(time.time())), "nonce": str(uuid.uuid4())}
+    return {**params, "sig": signature(params, secret, method)}
+
+
+def _when(at):
+    at = at or datetime.now(timezone.utc)
+    return at.strftime("%Y-%m-%d %H:%M:%S"), at.strftime("%y%m%d%H%M")
+
+
+def receipt(message_id, *, status="delivered", err_code="0", msisdn=THEIR_NUMBER, to=OUR_NUMBER,
+            client_ref=None, price="0.03330000", at=None, secret=None, method="md5"):
+    """A delivery receipt webhook's fields; ``msisdn`` is the recipient, ``to`` our sender."""
+    timestamp, scts = _when(at)
+    params = {
+        "msisdn": msisdn, "to": to, "network-code": "23410", "messageId": message_id, "price": price,
+        "status": status, "scts": scts, "err-code": err_code, "message-timestamp": timestamp,
+    }
+    if client_ref is not None:
+        params["client-ref"] = client_ref
+    return sign(params, secret, method) if secret else params
+
+
+def inbound(text, *, msisdn=THEIR_NUMBER, to=OUR_NUMBER, message_id=None, concat=None, at=None,
+            secret=None, method="md5"):
+    """An inbound message webhook's fields; ``concat=(ref, total, part)`` for one part of a long one."""
+    timestamp, _ = _when(at)
+    words = text.split()
+    params = {
+        "msisdn": msisdn, "to": to, "messageId": message_id or new_message_id(), "text": text,
+        "type": "text" if text.isascii() else "unicode", "keyword": words[0].upper() if words else "",
+        "message-timestamp": timestamp,
+    }
+    if concat:
+        ref, total, part = concat
+        params.update({"concat": "true", "concat-ref": ref, "concat-total": str(total), "concat-part": str(part)})
+    return sign(params, secret, method) if secret else params
+
+
+def _error(status, text=None):
+    return {"message-count": "1", "messages": [{"status": status, "error-text": text or ERROR_TEXTS[status]}]}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request the fake received: ``form`` is the parsed body, header names are lower-case."""
+
+    method: str
+    path: str
+    form: dict
+    headers: dict
+
+
+class VonageFake:
+    """The SMS API on 127.0.0.1, with TLS from ``ca`` (a trustme.CA); use as a context manager."""
+
+    def __init__(self, ca, api_key=API_KEY, api_secret=API_SECRET, signature_secret=SIGNATURE_SECRET,
+                 signature_method="md5"):
+        self.api_key, self.api_secret = api_key, api_secret
+        self.signature_secret, self.signature_method = signature_secret, signature_method
+        self.price = Decimal("0.03330000")
+        self.balance = Decimal("3.14159265")
+        self.delay = 0  # seconds before each answer
+        self.requests = []
+        self._statuses = {}  # recipient -> (status, error-text)
+        self._faults = []  # (HTTP status, body) answered to the next requests, one each
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(context)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+
+    # Scripting
+
+    def answer(self, number, status, error_text=None):
+        """Answer every send to ``number`` (digits, no "+") with ``status``."""
+        self._statuses[number] = (status, error_text)
+
+    def throttle(self, times=1, http=False):
+        """Refuse the next ``times`` requests as too fast: status "1", or HTTP 429 with ``http``."""
+        fault = (429, "Too Many Requests") if http else (200, _error("1"))
+        self._faults.extend([fault] * times)
+
+    def server_error(self, times=1, status=503):
+        """Answer the next ``times`` requests with an HTTP 5xx."""
+        self._faults.extend([(status, "<html><body>Service Unavailable</body></html>")] * times)
+
+    # Serving
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stopping.set()  # wakes answers held back by ``delay``
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _answer(self, request):
+        with self._lock:
+            self.requests.append(request)
+            if request.method != "POST" or request.path != "/sms/json":
+                return 404, {"type": "NOT_FOUND", "title": "Not Found"}
+            if self._faults:
+                return self._faults.pop(0)
+            form = request.form
+            if not self._authenticated(request):
+                return 200, _error("4")
+            if "sig" in form and not self._signature_valid(form):
+                return 200, _error("14")
+            for name in ("from", "to", "text"):
+                if not form.get(name):
+                    return 200, _error("2", f"Missing {name} param")
+            status, error_text = self._statuses.get(form["to"], ("0", None))
+            if status != "0":
+                return 200, _error(status, error_text)
+            if self.balance < self.price:
+                return 200, _error("9")
+            self.balance -= self.price
+            message = {
+                "to": form["to"], "message-id": new_message_id(), "status": "0",
+                "remaining-balance": f"{self.balance:.8f}", "message-price": f"{self.price:.8f}",
+                "network": "12345",
+            }
+            if "client-ref" in form:
+                message["client-ref"] = form["client-ref"]
+            return 200, {"message-count": "1", "messages": [message]}
+
+    def _authenticated(self, request):
+        form, header = request.form, request.headers.get("authorization", "")
+        if header.startswith("Basic "):
+            key, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return (key, secret) == (self.api_key, self.api_secret)
+        if "sig" in form:
+            return form.get("api_key") == self.api_key
+        return (form.get("api_key"), form.get("api_secret")) == (self.api_key, self.api_secret)
+
+    def _signature_valid(self, form):
+        if not (self.signature_secret and form.get("timestamp")):
+            return False
+        expected = signature(form, self.signature_secret, self.signature_method)
+        return hmac.compare_digest(form["sig"].lower(), expected)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout) has closed its socket: not the fake's fault.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self._respond()
+
+    def do_GET(self):
+        self._respond()
+
+    def _respond(self):
+        fake = self.server.fake
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, answer = fake._answer(Request(self.command, self.path, dict(parse_qsl(body, keep_blank_values=True)), headers))
+        if fake.delay:
+            fake._stopping.wait(fake.delay)
+        data = (json.dumps(answer) if isinstance(answer, dict) else answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format, *args):
+        pass
