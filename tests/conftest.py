@@ -170,3 +170,39 @@ def login(client, make_user, make_contact):
         return user
 
     return log_in
+
+
+@pytest.fixture
+def make_sender(app):
+    from crm_sms.services import senders
+
+    def make(e164="+16285550100", user=None, is_default=None, mps=100.0):
+        sender = senders.save(None, e164, label="Main", user=user,
+                              is_default=user is None if is_default is None else is_default, mps=mps)
+        db.session.commit()
+        return sender
+
+    return make
+
+
+@pytest.fixture
+def opt_in(app):
+    """Opt a contact or account in at its first SMS-capable number (or the one given)."""
+    from crm_sms.services import consent
+
+    def opt(owner, phone=None):
+        consent.opt_in(owner, phone or phone_numbers.sms_numbers(owner)[0], "Email", "staff", "tester")
+        db.session.commit()
+        return owner
+
+    return opt
+
+
+@pytest.fixture
+def provider(app):
+    """Replace the app's provider with one that records sends and answers as told."""
+    from .fakes.providers import RecordingProvider
+
+    recording = RecordingProvider()
+    app.extensions["crm_sms"].provider = recording
+    return recording

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-Outcome = Literal["accepted", "retry", "failed", "out_of_credit"]
+Outcome = Literal["accepted", "retry", "failed", "out_of_credit", "unknown"]
 
 
 class WebhookError(ValueError):
@@ -34,7 +34,8 @@ class SendResult:
     ``accepted``: handed over, a receipt will follow. ``retry``: a transient
     fault (throttled, timeout, 5xx); send again later. ``failed``: this message
     can never go (the reason says why). ``out_of_credit``: the account cannot
-    pay; hold sends until it can.
+    pay; hold sends until it can. ``unknown``: the answer could not be read, so
+    it may have gone; a person decides.
     """
 
     outcome: Outcome

@@ -97,19 +97,23 @@ def _required(params, *names):
 
 
 def send_result(answer):
-    """Classify the SMS API's JSON answer to one send."""
-    messages = (answer or {}).get("messages") or [{}]
-    message = messages[0]
-    code = str(message.get("status", ""))
-    outcome, reason = SEND_STATUSES.get(code, ("failed", message.get("error-text") or f"Provider error {code}"))
+    """Classify the SMS API's JSON answer to one send (a long message answers once per part)."""
+    parts = (answer or {}).get("messages") or []
+    if not parts:
+        # We cannot tell whether it went: never resend blindly.
+        return SendResult("unknown", reason="The provider's answer could not be read", raw=answer or {})
+    first = parts[0]
+    code = str(first.get("status", ""))
+    outcome, reason = SEND_STATUSES.get(code, ("failed", first.get("error-text") or f"Provider error {code}"))
+    prices = [_decimal(part.get("message-price")) for part in parts]
     return SendResult(
         outcome=outcome,
-        provider_id=message.get("message-id"),
+        provider_id=first.get("message-id"),
         code=code or None,
         reason=reason,
-        price=_decimal(message.get("message-price")),
-        balance=_decimal(message.get("remaining-balance")),
-        raw=answer or {},
+        price=sum(prices) if all(p is not None for p in prices) else None,
+        balance=_decimal(parts[-1].get("remaining-balance")),
+        raw=answer,
     )
 
 

@@ -5,6 +5,7 @@ preferred SMS number; a suppressed number (it replied STOP) is never texted,
 whoever has it. The pipeline asks again when it claims a message.
 """
 
+from ..config import config_value
 from ..models import Consent, ConsentEvent, Contact, Suppression, db, utcnow
 from . import phone_numbers
 
@@ -26,9 +27,12 @@ def reasons(owner):
     consent = consent_of(owner)
     suppressed = _suppressed({phone.e164 for phone in owner.phone_numbers})
     result = {}
+    allowed = config_value("ALLOWED_REGIONS")
     for phone in owner.phone_numbers:
         if not phone.type.sms_capable:
             result[phone] = NOT_SMS_TYPE
+        elif phone.region not in allowed:
+            result[phone] = f"numbers from {phone_numbers.country_name(phone.region)} are not allowed"
         elif phone.e164 in suppressed:
             result[phone] = SUPPRESSED
         else:
@@ -49,10 +53,14 @@ def blocked(messages):
         ).options(db.joinedload(Consent.phone_number)))
         consents = {("c", r.contact_id) if r.contact_id else ("a", r.account_id): r for r in rows}
     result = {}
+    allowed = config_value("ALLOWED_REGIONS")
     for message in messages:
         if message.kind == "automatic":
             continue  # a consent notice: the one message allowed after opting out
-        if message.phone_e164 in suppressed:
+        region = phone_numbers.region_of(message.phone_e164)
+        if region not in allowed:
+            result[message.id] = f"Numbers from {phone_numbers.country_name(region)} are not allowed"
+        elif message.phone_e164 in suppressed:
             result[message.id] = SUPPRESSED
         elif message.contact_id or message.account_id:
             key = ("c", message.contact_id) if message.contact_id else ("a", message.account_id)

@@ -122,6 +122,8 @@ def _record(message, result):
     elif result.outcome == "failed":
         messages.transition(message, "failed", "provider", code=result.code, note=result.reason, payload=raw,
                             reject_reason=result.reason)
+    elif result.outcome == "unknown":
+        messages.transition(message, "unknown", "provider", code=result.code, note=result.reason, payload=raw)
     elif result.outcome == "out_of_credit":
         redis().set(CREDIT_PAUSE_KEY, 1, ex=CREDIT_PAUSE_SECONDS)
         _hold_for_credit(message, utcnow(), code=result.code, payload=raw)

@@ -16,6 +16,10 @@ def country_name(region):
     return geocoder.country_name_for_number(example, "en") if example else region
 
 
+def region_of(e164):
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+
+
 def _join(names):
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
