@@ -20,7 +20,10 @@ MAX_BODY = 64 * 1024  # a receipt or message part is a few hundred bytes
 
 
 def _params():
-    if request.content_length and request.content_length > MAX_BODY:
+    # Read one byte past the limit: a chunked body announces no length, and werkzeug stops at
+    # max_content_length without refusing, so only the extra byte tells "too big" from "just fits".
+    request.max_content_length = MAX_BODY + 1
+    if len(request.get_data(cache=True)) > MAX_BODY:
         abort(413)
     if request.method == "GET":
         return request.args.to_dict()

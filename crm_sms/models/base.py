@@ -2,8 +2,11 @@
 
 from datetime import datetime, timezone
 
+import sqlite3
+
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
 # Named constraints let migrations alter tables the same way on SQLite and PostgreSQL.
@@ -39,3 +42,14 @@ class UtcDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(connection, record):
+    """SQLite for several processes (web, workers): write-ahead log, no fsync per commit, wait on locks."""
+    if isinstance(connection, sqlite3.Connection):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -54,7 +54,10 @@ def claim(limit, now=None):
 
 
 def deliver(batch):
-    """Send a claimed batch; yields after each change so the caller commits it before the next."""
+    """Send a claimed batch; the caller commits at each yield (before each provider call, and at the end).
+
+    The caller's session must not expire objects on commit (the batch is this worker's alone).
+    """
     if not batch:
         return
     provider = current_app.extensions["crm_sms"].provider
@@ -64,13 +67,12 @@ def deliver(batch):
     quiet = quiet_hours.parse(config["quiet_hours_start"]), quiet_hours.parse(config["quiet_hours_end"])
     rps = config_value("PROVIDER_RPS")
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
-    balance = None
+    balance, out_of_credit = None, False  # other workers learn it from the pause key when they claim
     for message in batch:
         now = utcnow()
         if message.id in blocked:
             messages.transition(message, "canceled", "worker", note=blocked[message.id],
                                 reject_reason=blocked[message.id])
-            yield message
             continue
         bypass = message.kind == "manual" and config["quiet_hours_manual_bypass"]
         until = None if bypass else quiet_hours.ends_at(
@@ -79,11 +81,9 @@ def deliver(batch):
             messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours",
                                 send_at=until)
             messages.schedule_dispatch(until, now)
-            yield message
             continue
-        if redis().exists(CREDIT_PAUSE_KEY):
+        if out_of_credit:
             _hold_for_credit(message, now)
-            yield message
             continue
         first = message.phone_e164 not in texted_before
         texted_before.add(message.phone_e164)
@@ -91,9 +91,11 @@ def deliver(batch):
             message.body, message.contact, message.account, message.signature,
             config["opt_out_text"] if first else None)
         message.attempted_at = now
-        yield message  # committed: from here on a crash leaves it "unknown", never resent
-        wait = max(rate_limit.reserve("provider", rps),
-                   rate_limit.reserve(f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
+        # One commit per message: what happened to the ones before, and this one's mark. From here
+        # on a crash leaves it "unknown", never resent; the unmarked rest go back to the queue.
+        yield message
+        wait = rate_limit.reserve(("provider", rps),
+                                  (f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
         if wait > 0:
             time.sleep(wait)
         result = provider.send(OutboundSms(
@@ -101,7 +103,7 @@ def deliver(batch):
             client_ref=message.client_ref, unicode=message.encoding == "UCS-2"))
         balance = result.balance if result.balance is not None else balance
         _record(message, result)
-        yield message
+        out_of_credit = out_of_credit or result.outcome == "out_of_credit"
     if balance is not None:
         settings.put("provider_balance", str(balance))
     sent = [m for m in batch if m.status == "sent"]

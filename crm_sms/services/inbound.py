@@ -47,6 +47,11 @@ def match_sender(e164):
 
 def _join_parts(inbound):
     """Keep this part; when every part is in, return (whole text, the first part's id), else None."""
+    if db.engine.dialect.name == "postgresql":
+        # Parts arrive together: without this lock two requests each miss the other's uncommitted part and
+        # neither joins them (SQLite already serialises writers).
+        db.session.execute(db.select(db.func.pg_advisory_xact_lock(
+            db.func.hashtext(f"crm_sms.inbound_parts:{inbound.sender}:{inbound.concat_ref}"))))
     insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(InboundPart)
     db.session.execute(insert.values(
         sender=inbound.sender, concat_ref=inbound.concat_ref, part=inbound.concat_part, total=inbound.concat_total,

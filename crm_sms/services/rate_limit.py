@@ -1,34 +1,44 @@
-"""A token bucket in Redis that every worker shares: a rate per key, with a burst of one second.
+"""Token buckets in Redis that every worker shares: a rate per key, and no bursts.
 
-``reserve`` takes a token now and says how long to wait before using it, so
-workers queue up fairly instead of polling. Redis's own clock is used, so
-workers on several machines agree.
+No burst, because a provider counts requests in any one-second window: a full
+bucket spent at once on top of the steady rate would be throttled. For the
+same reason requests are paced a little under the rate (``MARGIN``): network
+jitter can bring two evenly spaced requests closer together.
+
+``reserve`` takes a token from each bucket now and says how long to wait
+before acting on them, so workers queue up fairly instead of polling. Redis's
+own clock is used, so workers on several machines agree.
 """
 
 from ..queue import redis
 
+MARGIN = 0.97
+
 _SCRIPT = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or burst
-local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + (now - at) * rate) - 1
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], 60)
-if tokens >= 0 then return '0' end
-return tostring(-tokens / rate)
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[i])
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or 1
+  local at = tonumber(state[2]) or now
+  tokens = math.min(1, tokens + (now - at) * rate) - 1
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('EXPIRE', key, 60)
+  if tokens < 0 and -tokens / rate > wait then wait = -tokens / rate end
+end
+return tostring(wait)
 """
 
 _scripts = {}
 
 
-def reserve(key, rate):
-    """Take one token from ``key``'s bucket; returns the seconds to wait before acting on it."""
+def reserve(*buckets):
+    """Take one token from each ``(key, rate per second)`` bucket; returns the seconds to wait (one round trip)."""
     connection = redis()
     script = _scripts.get(id(connection))
     if script is None:
         script = _scripts[id(connection)] = connection.register_script(_SCRIPT)
-    return float(script(keys=[f"crm_sms:rate:{key}"], args=[rate, max(1.0, rate)]))
+    keys = [f"crm_sms:rate:{key}" for key, _ in buckets]
+    return float(script(keys=keys, args=[rate * MARGIN for _, rate in buckets]))

@@ -40,16 +40,22 @@ def record(receipt):
 
 
 def apply_waiting(provider_ids):
-    """Apply receipts that arrived before their sends were recorded (one query for a batch)."""
+    """Apply receipts that arrived before their sends were recorded (one query for a batch).
+
+    A receipt is found by provider id or by client reference: a long message has one provider id per
+    part, and only the first is kept on the message.
+    """
     if not provider_ids:
         return
+    sent = db.session.scalars(db.select(Message).where(Message.provider_id.in_(provider_ids))).all()
+    by_provider_id = {m.provider_id: m for m in sent}
+    by_client_ref = {m.client_ref: m for m in sent}
     waiting = db.session.scalars(db.select(ProviderReceipt).where(
-        ProviderReceipt.provider_id.in_(provider_ids), ProviderReceipt.message_id.is_(None),
+        db.or_(ProviderReceipt.provider_id.in_(provider_ids), ProviderReceipt.client_ref.in_(by_client_ref)),
+        ProviderReceipt.message_id.is_(None),
     ).order_by(ProviderReceipt.id)).all()
-    by_provider_id = {m.provider_id: m for m in db.session.scalars(
-        db.select(Message).where(Message.provider_id.in_({r.provider_id for r in waiting})))}
     for row in waiting:
-        _apply(by_provider_id[row.provider_id], row)
+        _apply(by_provider_id.get(row.provider_id) or by_client_ref[row.client_ref], row)
 
 
 def _apply(message, row):

@@ -10,6 +10,7 @@ the SDK, so a test that passes shows the SDK and Vonage agree.
 """
 
 import base64
+import collections
 import hashlib
 import hmac
 import itertools
@@ -133,6 +134,9 @@ class VonageFake:
         self.price = Decimal("0.03330000")
         self.balance = Decimal("3.14159265")
         self.delay = 0  # seconds before each answer
+        self.max_rps = None  # when set, sends past this many in one second answer "1" Throttled, as Vonage does
+        self.throttled = 0
+        self._recent = collections.deque()
         self.requests = []
         self._statuses = {}  # recipient -> (status, error-text)
         self._faults = []  # (HTTP status, body) answered to the next requests, one each
@@ -180,6 +184,9 @@ class VonageFake:
                 return 404, {"type": "NOT_FOUND", "title": "Not Found"}
             if self._faults:
                 return self._faults.pop(0)
+            if self._over_rate():
+                self.throttled += 1
+                return 200, _error("1")
             form = request.form
             if not self._authenticated(request):
                 return 200, _error("4")
@@ -202,6 +209,17 @@ class VonageFake:
             if "client-ref" in form:
                 message["client-ref"] = form["client-ref"]
             return 200, {"message-count": "1", "messages": [message]}
+
+    def _over_rate(self):
+        if self.max_rps is None:
+            return False
+        now = time.monotonic()
+        while self._recent and self._recent[0] <= now - 1:
+            self._recent.popleft()
+        if len(self._recent) >= self.max_rps:
+            return True
+        self._recent.append(now)
+        return False
 
     def _authenticated(self, request):
         form, header = request.form, request.headers.get("authorization", "")
@@ -227,6 +245,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Vonage's API serves it
+    disable_nagle_algorithm = True  # headers and body leave together, no delayed-ACK stall
+
     def do_POST(self):
         self._respond()
 

@@ -1,0 +1,191 @@
+"""SMS settings for admins: sender numbers, signatures, and the account-wide settings (quiet hours, texts)."""
+
+import math
+import re
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FloatField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..config import config_value
+from ..models import Department, SenderNumber, Signature, User, db
+from ..models.signature import TEXTS
+from ..services import departments, quiet_hours, rendering, senders, settings, signatures
+from ..services.phone_numbers import PhoneNumberError
+from ..services.senders import SenderError
+from ..services.signatures import SignatureError
+from ._views import get_or_404, permission_required, render
+
+bp = Blueprint("sms_settings", __name__, url_prefix="/sms/settings")
+
+PROVIDERS = {"simulator": "Simulator (no messages leave this system)", "vonage": "Vonage"}
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class RateField(FloatField):
+    """A float whose error a person understands (WTForms says "Not a valid float value")."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a number, such as 1 or 0.5.") from None
+
+
+class SenderForm(FlaskForm):
+    e164 = StringField("Number", filters=[_strip])
+    label = StringField("Label", filters=[_strip], validators=[Optional(), Length(max=80)])
+    user_id = SelectField("Owner", coerce=int, default=0)
+    is_default = BooleanField("Default for the account")
+    mps = RateField("Messages per second", default=1.0)
+    mms = BooleanField("Can send MMS")
+    active = BooleanField("Active", default=True)
+
+    def validate_is_default(self, field):
+        # senders.for_user only offers a user's own numbers and the account's: a default owned by
+        # one user would be nobody else's default.
+        if field.data and self.user_id.data:
+            raise ValidationError("The account's default number cannot belong to one user: set the owner to none.")
+
+    def validate_mps(self, field):
+        if field.data is not None and not (math.isfinite(field.data) and field.data > 0):
+            raise ValidationError("Messages per second must be more than 0.")
+
+
+class SignatureForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    # The service checks both choices, so its message (not "Not a valid choice") is what people read.
+    department = SelectField("Department", coerce=int, validate_choice=False)
+    text = SelectField("Text", validate_choice=False,
+                       choices=[SelectChoice(text, text.replace("|DEPARTMENT_PHONE_NUMBER|", "[department phone]")
+                                             .replace("|DEPARTMENT_EMAIL|", "[department email]")) for text in TEXTS])
+    default_for_manual = BooleanField("Default for manual messages")
+    default_for_bulk = BooleanField("Default for bulk messages")
+
+
+def _clock_time(form, field):
+    if field.data and not _CLOCK.match(field.data):
+        raise ValidationError("Enter a time as HH:MM on a 24-hour clock, such as 21:00.")
+    if field.data:
+        field.data = quiet_hours.parse(field.data).strftime("%H:%M")
+
+
+def _time_zone(form, field):
+    try:
+        ZoneInfo(field.data)
+    except (KeyError, ValueError, OSError):  # not found, not a key (".."), a folder ("America")
+        raise ValidationError("Unknown time zone: use a name from the list, such as America/New_York.") from None
+
+
+def _says_stop(form, field):
+    if field.data and not re.search(r"\bSTOP\b", field.data, re.IGNORECASE):
+        raise ValidationError("The opt-out text must tell people to reply STOP: "
+                              "carriers require every business text to say how to opt out.")
+
+
+class SettingsForm(FlaskForm):
+    business_name = StringField("Business name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    time_zone = StringField("System time zone", filters=[_strip], validators=[DataRequired(), _time_zone],
+                            render_kw={"list": "time-zones", "autocomplete": "off"})
+    quiet_hours_start = StringField("Quiet hours start", filters=[_strip], validators=[_clock_time],
+                                    render_kw={"placeholder": "21:00", "inputmode": "numeric"})
+    quiet_hours_end = StringField("Quiet hours end", filters=[_strip], validators=[_clock_time],
+                                  render_kw={"placeholder": "08:00", "inputmode": "numeric"})
+    quiet_hours_manual_bypass = BooleanField("Manual messages to one contact may be sent during quiet hours")
+    opt_out_text = StringField("Opt-out text", filters=[_strip],
+                               validators=[DataRequired(), Length(max=160), _says_stop])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if bool(start.data) != bool(end.data):
+            missing = end if start.data else start
+            missing.errors.append("Quiet hours need both a start and an end: fill in both, or clear both.")
+            return False
+        if start.data and start.data == end.data:
+            end.errors.append("The end must differ from the start: clear both for no quiet hours.")
+            return False
+        return True
+
+
+@bp.route("/senders", methods=["GET", "POST"])
+@bp.route("/senders/<int:sender_id>", methods=["GET", "POST"])
+@permission_required("settings.manage")
+def senders_page(sender_id=None):
+    sender = get_or_404(SenderNumber, sender_id) if sender_id else None
+    form = SenderForm(data=sender and dict(
+        e164=sender.e164, label=sender.label, user_id=sender.user_id or 0, is_default=sender.is_default,
+        mps=sender.mps, mms=sender.mms, active=sender.active))
+    staff = db.session.scalars(db.select(User).where(User.role != "customer").order_by(User.username)).all()
+    form.user_id.choices = [SelectChoice(0, "None: the account's")] + [
+        SelectChoice(u.id, f"{u.username} ({u.role})") for u in staff if u.active or (sender and u.id == sender.user_id)]
+    if form.validate_on_submit():
+        try:
+            sender = senders.save(sender, form.e164.data, label=form.label.data or None,
+                                  user=db.session.get(User, form.user_id.data) if form.user_id.data else None,
+                                  is_default=form.is_default.data, mps=form.mps.data, mms=form.mms.data,
+                                  active=form.active.data)
+        except (PhoneNumberError, SenderError) as error:
+            form.e164.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Saved sender number {sender.e164}.", "success")
+            return redirect(url_for("sms_settings.senders_page"))
+    rows = db.session.scalars(db.select(SenderNumber).options(db.joinedload(SenderNumber.user))).all()
+    rows.sort(key=lambda s: (s.user_id is not None, not s.is_default, s.user.username if s.user else "", s.e164))
+    return render("crm_sms/sms_settings/senders.html", form=form, editing=sender, senders=rows,
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/signatures", methods=["GET", "POST"])
+@bp.route("/signatures/<int:signature_id>", methods=["GET", "POST"])
+@permission_required("settings.manage")
+def signatures_page(signature_id=None):
+    signature = get_or_404(Signature, signature_id) if signature_id else None
+    form = SignatureForm(data=signature and dict(
+        name=signature.name, department=signature.department_id, text=signature.text,
+        default_for_manual=signature.default_for_manual, default_for_bulk=signature.default_for_bulk))
+    known = departments.all_departments()
+    form.department.choices = [SelectChoice(d.id, d.name) for d in known]
+    if form.validate_on_submit():
+        try:
+            signature = signatures.save(
+                signature, form.name.data,
+                db.session.get(Department, form.department.data) if form.department.data else None,
+                form.text.data, form.default_for_manual.data, form.default_for_bulk.data)
+        except SignatureError as error:
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Saved signature {signature.name}.", "success")
+            return redirect(url_for("sms_settings.signatures_page"))
+    rows = [(s, rendering.signature_text(s)) for s in signatures.all_signatures()]
+    return render("crm_sms/sms_settings/signatures.html", form=form, editing=signature, signatures=rows,
+                  departments=known, status=422 if form.errors else 200)
+
+
+@bp.route("", methods=["GET", "POST"])
+@permission_required("settings.manage")
+def index():
+    form = SettingsForm(data=settings.get_all())
+    if form.validate_on_submit():
+        settings.put("business_name", form.business_name.data)
+        settings.put("time_zone", form.time_zone.data)
+        settings.put("quiet_hours_start", form.quiet_hours_start.data or None)
+        settings.put("quiet_hours_end", form.quiet_hours_end.data or None)
+        settings.put("quiet_hours_manual_bypass", form.quiet_hours_manual_bypass.data)
+        settings.put("opt_out_text", form.opt_out_text.data)
+        db.session.commit()
+        flash("Saved the SMS settings.", "success")
+        return redirect(url_for("sms_settings.index"))
+    provider = config_value("PROVIDER")
+    return render("crm_sms/sms_settings/index.html", form=form, provider=PROVIDERS.get(provider, provider),
+                  balance=settings.get("provider_balance"), time_zones=sorted(available_timezones()),
+                  status=422 if form.errors else 200)
