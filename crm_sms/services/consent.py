@@ -6,8 +6,8 @@ whoever has it. The pipeline asks again when it claims a message.
 """
 
 from ..config import config_value
-from ..models import Consent, ConsentEvent, Contact, Suppression, db, utcnow
-from . import phone_numbers
+from ..models import Consent, ConsentEvent, Contact, Message, PhoneNumber, Suppression, db, utcnow
+from . import keywords, notices, phone_numbers, settings
 
 NOT_OPTED_IN = "Not opted in to SMS"
 OPTED_OUT = "Opted out of SMS"
@@ -26,6 +26,7 @@ def reasons(owner):
     """{phone number: why it cannot be texted, or None} for each of the owner's numbers."""
     consent = consent_of(owner)
     suppressed = _suppressed({phone.e164 for phone in owner.phone_numbers})
+    policy = settings.get("consent_policy")
     result = {}
     allowed = config_value("ALLOWED_REGIONS")
     for phone in owner.phone_numbers:
@@ -36,7 +37,7 @@ def reasons(owner):
         elif phone.e164 in suppressed:
             result[phone] = SUPPRESSED
         else:
-            result[phone] = _consent_reason(consent, phone.e164)
+            result[phone] = _consent_reason(consent, phone.e164, policy)
     return result
 
 
@@ -54,6 +55,7 @@ def blocked(messages):
         consents = {("c", r.contact_id) if r.contact_id else ("a", r.account_id): r for r in rows}
     result = {}
     allowed = config_value("ALLOWED_REGIONS")
+    policy = settings.get("consent_policy")
     for message in messages:
         if message.kind == "automatic":
             continue  # a consent notice: the one message allowed after opting out
@@ -64,14 +66,17 @@ def blocked(messages):
             result[message.id] = SUPPRESSED
         elif message.contact_id or message.account_id:
             key = ("c", message.contact_id) if message.contact_id else ("a", message.account_id)
-            reason = _consent_reason(consents.get(key), message.phone_e164)
+            reason = _consent_reason(consents.get(key), message.phone_e164, policy)
             if reason:
                 result[message.id] = reason
     return result
 
 
-def opt_in(owner, phone, consent_type, source, changed_by, message=None):
-    """Opt the owner in at ``phone`` (made its preferred SMS number); lifts the number's suppression."""
+def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=True):
+    """Opt the owner in at ``phone`` (made its preferred SMS number); lifts the number's suppression.
+
+    The contact is told by an automatic message unless ``notify`` is false (an import).
+    """
     if phone not in owner.phone_numbers:
         raise phone_numbers.PhoneNumberError("That number is not one of this record's numbers.")
     if not phone.type.sms_capable:
@@ -84,17 +89,101 @@ def opt_in(owner, phone, consent_type, source, changed_by, message=None):
         phone_numbers.set_preferred_sms(owner, phone)
     db.session.execute(db.delete(Suppression).where(Suppression.e164 == phone.e164))
     db.session.flush()
+    if notify:
+        notices.send("notice_opt_in", phone.e164, owner)
     return event
 
 
-def opt_out(owner, source, changed_by, consent_type=None, message=None):
-    """Opt the owner out; the preferred number stays flagged, so the audit shows which one."""
+def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=True):
+    """Opt the owner out; the preferred number stays flagged, so the audit shows which one.
+
+    Messages waiting for that number are canceled; the contact is told (the one message allowed).
+    """
     consent = _consent_row(owner)
     e164 = consent.phone_number.e164 if consent.phone_number else None
     event = _event(owner, consent, "opted_out", e164, consent_type, source, changed_by, message)
     consent.state, consent.consent_type, consent.source, consent.changed_at = "opted_out", consent_type, source, event.at
     db.session.flush()
+    if e164:
+        cancel_waiting(e164)
+        if notify:
+            notices.send("notice_opt_out", e164, owner)
     return event
+
+
+def cancel_waiting(e164, reason=OPTED_OUT):
+    """Cancel every queued or held outbound message to a number (the dispatcher checks again at claim time)."""
+    from . import messages
+
+    ids = list(db.session.scalars(db.select(Message.id).where(
+        Message.phone_e164 == e164, Message.direction == "outbound", Message.kind != "automatic",
+        Message.status.in_(("queued", "held")))))
+    return messages.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
+
+
+def handle_reply(inbound_message):
+    """Act on a keyword reply (STOP, START, HELP and kin). Returns the kind, or None for an ordinary message."""
+    kind = keywords.classify(inbound_message.body)
+    e164, ours = inbound_message.phone_e164, inbound_message.sender_e164
+    if kind == "opt_out":
+        suppress(e164)
+        for owner, _ in owners_of(e164):
+            if getattr(consent_of(owner), "state", None) != "opted_out":
+                opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False)
+        cancel_waiting(e164)
+        notices.send("notice_opt_out", e164, inbound_message.contact or inbound_message.account, ours,
+                     cause=inbound_message)
+    elif kind == "opt_in":
+        db.session.execute(db.delete(Suppression).where(Suppression.e164 == e164))
+        for owner, phone in owners_of(e164):
+            if phone.type.sms_capable and getattr(consent_of(owner), "state", None) != "opted_in":
+                opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", inbound_message, notify=False)
+        release_awaiting(e164)
+        notices.send("notice_opt_in", e164, inbound_message.contact or inbound_message.account, ours,
+                     cause=inbound_message)
+    elif kind == "help":
+        notices.send("notice_help", e164, inbound_message.contact or inbound_message.account, ours,
+                     cause=inbound_message)
+    return kind
+
+
+def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):
+    """Ask the owner by SMS for consent (policy "request consent"): their state becomes awaiting reply."""
+    consent = _consent_row(owner)
+    event = _event(owner, consent, "awaiting_reply", phone.e164, None, "staff", employee_name or "Unknown", None)
+    consent.state, consent.phone_number, consent.changed_at = "awaiting_reply", phone, event.at
+    db.session.flush()
+    notices.send("notice_request_mo" if inbound_first else "notice_request_mt", phone.e164, owner, sender_e164,
+                 employee_name=employee_name)
+    return event
+
+
+def state_of(owner):
+    consent = consent_of(owner)
+    return consent.state if consent is not None else "never_asked"
+
+
+def owners_of(e164):
+    """Every (contact or account, its phone row) that has this number."""
+    phones = db.session.scalars(db.select(PhoneNumber).where(PhoneNumber.e164 == e164)
+                                .options(db.joinedload(PhoneNumber.contact), db.joinedload(PhoneNumber.account),
+                                         db.joinedload(PhoneNumber.type))).all()
+    return [(phone.contact or phone.account, phone) for phone in phones]
+
+
+def release_awaiting(e164):
+    """Queue the messages that waited for this number's consent."""
+    from . import messages
+
+    waiting = db.session.execute(db.select(Message.id, Message.direction).where(
+        Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent")).all()
+    outbound = [id for id, direction in waiting if direction == "outbound"]
+    inbound = [id for id, direction in waiting if direction == "inbound"]
+    messages.bulk_transition(inbound, "received", "system", note="consent given: shown", hold_reason=None)
+    moved = messages.bulk_transition(outbound, "queued", "system", note="consent given", hold_reason=None)
+    if moved:
+        messages.schedule_dispatch(utcnow())
+    return moved
 
 
 def suppress(e164, source="sms_reply"):
@@ -110,11 +199,13 @@ def _suppressed(numbers):
     return set(db.session.scalars(db.select(Suppression.e164).where(Suppression.e164.in_(numbers))))
 
 
-def _consent_reason(consent, e164):
-    if consent is None or consent.state in ("never_asked", "awaiting_reply"):
-        return NOT_OPTED_IN
-    if consent.state == "opted_out":
+def _consent_reason(consent, e164, policy):
+    state = consent.state if consent is not None else "never_asked"
+    if state == "opted_out":
         return OPTED_OUT
+    if state in ("never_asked", "awaiting_reply"):
+        # Under "request consent" the message waits for a YES; under "disclaimer" none is needed.
+        return None if policy in ("request_consent", "disclaimer") else NOT_OPTED_IN
     if consent.phone_number is None or consent.phone_number.e164 != e164:
         return NOT_PREFERRED
     return None

@@ -79,6 +79,6 @@ def seed(accounts=30, contacts=120):
     for owner in contact_rows + account_rows:
         if owner is contact_rows[0] or rng.random() < 0.75:
             consent.opt_in(owner, phone_numbers.sms_numbers(owner)[0], rng.choice(["Email", "Phone", "Paper"]),
-                           "import", "seed-demo")
+                           "import", "seed-demo", notify=False)
     return True
 

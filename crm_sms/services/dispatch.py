@@ -19,7 +19,7 @@ from ..config import config_value
 from ..models import Contact, Message, SenderNumber, db, utcnow
 from ..providers import OutboundSms
 from ..queue import enqueue, redis
-from . import consent, messages, quiet_hours, rate_limit, receipts, rendering, settings
+from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, settings
 from .sweep import sweeper
 
 #: Held messages that go again by themselves once their send_at comes.
@@ -66,6 +66,7 @@ def deliver(batch):
     texted_before = _numbers_texted_before({m.phone_e164 for m in batch})
     quiet = quiet_hours.parse(config["quiet_hours_start"]), quiet_hours.parse(config["quiet_hours_end"])
     rps = config_value("PROVIDER_RPS")
+    first_note = notices.text("disclaimer_text") if config["consent_policy"] == "disclaimer" else config["opt_out_text"]
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
     balance, out_of_credit = None, False  # other workers learn it from the pause key when they claim
     for message in batch:
@@ -87,9 +88,11 @@ def deliver(batch):
             continue
         first = message.phone_e164 not in texted_before
         texted_before.add(message.phone_e164)
-        message.rendered_body = rendering.final_text(
-            message.body, message.contact, message.account, message.signature,
-            config["opt_out_text"] if first else None)
+        if message.kind == "automatic":
+            message.rendered_body = message.body  # a notice says exactly what the admin wrote
+        else:
+            message.rendered_body = rendering.final_text(
+                message.body, message.contact, message.account, message.signature, first_note if first else None)
         message.attempted_at = now
         # One commit per message: what happened to the ones before, and this one's mark. From here
         # on a crash leaves it "unknown", never resent; the unmarked rest go back to the queue.

@@ -55,8 +55,15 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
         raise MessageError("send_at", "The send date is in the past: leave it empty to send now.")
     signature = default_signature("manual")
     count = _measure(body, owner, signature)
+    status, hold_reason = ("draft", None) if draft else ("queued", None)
+    awaiting = settings.get("consent_policy") == "request_consent" and consent.state_of(owner) in (
+        "never_asked", "awaiting_reply")
+    if awaiting and not draft:
+        status, hold_reason = "held", "awaiting_consent"
+        if consent.state_of(owner) == "never_asked":
+            consent.request(owner, phone, author.username, sender.e164)
     message = Message(
-        kind="manual", status="draft" if draft else "queued", body=body, encoding=count.encoding,
+        kind="manual", status=status, hold_reason=hold_reason, body=body, encoding=count.encoding,
         segments=count.segments, phone_e164=phone.e164, sender_e164=sender.e164, author=author,
         signature=signature, send_at=send_at or now, client_ref=uuid.uuid4().hex,
         **({"contact": owner} if isinstance(owner, Contact) else {"account": owner}),
@@ -64,7 +71,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     db.session.add(message)
     db.session.flush()
     record_event(message, message.status, "user", actor=author)
-    if not draft:
+    if status == "queued":
         schedule_dispatch(message.send_at, now)
     return message
 
@@ -139,15 +146,19 @@ def default_signature(purpose):
     return db.session.scalar(db.select(Signature).where(column).options(db.joinedload(Signature.department)))
 
 
+#: An inbound message waiting for its sender's consent is not shown to anyone (seed 001).
+_shown = db.not_(db.and_(Message.direction == "inbound", Message.status == "held"))
+
+
 def for_record(owner):
     """A select of the record's messages, newest first."""
     column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
-    return db.select(Message).where(column == owner.id).order_by(Message.created_at.desc(), Message.id.desc())
+    return db.select(Message).where(column == owner.id, _shown).order_by(Message.created_at.desc(), Message.id.desc())
 
 
 def search(status=None, since=None, until=None, sender=None, campaign_id=None):
     """A select of every message for the sent messages page, newest first."""
-    stmt = db.select(Message).options(db.joinedload(Message.contact), db.joinedload(Message.account))
+    stmt = db.select(Message).where(_shown).options(db.joinedload(Message.contact), db.joinedload(Message.account))
     if status:
         stmt = stmt.where(Message.status == status)
     if since:

@@ -7,7 +7,7 @@ same path as a real one.
 from flask import current_app
 
 from .. import signals
-from . import inbound, receipts
+from . import consent, inbound, receipts
 
 
 def provider():
@@ -27,5 +27,6 @@ def receive_inbound(params):
     parsed = provider().parse_inbound(params)
     message = inbound.record(parsed)
     if message is not None:
+        consent.handle_reply(message)
         signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
     return message

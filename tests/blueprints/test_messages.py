@@ -83,7 +83,8 @@ def test_a_contact_who_opted_out_cannot_be_texted(client, texting):
     response = _send(client, contact, sender)
     assert response.status_code == 422
     assert "(415) 555-0101 cannot be texted: Opted out of SMS." in _errors(response)
-    assert _messages() == []
+    assert [(m.kind, m.body) for m in _messages()] == [  # only the confirmation of the opt-out
+        ("automatic", "Our business: you are unsubscribed and will get no more messages. Reply START to resubscribe.")]
 
 
 def test_a_suppressed_number_cannot_be_texted_whoever_has_it(client, texting):

@@ -80,9 +80,22 @@ def test_texting_a_contact_clears_their_ready_flag(compose, provider):
     assert db.session.get(Contact, message.contact_id).ready is False
 
 
-def test_a_contact_who_opts_out_after_queueing_gets_nothing(compose, provider):
+def test_opting_out_cancels_waiting_messages_and_confirms_once(compose, provider):
     message = compose()
     consent.opt_out(message.contact, "staff", "tester")
+    db.session.commit()
+    dispatch()
+    db.session.refresh(message)
+    assert (message.status, message.reject_reason) == ("canceled", "Opted out of SMS")
+    assert [sms.text for sms in provider.sent] == [
+        "Our business: you are unsubscribed and will get no more messages. Reply START to resubscribe."]
+
+
+def test_the_claim_checks_consent_again_whatever_raced_past_the_cancel(compose, provider):
+    from crm_sms.models import Consent
+
+    message = compose()
+    db.session.execute(db.update(Consent).values(state="opted_out"))  # as if the opt-out landed mid-claim
     db.session.commit()
     dispatch()
     db.session.refresh(message)

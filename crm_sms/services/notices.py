@@ -1,0 +1,38 @@
+"""Automatic messages (consent confirmations, HELP answers, consent requests): texts an admin sets.
+
+An automatic message is exempt from the consent check: it is how an opt-out
+is confirmed (the one message allowed after STOP).
+"""
+
+import uuid
+
+from ..models import Contact, Message, SenderNumber, db, utcnow
+from . import messages, settings
+
+
+def text(name, employee_name="", **extra):
+    values = settings.get_all()
+    return values[name].format_map({
+        "business_name": values["business_name"], "support_phone": values["support_phone"],
+        "support_email": values["support_email"], "employee_name": employee_name, **extra,
+    })
+
+
+def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=None):
+    """Queue the automatic message ``name`` to a number, from ``sender_e164`` (else the default sender)."""
+    sender_e164 = sender_e164 or db.session.scalar(
+        db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active))
+    if sender_e164 is None:
+        return None  # no number to send from: nothing can be sent, the audit still holds the change
+    body = text(name, employee_name)
+    now = utcnow()
+    message = Message(
+        kind="automatic", status="queued", body=body, rendered_body=body, phone_e164=to_e164,
+        sender_e164=sender_e164, send_at=now, client_ref=uuid.uuid4().hex,
+        **({"contact": owner} if isinstance(owner, Contact) else {"account": owner} if owner else {}),
+    )
+    db.session.add(message)
+    db.session.flush()
+    messages.record_event(message, "queued", "system", note=f"automatic: {name}" + (f" after #{cause.id}" if cause else ""))
+    messages.schedule_dispatch(now, now)
+    return message
