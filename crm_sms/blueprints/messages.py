@@ -52,15 +52,15 @@ def _form(owner, formdata=None):
     return form
 
 
-def panel_context(owner, form=None):
+def panel_context(owner, form=None, notice=None):
     kind = messages.module_of(owner)
     rows = db.session.scalars(messages.for_record(owner).limit(50)).all()
-    return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner),
+    return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice,
                 variables=rendering.variables(kind), pending=any(not m.final for m in rows if m.status != "draft"))
 
 
-def _panel(owner, form=None, status=200):
-    context = panel_context(owner, form)
+def _panel(owner, form=None, status=200, notice=None):
+    context = panel_context(owner, form, notice)
     page = "crm_sms/contacts/show.html" if isinstance(owner, Contact) else "crm_sms/accounts/show.html"
     return render(page, "crm_sms/messages/_panel.html", status=status,
                   **{"contact" if isinstance(owner, Contact) else "account": owner}, **context)
@@ -97,11 +97,9 @@ def compose(kind, owner_id):
             form[{"phone": "phone_id", "sender": "sender_id"}.get(error.field, error.field)].errors.append(str(error))
         else:
             db.session.commit()
-            note = "Draft saved." if draft else (
-                "Message scheduled." if message.send_at > datetime.now(message.send_at.tzinfo) + timedelta(minutes=1)
-                else "Message queued.")
+            note = _note(message, draft)
             if htmx:
-                return _panel(owner, form=None)
+                return _panel(owner, notice=note)
             flash(note, "success")
             return redirect(_owner_url(owner))
     return _panel(owner, form=form, status=422)
@@ -152,6 +150,18 @@ def export():
                          m.sender_e164, m.label, m.reject_reason or "", m.segments or "", m.price or "", m.text])
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sms-messages.csv"})
+
+
+def _note(message, draft):
+    """What the agent is told once the message is saved (seed 001's notice when consent is requested)."""
+    if draft:
+        return "Draft saved."
+    if message.hold_reason == "awaiting_consent":
+        return ("Your contact has been sent a request to opt in. Once they accept, your message will be sent; "
+                "if they reply STOP, it will not.")
+    if message.send_at > datetime.now(message.send_at.tzinfo) + timedelta(minutes=1):
+        return "Message scheduled."
+    return "Message queued."
 
 
 def _recipient(message):

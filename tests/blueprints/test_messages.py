@@ -190,3 +190,18 @@ def test_sent_messages_page_filters_and_exports(client, texting, provider, make_
     csv = client.get("/sms/messages.csv?status=sent").text
     assert csv.splitlines()[0].startswith("id,created,direction,recipient")
     assert "Ada Lovelace,Contact" in csv and "first" in csv and "second" not in csv
+
+
+def test_under_request_consent_the_agent_is_told_the_contact_was_asked(client, texting, make_contact):
+    from crm_sms.services import settings
+
+    agent, sender, contact = texting
+    settings.put("consent_policy", "request_consent")
+    db.session.commit()
+    stranger = make_contact("Alan", "Turing", numbers=("+14155550102",))
+    response = _send(client, stranger, sender, body="Hello")
+    assert response.status_code == 200
+    assert "Your contact has been sent a request to opt in." in response.text
+    manual, request = sorted(_messages(), key=lambda m: m.kind != "manual")
+    assert (manual.status, manual.hold_reason) == ("held", "awaiting_consent")
+    assert request.kind == "automatic" and request.body.startswith("[Auto Message] agent is trying to reach you.")
