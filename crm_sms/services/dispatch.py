@@ -19,7 +19,7 @@ from ..config import config_value
 from ..models import Contact, Message, SenderNumber, db, utcnow
 from ..providers import OutboundSms
 from ..queue import enqueue, redis
-from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, settings
+from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, segments, settings
 from .sweep import sweeper
 
 #: Held messages that go again by themselves once their send_at comes.
@@ -93,7 +93,8 @@ def deliver(batch):
         else:
             message.rendered_body = rendering.final_text(
                 message.body, message.contact, message.account, message.signature, first_note if first else None)
-        message.attempted_at = now
+        count = segments.count(message.rendered_body)  # a filled-in name can turn GSM-7 into Unicode
+        message.encoding, message.segments, message.attempted_at = count.encoding, count.segments, now
         # One commit per message: what happened to the ones before, and this one's mark. From here
         # on a crash leaves it "unknown", never resent; the unmarked rest go back to the queue.
         yield message

@@ -7,7 +7,7 @@ is confirmed (the one message allowed after STOP).
 import uuid
 
 from ..models import Contact, Message, SenderNumber, db, utcnow
-from . import messages, settings
+from . import messages, segments, settings
 
 
 def text(name, employee_name="", **extra):
@@ -25,9 +25,11 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
     if sender_e164 is None:
         return None  # no number to send from: nothing can be sent, the audit still holds the change
     body = text(name, employee_name)
+    count = segments.count(body)
     now = utcnow()
     message = Message(
-        kind="automatic", status="queued", body=body, rendered_body=body, phone_e164=to_e164,
+        kind="automatic", status="queued", body=body, rendered_body=body, encoding=count.encoding,
+        segments=count.segments, phone_e164=to_e164,
         sender_e164=sender_e164, send_at=now, client_ref=uuid.uuid4().hex,
         **({"contact": owner} if isinstance(owner, Contact) else {"account": owner} if owner else {}),
     )

@@ -275,3 +275,11 @@ def test_the_end_to_end_simulator_reports_delivery(make_app):
         db.session.refresh(message)
         assert message.status == "delivered"
         assert [e.status for e in message.events] == ["queued", "sending", "sent", "delivered"]
+
+
+def test_the_encoding_follows_the_text_as_sent(compose, provider, make_contact, opt_in):
+    contact = opt_in(make_contact("Łukasz", "Nowak", numbers=("+14155550103",)))
+    message = compose(contact=contact, body="Hola {{ contact.first_name }}")
+    assert message.encoding == "GSM-7"  # measured with the placeholder
+    dispatch()
+    assert (message.encoding, provider.sent[0].unicode) == ("UCS-2", True)
