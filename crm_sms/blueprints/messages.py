@@ -14,7 +14,7 @@ from wtforms.validators import Optional
 from ..extension import htmx
 from ..models import Account, Contact, Message, SenderNumber, db
 from ..models.message import FINAL, LABELS
-from ..services import consent, messages, rendering, senders, settings
+from ..services import consent, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
 from ._views import get_or_404, paginate, permission_required, render
 
@@ -56,7 +56,8 @@ def panel_context(owner, form=None, notice=None):
     kind = messages.module_of(owner)
     rows = db.session.scalars(messages.for_record(owner).limit(50)).all()
     return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice,
-                variables=rendering.variables(kind), pending=any(not m.final for m in rows if m.status != "draft"))
+                variables=rendering.variables(kind), templates=templates.for_module(kind),
+                pending=any(not m.final for m in rows if m.status != "draft"))
 
 
 def _panel(owner, form=None, status=200, notice=None):

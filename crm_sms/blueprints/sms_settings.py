@@ -1,4 +1,4 @@
-"""SMS settings for admins: sender numbers, signatures, and the account-wide settings (quiet hours, texts)."""
+"""SMS settings for admins: sender numbers, signatures, and the account-wide settings (quiet hours, texts, consent)."""
 
 import math
 import re
@@ -6,13 +6,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import (BooleanField, EmailField, FloatField, RadioField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..config import config_value
 from ..models import Department, SenderNumber, Signature, User, db
 from ..models.signature import TEXTS
-from ..services import departments, quiet_hours, rendering, senders, settings, signatures
+from ..services import consent_log, departments, quiet_hours, rendering, senders, settings, signatures
 from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
@@ -115,6 +116,84 @@ class SettingsForm(FlaskForm):
         return True
 
 
+#: Each consent policy and what it does, in one line (the settings page shows both).
+POLICIES = {
+    "require_opt_in": "Require opt-in: text only contacts who opted in beforehand.",
+    "request_consent": "Request consent: the first message asks for a YES and waits for it; STOP cancels it.",
+    "disclaimer": "Disclaimer: the first message says who is texting and how to opt out; no reply is needed.",
+}
+#: The automatic texts and when each is sent.
+NOTICES = {
+    "notice_opt_in": "Opt-in confirmation (sent on opting in)",
+    "notice_opt_out": "Opt-out confirmation (sent on opting out)",
+    "notice_help": "Answer to HELP",
+    "disclaimer_text": "Disclaimer (added to the first message under the disclaimer policy)",
+    "notice_request_mt": "Consent request, when staff texts first",
+    "notice_request_mo": "Consent request, when the customer texts first",
+    "notice_confirmed": "Opt-in confirmed, after a YES to a request",
+    "notice_refused": "Opt-out confirmed, after a STOP to a request",
+}
+KEYWORDS = {
+    "keywords_opt_out": "Opt-out keywords", "keywords_opt_in": "Opt-in keywords", "keywords_help": "Help keywords",
+}
+
+
+def _placeholders(allowed):
+    def check(form, field):
+        error = consent_log.placeholder_error(field.data, allowed)
+        if error:
+            raise ValidationError(error)
+
+    return check
+
+
+def _notice(label):
+    return TextAreaField(label, filters=[_strip], validators=[
+        DataRequired(message="Enter the text: it is sent automatically."),
+        _placeholders(consent_log.NOTICE_PLACEHOLDERS)])
+
+
+class ConsentSettingsForm(FlaskForm):
+    consent_policy = RadioField("Consent policy", choices=[SelectChoice(key, text) for key, text in POLICIES.items()])
+    # Comma-separated; consent_log.keyword_errors checks them together (no word in two lists).
+    keywords_opt_out = StringField(KEYWORDS["keywords_opt_out"], filters=[_strip])
+    keywords_opt_in = StringField(KEYWORDS["keywords_opt_in"], filters=[_strip])
+    keywords_help = StringField(KEYWORDS["keywords_help"], filters=[_strip])
+    support_phone = StringField("Support phone (for HELP)", filters=[_strip], validators=[Length(max=40)])
+    support_email = EmailField("Support email (for HELP)", filters=[_strip],
+                               validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    customer_legal_text = TextAreaField("Legal text under “I agree to receive SMS/Text messages”", filters=[_strip],
+                                        validators=[DataRequired(message="Enter the legal text customers agree to."),
+                                                    _placeholders(consent_log.LEGAL_PLACEHOLDERS)])
+    customer_changed_by = RadioField("“Changed by” shows the customer's",
+                                     choices=[SelectChoice("username", "username"), SelectChoice("email", "email")])
+    notice_opt_in = _notice(NOTICES["notice_opt_in"])
+    notice_opt_out = _notice(NOTICES["notice_opt_out"])
+    notice_help = _notice(NOTICES["notice_help"])
+    disclaimer_text = _notice(NOTICES["disclaimer_text"])
+    notice_request_mt = _notice(NOTICES["notice_request_mt"])
+    notice_request_mo = _notice(NOTICES["notice_request_mo"])
+    notice_confirmed = _notice(NOTICES["notice_confirmed"])
+    notice_refused = _notice(NOTICES["notice_refused"])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        lists = {key: consent_log.split_keywords(self[key].data) for key in KEYWORDS}
+        for key, error in consent_log.keyword_errors(lists).items():
+            self[key].errors.append(error)
+        for name in ("support_phone", "support_email"):
+            quoting = [NOTICES[key] for key in NOTICES if "{" + name + "}" in self[key].data]
+            if quoting and not self[name].data:
+                self[name].errors.append(f"{quoting[0]} quotes {{{name}}}: fill this in, or take it out of that text.")
+        return not self.errors
+
+
+def _consent_data():
+    values = settings.get_all()
+    return {key: ", ".join(value) if key in KEYWORDS else value for key, value in values.items()}
+
+
 @bp.route("/senders", methods=["GET", "POST"])
 @bp.route("/senders/<int:sender_id>", methods=["GET", "POST"])
 @permission_required("settings.manage")
@@ -185,7 +264,29 @@ def index():
         db.session.commit()
         flash("Saved the SMS settings.", "success")
         return redirect(url_for("sms_settings.index"))
+    return _index_page(form, ConsentSettingsForm(formdata=None, data=_consent_data(), prefix="consent"))
+
+
+@bp.route("/consent", methods=["POST"])
+@permission_required("settings.manage")
+def consent_settings():
+    """The consent part of the SMS settings page: policy, keywords, HELP contacts and every automatic text."""
+    form = ConsentSettingsForm(data=_consent_data(), prefix="consent")
+    if form.validate_on_submit():
+        for key in ("consent_policy", "support_phone", "support_email", "customer_legal_text", "customer_changed_by",
+                    *NOTICES):
+            settings.put(key, form[key].data)
+        for key in KEYWORDS:
+            settings.put(key, consent_log.split_keywords(form[key].data))
+        db.session.commit()
+        flash("Saved the consent settings.", "success")
+        return redirect(url_for("sms_settings.index", _anchor="consent"))
+    return _index_page(SettingsForm(formdata=None, data=settings.get_all()), form)
+
+
+def _index_page(form, consent_form):
     provider = config_value("PROVIDER")
-    return render("crm_sms/sms_settings/index.html", form=form, provider=PROVIDERS.get(provider, provider),
-                  balance=settings.get("provider_balance"), time_zones=sorted(available_timezones()),
-                  status=422 if form.errors else 200)
+    return render("crm_sms/sms_settings/index.html", form=form, consent_form=consent_form,
+                  provider=PROVIDERS.get(provider, provider), balance=settings.get("provider_balance"),
+                  time_zones=sorted(available_timezones()), policies=POLICIES, notices=NOTICES, keywords=KEYWORDS,
+                  status=422 if form.errors or consent_form.errors else 200)

@@ -1,6 +1,6 @@
 """Vonage's webhooks: delivery receipts and inbound messages, in GET, form POST or JSON POST shape.
 
-Answers 200 as soon as the event is stored (Vonage re-sends for 24 hours
+Answers 204 as soon as the event is stored (Vonage re-sends for 24 hours
 otherwise), 401 for a bad signature, 400 for a body that is no event.
 """
 

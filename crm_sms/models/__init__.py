@@ -10,10 +10,11 @@ from .phone_number import PhoneNumber, PhoneType
 from .sender_number import SenderNumber
 from .setting import Setting
 from .signature import Signature
+from .template import Template
 from .user import ROLES, User
 
 __all__ = [
     "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
     "MessageEvent", "PhoneNumber", "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature",
-    "Suppression", "User", "UtcDateTime", "db", "utcnow",
+    "Suppression", "Template", "User", "UtcDateTime", "db", "utcnow",
 ]

@@ -6,7 +6,7 @@ whoever has it. The pipeline asks again when it claims a message.
 """
 
 from ..config import config_value
-from ..models import Consent, ConsentEvent, Contact, Message, PhoneNumber, Suppression, db, utcnow
+from ..models import Consent, ConsentEvent, Contact, Message, PhoneNumber, SenderNumber, Suppression, db, utcnow
 from . import keywords, notices, phone_numbers, settings
 
 NOT_OPTED_IN = "Not opted in to SMS"
@@ -44,28 +44,39 @@ def reasons(owner):
 def blocked(messages):
     """{message id: reason} for the outbound messages that may not go now (one query each kind, not per message)."""
     numbers = {m.phone_e164 for m in messages}
-    suppressed = _suppressed(numbers)
+    suppressed = dict(db.session.execute(db.select(Suppression.e164, Suppression.since).where(
+        Suppression.e164.in_(numbers))).all()) if numbers else {}
     contact_ids = {m.contact_id for m in messages if m.contact_id}
     account_ids = {m.account_id for m in messages if m.account_id}
     consents = {}
     if contact_ids or account_ids:
+        # populate_existing: a dispatch job keeps its session across batches (no expiry on commit), and an
+        # opt-out committed meanwhile by another process must not hide behind a row it loaded earlier.
         rows = db.session.scalars(db.select(Consent).where(
             Consent.contact_id.in_(contact_ids) | Consent.account_id.in_(account_ids)
-        ).options(db.joinedload(Consent.phone_number)))
+        ).options(db.joinedload(Consent.phone_number)).execution_options(populate_existing=True))
         consents = {("c", r.contact_id) if r.contact_id else ("a", r.account_id): r for r in rows}
     result = {}
     allowed = config_value("ALLOWED_REGIONS")
     policy = settings.get("consent_policy")
     for message in messages:
+        key = ("c", message.contact_id) if message.contact_id else ("a", message.account_id)
         if message.kind == "automatic":
-            continue  # a consent notice: the one message allowed after opting out
+            # A notice may follow the opt-out it confirms (or answer a HELP sent after it), but one written
+            # before the opt-out, that raced past its cancel (an opt-in confirmation, a request), does not go.
+            row = consents.get(key)
+            opted_out_at = row.changed_at if row is not None and row.state == "opted_out" else None
+            if message.phone_e164 in suppressed and message.created_at < suppressed[message.phone_e164]:
+                result[message.id] = SUPPRESSED
+            elif opted_out_at is not None and message.created_at < opted_out_at:
+                result[message.id] = OPTED_OUT
+            continue
         region = phone_numbers.region_of(message.phone_e164)
         if region not in allowed:
             result[message.id] = f"Numbers from {phone_numbers.country_name(region)} are not allowed"
         elif message.phone_e164 in suppressed:
             result[message.id] = SUPPRESSED
         elif message.contact_id or message.account_id:
-            key = ("c", message.contact_id) if message.contact_id else ("a", message.account_id)
             reason = _consent_reason(consents.get(key), message.phone_e164, policy)
             if reason:
                 result[message.id] = reason
@@ -94,30 +105,39 @@ def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=
     return event
 
 
-def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=True):
+def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=True, e164=None):
     """Opt the owner out; the preferred number stays flagged, so the audit shows which one.
 
-    Messages waiting for that number are canceled; the contact is told (the one message allowed).
+    The audit names ``e164`` (the number that replied STOP) or else the preferred number. Every message
+    waiting for the owner is canceled; the contact is told (the one message allowed).
     """
     consent = _consent_row(owner)
-    e164 = consent.phone_number.e164 if consent.phone_number else None
-    event = _event(owner, consent, "opted_out", e164, consent_type, source, changed_by, message)
+    preferred = consent.phone_number.e164 if consent.phone_number else None
+    event = _event(owner, consent, "opted_out", e164 or preferred, consent_type, source, changed_by, message)
     consent.state, consent.consent_type, consent.source, consent.changed_at = "opted_out", consent_type, source, event.at
     db.session.flush()
-    if e164:
-        cancel_waiting(e164)
-        if notify:
-            notices.send("notice_opt_out", e164, owner)
+    cancel_waiting(owner=owner)
+    if preferred and notify:
+        notices.send("notice_opt_out", preferred, owner)
     return event
 
 
-def cancel_waiting(e164, reason=OPTED_OUT):
-    """Cancel every queued or held outbound message to a number (the dispatcher checks again at claim time)."""
+def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None):
+    """Cancel every queued or held outbound message to a number, or to an owner (or both: to that owner there).
+
+    Automatic ones too (an opt-in confirmation, a consent request): nothing written before an opt-out may
+    arrive after it. Callers queue the opt-out confirmation afterwards. The dispatcher checks again at claim time.
+    """
     from . import messages
 
-    ids = list(db.session.scalars(db.select(Message.id).where(
-        Message.phone_e164 == e164, Message.direction == "outbound", Message.kind != "automatic",
-        Message.status.in_(("queued", "held")))))
+    if e164 is None and owner is None:
+        raise ValueError("cancel_waiting needs a number or an owner")
+    stmt = db.select(Message.id).where(Message.direction == "outbound", Message.status.in_(("queued", "held")))
+    if e164 is not None:
+        stmt = stmt.where(Message.phone_e164 == e164)
+    if owner is not None:
+        stmt = stmt.where((Message.contact_id if isinstance(owner, Contact) else Message.account_id) == owner.id)
+    ids = list(db.session.scalars(stmt))
     return messages.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
 
 
@@ -129,18 +149,21 @@ def handle_reply(inbound_message):
         suppress(e164)
         for owner, _ in owners_of(e164):
             if getattr(consent_of(owner), "state", None) != "opted_out":
-                opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False)
+                opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False, e164=e164)
         cancel_waiting(e164)
         notices.send("notice_opt_out", e164, inbound_message.contact or inbound_message.account, ours,
                      cause=inbound_message)
     elif kind == "opt_in":
         db.session.execute(db.delete(Suppression).where(Suppression.e164 == e164))
+        answered = False  # a YES to our consent request gets the request flow's own confirmation (seed 001)
         for owner, phone in owners_of(e164):
-            if phone.type.sms_capable and getattr(consent_of(owner), "state", None) != "opted_in":
+            state = state_of(owner)
+            answered = answered or state == "awaiting_reply"
+            if phone.type.sms_capable and state != "opted_in":
                 opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", inbound_message, notify=False)
-        release_awaiting(e164)
-        notices.send("notice_opt_in", e164, inbound_message.contact or inbound_message.account, ours,
-                     cause=inbound_message)
+        notices.send("notice_confirmed" if answered else "notice_opt_in", e164,
+                     inbound_message.contact or inbound_message.account, ours, cause=inbound_message)
+        release_awaiting(e164)  # after the confirmation, so it is read first
     elif kind == "help":
         notices.send("notice_help", e164, inbound_message.contact or inbound_message.account, ours,
                      cause=inbound_message)
@@ -148,14 +171,47 @@ def handle_reply(inbound_message):
 
 
 def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):
-    """Ask the owner by SMS for consent (policy "request consent"): their state becomes awaiting reply."""
+    """Ask the owner by SMS for consent (policy "request consent"): their state becomes awaiting reply.
+
+    The audit names the employee whose message asked, or "Unknown" (an SMS) when the contact texted first.
+    """
     consent = _consent_row(owner)
-    event = _event(owner, consent, "awaiting_reply", phone.e164, None, "staff", employee_name or "Unknown", None)
+    source, changed_by = ("sms_reply", "Unknown") if inbound_first else ("staff", employee_name or "Unknown")
+    event = _event(owner, consent, "awaiting_reply", phone.e164, None, source, changed_by, None)
     consent.state, consent.phone_number, consent.changed_at = "awaiting_reply", phone, event.at
     db.session.flush()
     notices.send("notice_request_mo" if inbound_first else "notice_request_mt", phone.e164, owner, sender_e164,
                  employee_name=employee_name)
     return event
+
+
+def hold_inbound(inbound_message):
+    """Under "request consent", hide an ordinary message from a never-asked or awaiting contact until they say YES.
+
+    A never-asked one is sent the request ("You are trying to reach ..."), once. Returns True when held.
+    Call only for a message just stored (not a keyword): no one has seen it yet.
+    """
+    owner = inbound_message.contact or inbound_message.account
+    if owner is None or settings.get("consent_policy") != "request_consent":
+        return False
+    state = state_of(owner)
+    if state not in ("never_asked", "awaiting_reply"):
+        return False
+    e164 = inbound_message.phone_e164
+    phone = next((p for p in owner.phone_numbers if p.e164 == e164), None)
+    if state == "never_asked" and (phone is None or not phone.type.sms_capable or _suppressed({e164})):
+        return False  # no request can go to it: show the message as it is
+    from . import messages
+
+    inbound_message.status, inbound_message.hold_reason = "held", "awaiting_consent"
+    messages.record_event(inbound_message, "held", "system", note="hidden until the sender consents")
+    if state == "never_asked":
+        sender = db.session.scalar(db.select(SenderNumber).where(SenderNumber.e164 == inbound_message.sender_e164))
+        employee = sender.user.username if sender is not None and sender.user is not None else (
+            settings.get("business_name"))
+        request(owner, phone, employee, sender_e164=inbound_message.sender_e164, inbound_first=True)
+    db.session.flush()
+    return True
 
 
 def state_of(owner):
@@ -172,17 +228,20 @@ def owners_of(e164):
 
 
 def release_awaiting(e164):
-    """Queue the messages that waited for this number's consent."""
+    """Queue the messages that waited for this number's consent (due now, or when scheduled if later)."""
     from . import messages
 
+    now = utcnow()
     waiting = db.session.execute(db.select(Message.id, Message.direction).where(
         Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent")).all()
     outbound = [id for id, direction in waiting if direction == "outbound"]
     inbound = [id for id, direction in waiting if direction == "inbound"]
     messages.bulk_transition(inbound, "received", "system", note="consent given: shown", hold_reason=None)
-    moved = messages.bulk_transition(outbound, "queued", "system", note="consent given", hold_reason=None)
+    moved = messages.bulk_transition(outbound, "queued", "system", note="consent given", hold_reason=None,
+                                     send_at=db.case((Message.send_at < now, db.literal(now, Message.send_at.type)),
+                                                     else_=Message.send_at))
     if moved:
-        messages.schedule_dispatch(utcnow())
+        messages.schedule_dispatch(now)
     return moved
 
 

@@ -36,7 +36,11 @@ def _due(now):
 
 
 def claim(limit, now=None):
-    """Claim up to ``limit`` due messages for this worker: they become ``sending``. Returns them."""
+    """Claim up to ``limit`` due messages for this worker: they become ``sending``. Returns them.
+
+    Those that may no longer go (opted out since they were queued) are canceled in the same transaction,
+    so the consent checked is the one at the moment of the claim; ``deliver`` checks again before sending.
+    """
     now = now or utcnow()
     if redis().exists(CREDIT_PAUSE_KEY):
         return []
@@ -47,10 +51,16 @@ def claim(limit, now=None):
         list(db.session.scalars(due)), "sending", "worker", where=_due(now),
         hold_reason=None, attempted_at=None,
     )
-    return db.session.scalars(db.select(Message).where(Message.id.in_(ids)).order_by(Message.send_at, Message.id)
-                              .options(joinedload(Message.contact).joinedload(Contact.account),
-                                       joinedload(Message.account), selectinload(Message.signature))
-                              .execution_options(populate_existing=True)).all()
+    batch = db.session.scalars(db.select(Message).where(Message.id.in_(ids)).order_by(Message.send_at, Message.id)
+                               .options(joinedload(Message.contact).joinedload(Contact.account),
+                                        joinedload(Message.account), selectinload(Message.signature))
+                               .execution_options(populate_existing=True)).all()
+    refused = consent.blocked(batch)
+    for message in batch:
+        if message.id in refused:
+            messages.transition(message, "canceled", "worker", note=refused[message.id],
+                                reject_reason=refused[message.id])
+    return [message for message in batch if message.id not in refused]
 
 
 def deliver(batch):

@@ -23,10 +23,11 @@ def receive_receipt(params):
 
 
 def receive_inbound(params):
-    """Read an inbound message (WebhookError if malformed), store it once, and announce it."""
+    """Read an inbound message (WebhookError if malformed), store it once, act on a keyword, and announce it."""
     parsed = provider().parse_inbound(params)
     message = inbound.record(parsed)
     if message is not None:
-        consent.handle_reply(message)
+        if consent.handle_reply(message) is None:  # not a keyword: under "request consent" it may wait for a YES
+            consent.hold_inbound(message)
         signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
     return message

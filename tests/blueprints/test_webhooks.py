@@ -190,26 +190,22 @@ def test_forged_signature_is_refused(pushed, sent_message, forge):
 # Bodies that are no event
 
 
-@pytest.mark.parametrize("url, send", [
-    (STATUS_URL, lambda client, pid: client.post(STATUS_URL, data={
-        k: v for k, v in receipt(pid).items() if k != "messageId"})),
-    (STATUS_URL, lambda client, pid: client.post(STATUS_URL, data=receipt(pid, status="teleported"))),
-    (STATUS_URL, lambda client, pid: client.post(STATUS_URL, json=[receipt(pid)])),
-    (STATUS_URL, lambda client, pid: client.post(
-        STATUS_URL, data="messageId=" + pid + "&status=delivered", content_type="application/json")),
-    (STATUS_URL, lambda client, pid: client.post(STATUS_URL, data={})),
-    (INBOUND_URL, lambda client, pid: client.post(INBOUND_URL, data={
-        k: v for k, v in inbound("Hello").items() if k != "msisdn"})),
-    (INBOUND_URL, lambda client, pid: client.post(INBOUND_URL, json="Hello")),
-    (INBOUND_URL, lambda client, pid: client.post(
-        INBOUND_URL, data=inbound("Hello", concat=("7F", "three", "1")))),
+@pytest.mark.parametrize("url, kwargs", [
+    (STATUS_URL, lambda pid: {"data": {k: v for k, v in receipt(pid).items() if k != "messageId"}}),
+    (STATUS_URL, lambda pid: {"data": receipt(pid, status="teleported")}),
+    (STATUS_URL, lambda pid: {"json": [receipt(pid)]}),
+    (STATUS_URL, lambda pid: {"data": f"messageId={pid}&status=delivered", "content_type": "application/json"}),
+    (STATUS_URL, lambda pid: {"data": {}}),
+    (INBOUND_URL, lambda pid: {"data": {k: v for k, v in inbound("Hello").items() if k != "msisdn"}}),
+    (INBOUND_URL, lambda pid: {"json": "Hello"}),
+    (INBOUND_URL, lambda pid: {"data": inbound("Hello", concat=("7F", "three", "1"))}),
 ], ids=["missing messageId", "unknown status", "JSON array", "not JSON with a JSON type", "empty form",
         "inbound without sender", "inbound JSON string", "inbound part numbers not numbers"])
-def test_malformed_body_is_refused_with_400_and_nothing_is_stored(pushed, sent_message, url, send):
+def test_malformed_body_is_refused_with_400_and_nothing_is_stored(pushed, sent_message, url, kwargs):
     client = pushed()
     message = sent_message()
 
-    response = send(client, message.provider_id)
+    response = client.post(url, **kwargs(message.provider_id))
 
     assert response.status_code == 400
     assert nothing_stored(message)
@@ -239,3 +235,15 @@ def test_a_one_megabyte_body_is_refused_and_the_next_request_is_served(
     assert nothing_stored(message)
     assert client.post(STATUS_URL, data=receipt(message.provider_id)).status_code == 204
     assert delivered_once(message)
+
+
+def test_a_chunked_body_under_the_limit_is_read_whole(pushed):
+    client = pushed()
+    text = "long " * 12_000  # 60 kB: under the 64 KiB limit
+    body = urlencode(inbound(text)).encode()
+
+    response = client.post(INBOUND_URL, input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+
+    assert response.status_code == 204
+    assert db.session.scalar(db.select(Message.body).where(Message.direction == "inbound")) == text

@@ -153,13 +153,13 @@ def test_a_throttled_message_is_retried_later_never_failed(compose, provider):
     provider.answer(*[SendResult("retry", code="1", reason="Throttled")] * 3)
     message = compose()
     for attempt in range(1, 4):
-        dispatch_service_now = utcnow() + timedelta(minutes=10 * attempt)
-        batch = dispatch_service.claim(10, now=dispatch_service_now)
+        batch = dispatch_service.claim(10, now=utcnow() + timedelta(minutes=10 * attempt))
+        before = utcnow()
         for _ in dispatch_service.deliver(batch):
             db.session.commit()
         db.session.refresh(message)
         assert (message.status, message.attempts) == ("queued", attempt)
-        assert message.send_at > utcnow()
+        assert message.send_at - before >= timedelta(seconds=0.8 * 2 ** (attempt - 1))  # backing off
     batch = dispatch_service.claim(10, now=utcnow() + timedelta(hours=1))
     list(dispatch_service.deliver(batch))
     assert message.status == "sent" and len(provider.sent) == 4

@@ -167,8 +167,8 @@ def test_parts_of_two_senders_with_the_same_reference_are_not_mixed(client):
 def test_message_received_fires_once_with_the_stored_message(client, make_contact, announced):
     contact = make_contact(numbers=(CONTACT_NUMBER,))
 
-    post(client, inbound("Yes please", msisdn=CONTACT_NUMBER.lstrip("+")))
+    post(client, inbound("Sounds good", msisdn=CONTACT_NUMBER.lstrip("+")))
 
     ((sender, message),) = announced
     assert sender is client.application
-    assert (message.id, message.contact_id, message.body) == (received()[0].id, contact.id, "Yes please")
+    assert (message.id, message.contact_id, message.body) == (received()[0].id, contact.id, "Sounds good")

@@ -1,0 +1,240 @@
+"""SMS consent pages: staff set a record's consent, a customer sets their own, the history and the opt-in report.
+
+A host page shows the parts with ``{{ sms_consent(record) }}`` (the staff form),
+``{{ sms_consent_history(record) }}`` and ``{{ sms_preferences(contact) }}`` (the
+customer's "My preferred SMS"); each renders nothing for a user who may not see it.
+"""
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
+
+from ..extension import htmx
+from ..models import Account, Contact, PhoneNumber, PhoneType, db
+from ..models.consent import STATE_LABELS
+from ..models.phone_number import format_e164
+from ..services import consent, consent_log, phone_numbers
+from ..services.auth import can
+from ..services.consent_log import ConsentError
+from ._views import get_or_404, paginate, permission_required, render
+
+bp = Blueprint("consent", __name__, url_prefix="/sms/consent")
+
+OWNERS = {"contacts": Contact, "accounts": Account}
+CHOICES = [SelectChoice("", "Not set"), SelectChoice("opt_in", "Opt in"), SelectChoice("opt_out", "Opt out")]
+
+
+def _id(value):
+    """A posted id, or None: a missing or mangled one gets the service's message, not "Invalid Choice"."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class StaffConsentForm(FlaskForm):
+    # The service checks every choice, so its message (not "Not a valid choice") is what people read.
+    choice = SelectField("Consents to receive SMS/Text messages", choices=CHOICES, validate_choice=False)
+    phone_id = SelectField("SMS number", coerce=_id, validate_choice=False)
+    consent_type = SelectField("Consent type", validate_choice=False, choices=[SelectChoice("", "Choose…")] + [
+        SelectChoice(t, t) for t in consent_log.STAFF_TYPES])
+    new_number = StringField("Or add a number", render_kw={"placeholder": "+1 415 555 0100"})
+    new_type_id = SelectField("Its type", coerce=_id, validate_choice=False)
+
+
+class PreferredSmsForm(FlaskForm):
+    agree = BooleanField("I agree to receive SMS/Text messages")
+    phone_id = SelectField("Preferred number", coerce=_id, validate_choice=False)
+
+
+def _owner_url(owner):
+    if isinstance(owner, Contact):
+        return url_for("contacts.show", contact_id=owner.id)
+    return url_for("accounts.show", account_id=owner.id)
+
+
+def _kind(owner):
+    return "contacts" if isinstance(owner, Contact) else "accounts"
+
+
+def _number_choices(owner):
+    return [SelectChoice(p.id, f"{p.display} ({p.type.name})") for p in phone_numbers.sms_numbers(owner)]
+
+
+def _staff_form(owner, formdata=None):
+    form = StaffConsentForm(formdata=formdata, prefix="consent")
+    form.phone_id.choices = _number_choices(owner)
+    form.new_type_id.choices = [SelectChoice(t.id, t.name) for t in phone_numbers.phone_types() if t.sms_capable]
+    if formdata is None:
+        now = consent_log.summary(owner)
+        form.choice.data = {"opted_in": "opt_in", "opted_out": "opt_out"}.get(now["state"], "")
+        default = consent_log.default_phone(owner)
+        form.phone_id.data = default.id if default else None
+        form.consent_type.data = now["consent_type"] if now["consent_type"] in consent_log.STAFF_TYPES else ""
+    return form
+
+
+def _staff_context(owner, form=None, notice=None):
+    return dict(owner=owner, kind=_kind(owner), form=form if form is not None else _staff_form(owner),
+                notice=notice, now=consent_log.summary(owner), type_read_only=consent_log.type_is_read_only(owner))
+
+
+def _phone(e164):
+    """A stored number as people write it ("" for none)."""
+    return format_e164(e164) if e164 else ""
+
+
+def _notice(event):
+    if event is None:
+        return "Nothing changed."
+    if event.new_state == "opted_in":
+        return f"Opted in to SMS at {_phone(event.e164)}."
+    return "Opted out of SMS."
+
+
+@bp.route("/<any(contacts, accounts):kind>/<int:owner_id>", methods=["GET", "POST"])
+@permission_required("sms.consent")
+def staff(kind, owner_id):
+    """The SMS messaging form of a record (the edit page shows it as a fragment)."""
+    owner = get_or_404(OWNERS[kind], owner_id)
+    form = _staff_form(owner, request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        try:
+            event = consent_log.change_by_staff(
+                owner, current_user, form.choice.data,
+                phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
+                consent_type=form.consent_type.data or None, new_number=form.new_number.data,
+                new_type=db.session.get(PhoneType, form.new_type_id.data) if form.new_type_id.data else None)
+        except ConsentError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            notice = _notice(event)
+            if not htmx:
+                flash(notice, "success")
+                return redirect(_owner_url(owner))
+            response = make_response(render("crm_sms/consent/edit.html", "crm_sms/consent/_staff.html",
+                                            **_staff_context(owner, notice=notice)))
+            response.headers["HX-Trigger"] = "sms-consent-changed"  # the history on the page reloads itself
+            return response
+    return render("crm_sms/consent/edit.html", "crm_sms/consent/_staff.html",
+                  status=422 if form.errors else 200, **_staff_context(owner, form))
+
+
+@bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/history")
+@permission_required("sms.view")
+def history(kind, owner_id):
+    """The SMS consent history fragment (it reloads itself after a change on the same page)."""
+    return sms_consent_history(get_or_404(OWNERS[kind], owner_id))
+
+
+@bp.route("/contacts/<int:contact_id>/preferred", methods=["GET", "POST"])
+@permission_required("self.manage")
+def preferred(contact_id):
+    """A customer's own Edit preferred SMS form; anyone else's contact does not exist for them."""
+    if current_user.contact_id != contact_id:
+        abort(404)
+    contact = get_or_404(Contact, contact_id)
+    form = PreferredSmsForm(prefix="sms")
+    form.phone_id.choices = _number_choices(contact)
+    if not form.is_submitted():
+        form.agree.data = consent.state_of(contact) == "opted_in"
+        default = consent_log.default_phone(contact)
+        form.phone_id.data = default.id if default else None
+    if form.validate_on_submit():
+        try:
+            event = consent_log.change_by_customer(
+                contact, current_user, form.agree.data,
+                phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None)
+        except ConsentError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_notice(event), "success")
+            return redirect(_owner_url(contact))
+    return render("crm_sms/consent/preferred.html", contact=contact, form=form, legal_text=consent_log.legal_text(),
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/log.csv")
+@permission_required("sms.view")
+def record_log(kind, owner_id):
+    """One record's consent history as CSV: proof of consent on demand."""
+    owner = get_or_404(OWNERS[kind], owner_id)
+    return _csv(reversed(consent_log.history(owner)), f"sms-consent-{kind[:-1]}-{owner.id}.csv")
+
+
+@bp.route("/log.csv")
+@permission_required("reports.view")
+def all_log():
+    """Every record's consent changes as CSV, optionally within a date range."""
+    since, until = consent_log.day_start(request.args.get("since")), consent_log.day_end(request.args.get("until"))
+    return _csv(consent_log.all_history(since, until), "sms-consent.csv")
+
+
+def _csv(events, filename):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(consent_log.CSV_HEADER)
+    writer.writerows(consent_log.csv_rows(events))
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.route("/report")
+@permission_required("reports.view")
+def report():
+    """The opt-in report: counts by state, consent type and source over a range of changes, and who is behind each."""
+    args = request.args
+    kind = args.get("kind") if args.get("kind") in OWNERS else "contacts"
+    since, until = consent_log.day_start(args.get("since")), consent_log.day_end(args.get("until"))
+    filters = {key: args.get(key) or None for key in ("state", "type", "source")}
+    page, owners = None, {}
+    if args.get("never") and since is None:
+        page = paginate(consent_log.never_asked_rows(kind, until))
+    elif any(filters.values()):
+        page = paginate(consent_log.report_rows(kind, since, until, filters["state"], filters["type"],
+                                                filters["source"]))
+        owners = consent_log.owners_of(page.items)
+    base = {key: args[key] for key in ("kind", "since", "until") if args.get(key)}
+    return render("crm_sms/consent/report.html", "crm_sms/consent/_report_rows.html",
+                  counts=consent_log.report(kind, since, until), kind=kind, args=args, base=base, page=page,
+                  owners=owners, never=bool(args.get("never")), filters=filters,
+                  phone=_phone, state_labels=STATE_LABELS, source_labels=consent_log.SOURCE_LABELS)
+
+
+# What a host page includes
+
+
+@bp.app_template_global()
+def sms_consent(owner):
+    """The staff SMS messaging form of a contact or account; nothing for a user without sms.consent."""
+    if not can(current_user, "sms.consent"):
+        return ""
+    return Markup(render_template("crm_sms/consent/_staff.html", **_staff_context(owner)))
+
+
+@bp.app_template_global()
+def sms_consent_history(owner):
+    """The SMS consent history of a contact or account, for staff."""
+    if not can(current_user, "sms.view"):
+        return ""
+    return Markup(render_template("crm_sms/consent/_history.html", owner=owner, kind=_kind(owner),
+                                  now=consent_log.summary(owner), events=consent_log.history(owner),
+                                  phone=_phone, state_labels=STATE_LABELS, source_labels=consent_log.SOURCE_LABELS))
+
+
+@bp.app_template_global()
+def sms_preferences(contact):
+    """A customer's "My preferred SMS" on their own page; nothing on anyone else's."""
+    if not (can(current_user, "self.manage") and current_user.contact_id == contact.id):
+        return ""
+    return Markup(render_template("crm_sms/consent/_preferred.html", contact=contact,
+                                  now=consent_log.summary(contact)))

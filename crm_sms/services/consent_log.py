@@ -1,0 +1,339 @@
+"""SMS consent as people change it: staff on a record's page, a customer on their own, and the audit behind it.
+
+The rules of consent themselves (what opting in does, who may be texted) live
+in ``services.consent``; this module decides what a form asked for, checks it,
+calls that API, and reads the audit back (history, CSV, the opt-in report).
+Functions flush, never commit.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..models import Account, ConsentEvent, Contact, db
+from ..models.consent import STATE_LABELS, STATES, TYPES
+from . import consent, keywords, phone_numbers, settings
+
+#: What a staff user may say the consent came by; "Web" and "SMS response" are set by the customer's own act.
+STAFF_TYPES = ("Email", "Phone", "Paper")
+#: A change from one of these sources shows its consent type read-only: staff did not collect that consent.
+CUSTOMER_SOURCES = ("customer_web", "sms_reply")
+SOURCE_LABELS = {"staff": "Staff", "customer_web": "Customer (web)", "sms_reply": "SMS reply", "import": "Import"}
+#: The placeholders an automatic message may use; services.notices fills them in.
+NOTICE_PLACEHOLDERS = ("business_name", "employee_name", "support_phone", "support_email")
+#: The customer's legal text is shown on a web page: nobody is texting, so no employee name.
+LEGAL_PLACEHOLDERS = ("business_name", "support_phone", "support_email")
+KEYWORD_KINDS = {"keywords_opt_out": "opt-out", "keywords_opt_in": "opt-in", "keywords_help": "help"}
+
+
+class ConsentError(ValueError):
+    """A consent change that cannot be made as asked; ``field`` names the input at fault. Nothing was changed."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+# Reading the current consent
+
+
+def type_is_read_only(owner):
+    """Whether the consent type came from the customer's own act (web or SMS reply), so staff may not restate it."""
+    row = consent.consent_of(owner)
+    return row is not None and row.state == "opted_in" and row.source in CUSTOMER_SOURCES
+
+
+def default_phone(owner):
+    """The number a consent form offers first: the current SMS number, else the primary if it can receive SMS,
+    else the first number that can. None when the record has no SMS-capable number."""
+    numbers = phone_numbers.sms_numbers(owner)
+    row = consent.consent_of(owner)
+    if row is not None and row.phone_number in numbers and row.state in ("opted_in", "awaiting_reply"):
+        return row.phone_number
+    return next((p for p in numbers if p.is_primary), numbers[0] if numbers else None)
+
+
+def summary(owner):
+    """What a page says about the owner's consent now: state, label, number, type, source, when."""
+    row = consent.consent_of(owner)
+    state = row.state if row is not None else "never_asked"
+    return dict(state=state, label=STATE_LABELS[state], phone=row.phone_number if row is not None else None,
+                consent_type=row.consent_type if row is not None else None,
+                source=SOURCE_LABELS.get(row.source) if row is not None and row.source else None,
+                changed_at=row.changed_at if row is not None and state != "never_asked" else None)
+
+
+def legal_text():
+    """The customer's legal text under "I agree to receive SMS/Text messages", placeholders filled in."""
+    values = settings.get_all()
+    return values["customer_legal_text"].format_map({name: values[name] for name in LEGAL_PLACEHOLDERS})
+
+
+# Changing it
+
+
+def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_number=None, new_type=None):
+    """Record what a staff user set on the record's SMS messaging form; returns the audit event, or None if
+    nothing changed.
+
+    ``choice`` is "opt_in" or "opt_out". Opting in needs an SMS-capable number of this record (``phone``, or
+    ``new_number`` of ``new_type``, added to the record) and how consent was given (Email, Phone or Paper),
+    unless the customer gave it themselves (then their type stands). Raises ConsentError before changing anything.
+    """
+    if choice not in ("opt_in", "opt_out"):
+        raise ConsentError("choice", "Choose Opt in or Opt out.")
+    row = consent.consent_of(owner)
+    state = row.state if row is not None else "never_asked"
+    if choice == "opt_out":
+        if state == "opted_out":
+            return None
+        return consent.opt_out(owner, "staff", user.username)
+    read_only = type_is_read_only(owner)
+    if read_only:
+        consent_type = row.consent_type
+    elif consent_type not in STAFF_TYPES:
+        raise ConsentError("consent_type", "Choose how the customer gave consent (Email, Phone or Paper): "
+                                           "you must be able to produce that proof on demand.")
+    if (new_number or "").strip():
+        phone = _add_number(owner, new_number, new_type)
+    else:
+        phone = _own_sms_phone(owner, phone, "phone_id")
+    unchanged_number = state == "opted_in" and row.phone_number is phone
+    if unchanged_number and row.consent_type == consent_type:
+        return None
+    # A new type for the same number is a correction of the record: the customer has nothing new to hear.
+    return consent.opt_in(owner, phone, consent_type, "staff", user.username, notify=not unchanged_number)
+
+
+def change_by_customer(contact, user, agree, phone=None):
+    """Record what a customer set on their own Edit preferred SMS form; returns the audit event, or None if
+    nothing changed.
+
+    Agreeing opts them in at ``phone`` (one of their SMS-capable numbers), consent type "Web"; not agreeing opts
+    them out. "Changed by" is their username or email, as the ``customer_changed_by`` setting says.
+    Raises ConsentError before changing anything.
+    """
+    if user.contact_id != contact.id:
+        raise ConsentError("agree", "You can change only your own SMS preferences.")
+    changed_by = user.email if settings.get("customer_changed_by") == "email" and user.email else user.username
+    row = consent.consent_of(contact)
+    state = row.state if row is not None else "never_asked"
+    if not agree:
+        if state == "opted_out":
+            return None
+        return consent.opt_out(contact, "customer_web", changed_by, "Web")
+    phone = _own_sms_phone(contact, phone, "phone_id")
+    unchanged_number = state == "opted_in" and row.phone_number is phone
+    if unchanged_number:
+        return None
+    return consent.opt_in(contact, phone, "Web", "customer_web", changed_by)
+
+
+def _own_sms_phone(owner, phone, field):
+    if phone is None:
+        if not phone_numbers.sms_numbers(owner):
+            raise ConsentError(field, "There is no number that can receive SMS: add a mobile number first.")
+        raise ConsentError(field, "Choose the number to receive SMS at.")
+    if phone.owner is not owner:
+        raise ConsentError(field, "That number is not one of this record's numbers: choose one from the list.")
+    if not phone.type.sms_capable:
+        raise ConsentError(field, f"{phone.display} is a {phone.type.name} number, which cannot receive SMS: "
+                                  "choose another or add a mobile number.")
+    return phone
+
+
+def _add_number(owner, raw, phone_type):
+    if phone_type is None or not phone_type.sms_capable:
+        raise ConsentError("new_type_id", "Choose a type of number that can receive SMS.")
+    try:
+        return phone_numbers.add(owner, raw, phone_type)
+    except phone_numbers.PhoneNumberError as error:
+        raise ConsentError("new_number", str(error)) from None
+
+
+# The audit
+
+
+def history(owner):
+    """The owner's consent events, newest first."""
+    column = ConsentEvent.contact_id if isinstance(owner, Contact) else ConsentEvent.account_id
+    return db.session.scalars(db.select(ConsentEvent).where(column == owner.id)
+                              .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())).all()
+
+
+def all_history(since=None, until=None):
+    """Every consent event of every record (oldest first), with ``since`` ≤ at < ``until``."""
+    stmt = _in_range(db.select(ConsentEvent), since, until).order_by(ConsentEvent.at, ConsentEvent.id)
+    return db.session.scalars(stmt)
+
+
+CSV_HEADER = ["changed at (UTC)", "record type", "record id", "record", "number", "old state", "new state",
+              "old number", "consent type", "source", "changed by", "message id"]
+
+
+def csv_rows(events):
+    """The CSV lines (after CSV_HEADER) for some events: proof of consent, one line per change."""
+    events = list(events)
+    contacts = _names(Contact, {e.contact_id for e in events if e.contact_id}, lambda c: c.full_name)
+    accounts = _names(Account, {e.account_id for e in events if e.account_id}, lambda a: a.name)
+    for e in events:
+        if e.contact_id:
+            kind, owner_id, name = "Contact", e.contact_id, contacts.get(e.contact_id, "")
+        elif e.account_id:
+            kind, owner_id, name = "Account", e.account_id, accounts.get(e.account_id, "")
+        else:
+            kind, owner_id, name = "", "", "(deleted)"
+        yield [e.at.isoformat(), kind, owner_id, _cell(name), e.e164 or "",
+               STATE_LABELS.get(e.old_state, e.old_state or ""), STATE_LABELS.get(e.new_state, e.new_state),
+               e.old_e164 or "", e.consent_type or "", SOURCE_LABELS.get(e.source, e.source), _cell(e.changed_by),
+               e.message_id or ""]
+
+
+def _cell(text):
+    """Text typed by people, made inert for spreadsheets (a name starting with "=" is not run as a formula)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _names(model, ids, name):
+    if not ids:
+        return {}
+    return {row.id: name(row) for row in db.session.scalars(db.select(model).where(model.id.in_(ids)))}
+
+
+# The opt-in report (seed 001)
+
+
+OWNER_KINDS = {"contacts": (Contact, ConsentEvent.contact_id), "accounts": (Account, ConsentEvent.account_id)}
+NOT_GIVEN = "none"  # the type of a change that names none (an opt-out by staff)
+
+
+def day_start(value):
+    """A date typed in a filter (YYYY-MM-DD) as the start of that day in the system time zone; None if not a date."""
+    try:
+        day = datetime.strptime(value or "", "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(tzinfo=ZoneInfo(settings.get("time_zone")))
+
+
+def day_end(value):
+    """The end (exclusive) of a typed day, so a range "until 31 May" includes 31 May."""
+    start = day_start(value)
+    return start + timedelta(days=1) if start else None
+
+
+def report(kind="contacts", since=None, until=None):
+    """Counts of the records whose consent changed in the range, by where their last change in it left them:
+    state, consent type and source. Without ``since``, also the records never asked before ``until``."""
+    last = _last_events(kind, since, until)
+
+    def counts(column):
+        return dict(db.session.execute(db.select(column, db.func.count()).where(ConsentEvent.id.in_(last))
+                                       .group_by(column)).all())
+
+    states = counts(ConsentEvent.new_state)
+    types = counts(ConsentEvent.consent_type)
+    sources = counts(ConsentEvent.source)
+    never = None
+    if since is None:  # "never asked" is no change, so it has no place in a range of changes
+        never = db.session.scalar(db.select(db.func.count()).select_from(never_asked_rows(kind, until).subquery()))
+    return dict(
+        states=[(s, STATE_LABELS[s], states.get(s, 0)) for s in STATES if s != "never_asked"],
+        types=[(t, t, types.get(t, 0)) for t in TYPES] + [(NOT_GIVEN, "None given", types.get(None, 0))],
+        sources=[(s, label, sources.get(s, 0)) for s, label in SOURCE_LABELS.items()],
+        never_asked=never, total=sum(states.values()),
+    )
+
+
+def report_rows(kind="contacts", since=None, until=None, state=None, consent_type=None, source=None):
+    """The last change in the range of each record behind one count of ``report`` (a select of ConsentEvent)."""
+    stmt = db.select(ConsentEvent).where(ConsentEvent.id.in_(_last_events(kind, since, until)))
+    if state:
+        stmt = stmt.where(ConsentEvent.new_state == state)
+    if consent_type:
+        stmt = stmt.where(ConsentEvent.consent_type.is_(None) if consent_type == NOT_GIVEN
+                          else ConsentEvent.consent_type == consent_type)
+    if source:
+        stmt = stmt.where(ConsentEvent.source == source)
+    return stmt.order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+
+
+def owners_of(events):
+    """{event id: the contact or account it is about} for a page of events, in two queries."""
+    events = list(events)
+    contacts = {c.id: c for c in db.session.scalars(db.select(Contact).where(
+        Contact.id.in_({e.contact_id for e in events if e.contact_id})))}
+    accounts = {a.id: a for a in db.session.scalars(db.select(Account).where(
+        Account.id.in_({e.account_id for e in events if e.account_id})))}
+    return {e.id: contacts.get(e.contact_id) or accounts.get(e.account_id) for e in events}
+
+
+def _in_range(stmt, since, until):
+    if since is not None:
+        stmt = stmt.where(ConsentEvent.at >= since)
+    if until is not None:
+        stmt = stmt.where(ConsentEvent.at < until)
+    return stmt
+
+
+def _last_events(kind, since, until):
+    _, column = OWNER_KINDS[kind]
+    rank = db.func.row_number().over(partition_by=column, order_by=(ConsentEvent.at.desc(), ConsentEvent.id.desc()))
+    ranked = _in_range(db.select(ConsentEvent.id, rank.label("rank")).where(column.is_not(None)), since, until)
+    ranked = ranked.subquery()
+    return db.select(ranked.c.id).where(ranked.c.rank == 1)
+
+
+def never_asked_rows(kind="contacts", until=None):
+    """The records (a select of Contact or Account) with no consent change before ``until``."""
+    model, column = OWNER_KINDS[kind]
+    changed = _in_range(db.select(ConsentEvent.id).where(column == model.id), None, until)
+    stmt = db.select(model).where(~changed.exists())
+    if until is not None:
+        stmt = stmt.where(model.created_at < until)
+    return stmt.order_by(*((Contact.last_name, Contact.first_name) if model is Contact else (Account.name,)))
+
+
+# Checking the consent settings
+
+
+def placeholder_error(text, allowed):
+    """Why ``text`` would not fill in (an unknown or malformed {placeholder}), or None when it is fine."""
+    names = ", ".join("{" + name + "}" for name in allowed)
+    try:
+        (text or "").format_map({name: "" for name in allowed})
+    except KeyError as error:
+        return f"Unknown placeholder {{{error.args[0]}}}: use only {names}."
+    except (ValueError, IndexError, AttributeError, TypeError):
+        return f"Curly braces mark placeholders, in pairs around a name: use only {names}."
+    return None
+
+
+def keyword_errors(lists):
+    """{setting key: why its keywords are refused} for {"keywords_opt_out": [words], ...}; empty when all is well.
+
+    Each list needs a word; a keyword is one word; no word may be in two lists (compared as replies are matched:
+    case, accents and punctuation aside).
+    """
+    errors, seen = {}, {}
+    for key, words in lists.items():
+        kind = KEYWORD_KINDS[key]
+        if not words:
+            errors[key] = f"Enter at least one {kind} keyword."
+            continue
+        for word in words:
+            normal = keywords.normalize(word)
+            if not normal or any(c.isspace() for c in normal):
+                errors[key] = f"“{word}” is not a single word: a keyword is one word, alone in the reply."
+                break
+            if normal in seen and seen[normal] != key:
+                errors[key] = (f"“{word}” is already one of the {KEYWORD_KINDS[seen[normal]]} keywords: "
+                               "a word can be in one list only.")
+                break
+            seen.setdefault(normal, key)
+    return errors
+
+
+def split_keywords(text):
+    """Comma-separated keywords as a list, spaces around each trimmed, empties dropped."""
+    return [word.strip() for word in (text or "").split(",") if word.strip()]
+
