@@ -124,7 +124,7 @@ def deliver(batch):
     contact_ids = {m.contact_id for m in sent if m.contact_id}
     if contact_ids:  # texting a contact takes them out of the call campaigns' ready list (seed 003)
         db.session.execute(db.update(Contact).where(Contact.id.in_(contact_ids)).values(ready=False))
-    receipts.apply_waiting({m.provider_id for m in sent if m.provider_id})
+    receipts.apply_waiting(sent)
     for message in sent:
         signals.message_sent.send(current_app._get_current_object(), message=message)
     yield None
@@ -186,5 +186,7 @@ def settle_stale():
                                        note="worker stopped while sending; not resent")
     requeued = messages.bulk_transition([i for i in ids if i not in set(unknown)], "queued", "sweep",
                                         where=Message.attempted_at.is_(None), note="worker stopped before sending")
+    # A receipt that came while it was sending settles it now (it was waiting for the send to be recorded).
+    receipts.apply_waiting(db.session.scalars(db.select(Message).where(Message.id.in_(unknown))).all())
     return len(unknown) + len(requeued)
 

@@ -39,19 +39,18 @@ def record(receipt):
     return message
 
 
-def apply_waiting(provider_ids):
-    """Apply receipts that arrived before their sends were recorded (one query for a batch).
+def apply_waiting(sent):
+    """Apply the receipts that arrived while these messages were being sent (one query for all).
 
     A receipt is found by provider id or by client reference: a long message has one provider id per
     part, and only the first is kept on the message.
     """
-    if not provider_ids:
-        return
-    sent = db.session.scalars(db.select(Message).where(Message.provider_id.in_(provider_ids))).all()
-    by_provider_id = {m.provider_id: m for m in sent}
+    by_provider_id = {m.provider_id: m for m in sent if m.provider_id}
     by_client_ref = {m.client_ref: m for m in sent}
+    if not by_client_ref:
+        return
     waiting = db.session.scalars(db.select(ProviderReceipt).where(
-        db.or_(ProviderReceipt.provider_id.in_(provider_ids), ProviderReceipt.client_ref.in_(by_client_ref)),
+        db.or_(ProviderReceipt.provider_id.in_(by_provider_id), ProviderReceipt.client_ref.in_(by_client_ref)),
         ProviderReceipt.message_id.is_(None),
     ).order_by(ProviderReceipt.id)).all()
     for row in waiting:

@@ -285,3 +285,21 @@ def test_the_encoding_follows_the_text_as_sent(compose, provider, make_contact, 
     db.session.commit()
     dispatch()
     assert (message.encoding, provider.sent[0].unicode) == ("UCS-2", True)
+
+
+def test_a_receipt_that_came_while_a_dead_worker_was_sending_settles_the_message(compose, provider):
+    from crm_sms.services import provider_events
+    from tests.fakes.vonage import receipt
+
+    message = compose()
+    dispatch_service.claim(10)
+    message.attempted_at = message.status_changed_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    provider_events.receive_receipt(receipt("0A0000000000BEEF", client_ref=message.client_ref))
+    db.session.commit()
+    assert message.status == "sending"  # the worker died before it recorded the provider's answer
+    sweep()
+    db.session.commit()
+    db.session.refresh(message)
+    assert message.status == "delivered"
+    assert [e.status for e in message.events][-2:] == ["unknown", "delivered"]

@@ -106,7 +106,7 @@ def test_receipt_for_a_message_still_sending_waits_and_is_applied_once_the_send_
     # What the dispatcher does when the provider's answer comes back.
     message.provider_id = "0A0000001234ABCD"
     messages.transition(message, "sent", "provider")
-    receipts.apply_waiting({message.provider_id})
+    receipts.apply_waiting([message])
     db.session.commit()
     assert message.status == "delivered"
     assert stored_receipts()[0].message_id == message.id
@@ -121,7 +121,7 @@ def test_receipts_for_every_part_of_a_long_message_sent_while_sending_are_applie
 
     message.provider_id = "0A00000000000001"  # the dispatcher keeps the first part's id
     messages.transition(message, "sent", "provider")
-    receipts.apply_waiting({message.provider_id})
+    receipts.apply_waiting([message])
     db.session.commit()
 
     assert message.status == "delivered"
@@ -135,7 +135,7 @@ def test_receipt_before_its_message_exists_is_kept_and_applied_later(client, mak
     assert stored_receipts()[0].message_id is None
 
     message = make_message(provider_id="0A0000001234ABCD")
-    receipts.apply_waiting({"0A0000001234ABCD"})
+    receipts.apply_waiting([message])
     db.session.commit()
 
     assert message.status == "delivered"
