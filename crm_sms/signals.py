@@ -10,5 +10,5 @@ receipt_received = _signals.signal("receipt-received")
 message_received = _signals.signal("message-received")
 #: A message was handed to the provider (kwargs: message).
 message_sent = _signals.signal("message-sent")
-#: A contact's SMS consent changed (kwargs: contact, event).
+#: A contact's or account's SMS consent changed, in the transaction that changes it (kwargs: owner, event).
 consent_changed = _signals.signal("consent-changed")

@@ -5,6 +5,9 @@ preferred SMS number; a suppressed number (it replied STOP) is never texted,
 whoever has it. The pipeline asks again when it claims a message.
 """
 
+from flask import current_app
+
+from .. import signals
 from ..config import config_value
 from ..models import Consent, ConsentEvent, Contact, Message, PhoneNumber, SenderNumber, Suppression, db, utcnow
 from . import keywords, notices, phone_numbers, settings
@@ -287,4 +290,5 @@ def _event(owner, consent, new_state, e164, consent_type, source, changed_by, me
         source=source, changed_by=changed_by, message_id=getattr(message, "id", None), at=utcnow(),
     )
     db.session.add(event)
+    signals.consent_changed.send(current_app._get_current_object(), owner=owner, event=event)
     return event

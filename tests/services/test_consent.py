@@ -258,3 +258,15 @@ def test_a_notice_written_before_a_stop_it_raced_past_is_not_sent_but_the_confir
     db.session.commit()
     dispatch()
     assert [sms.text for sms in provider.sent] == [notices.text("notice_opt_out")]
+
+
+def test_every_consent_change_is_announced_to_the_host(app, make_contact):
+    from crm_sms import signals
+    from crm_sms.services import consent
+
+    contact = make_contact()
+    heard = []
+    with signals.consent_changed.connected_to(lambda sender, owner, event: heard.append((owner, event.new_state))):
+        consent.opt_in(contact, contact.phone_numbers[0], "Email", "staff", "tester", notify=False)
+        consent.opt_out(contact, "staff", "tester", notify=False)
+    assert heard == [(contact, "opted_in"), (contact, "opted_out")]
