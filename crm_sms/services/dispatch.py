@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import signals
 from ..config import config_value
@@ -99,12 +100,12 @@ def deliver(batch):
         first = message.phone_e164 not in texted_before
         texted_before.add(message.phone_e164)
         if message.kind == "automatic":
-            message.rendered_body = message.body  # a notice says exactly what the admin wrote
+            text = message.body  # a notice says exactly what the admin wrote
         else:
-            message.rendered_body = rendering.final_text(
+            text = rendering.final_text(
                 message.body, message.contact, message.account, message.signature, first_note if first else None)
-        count = segments.count(message.rendered_body)  # a filled-in name can turn GSM-7 into Unicode
-        message.encoding, message.segments, message.attempted_at = count.encoding, count.segments, now
+        count = segments.count(text)  # a filled-in name can turn GSM-7 into Unicode
+        _mark(message, rendered_body=text, encoding=count.encoding, segments=count.segments, attempted_at=now)
         # One commit per message: what happened to the ones before, and this one's mark. From here
         # on a crash leaves it "unknown", never resent; the unmarked rest go back to the queue.
         yield message
@@ -128,6 +129,14 @@ def deliver(batch):
     for message in sent:
         signals.message_sent.send(current_app._get_current_object(), message=message)
     yield None
+
+
+def _mark(message, **fields):
+    """Write the last fields before the send with one plain UPDATE (the hot path skips the ORM's flush)."""
+    db.session.execute(db.update(Message).where(Message.id == message.id).values(**fields),
+                       execution_options={"synchronize_session": False})
+    for name, value in fields.items():
+        set_committed_value(message, name, value)
 
 
 def _record(message, result):
