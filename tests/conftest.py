@@ -93,6 +93,9 @@ def make_app(base_config, _migrated):
         for app in made:
             with app.app_context():
                 db.engine.dispose()
+            redis = app.extensions["crm_sms"]._redis
+            if redis is not None:
+                redis.connection_pool.disconnect()  # no socket left for the garbage collector to warn about
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from ..models import Account, ConsentEvent, Contact, db
 from ..models.consent import STATE_LABELS, STATES, TYPES
 from . import consent, keywords, phone_numbers, settings
+from .errors import FieldError
 
 #: What a staff user may say the consent came by; "Web" and "SMS response" are set by the customer's own act.
 STAFF_TYPES = ("Email", "Phone", "Paper")
@@ -25,12 +26,8 @@ LEGAL_PLACEHOLDERS = ("business_name", "support_phone", "support_email")
 KEYWORD_KINDS = {"keywords_opt_out": "opt-out", "keywords_opt_in": "opt-in", "keywords_help": "help"}
 
 
-class ConsentError(ValueError):
-    """A consent change that cannot be made as asked; ``field`` names the input at fault. Nothing was changed."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class ConsentError(FieldError):
+    """A consent change that cannot be made as asked."""
 
 
 # Reading the current consent

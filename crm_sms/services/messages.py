@@ -12,16 +12,13 @@ from ..models import Contact, Message, MessageEvent, Signature, db, utcnow
 from ..models.message import FINAL
 from ..queue import enqueue_after_commit
 from . import consent, rendering, segments, senders, settings
+from .errors import FieldError
 
 DISPATCH_JOB = "crm_sms.jobs.dispatch.dispatch"
 
 
-class MessageError(ValueError):
-    """A message that cannot be saved as asked; ``field`` is the form field to blame."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class MessageError(FieldError):
+    """A message that cannot be saved as asked."""
 
 
 def module_of(owner):

@@ -2,14 +2,11 @@
 
 from ..models import Signature, db
 from ..models.signature import TEXTS
+from .errors import FieldError
 
 
-class SignatureError(ValueError):
-    """A signature that cannot be saved as asked; ``field`` names the input at fault."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class SignatureError(FieldError):
+    """A signature that cannot be saved as asked."""
 
 
 def all_signatures():

@@ -10,17 +10,14 @@ from dataclasses import dataclass
 from ..models import Account, Contact, Template, db
 from ..models.template import MODULES
 from . import accounts, contacts, rendering, segments
+from .errors import FieldError
 
 #: How many records the preview offers to choose from (a search finds the others).
 RECORD_CHOICES = 50
 
 
-class TemplateError(ValueError):
-    """A template that cannot be saved or deleted as asked; ``field`` names the input at fault."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class TemplateError(FieldError):
+    """A template that cannot be saved or deleted as asked."""
 
 
 @dataclass(frozen=True)
