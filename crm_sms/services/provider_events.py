@@ -27,7 +27,7 @@ def receive_inbound(params):
     parsed = provider().parse_inbound(params)
     message = inbound.record(parsed)
     if message is not None:
-        if consent.handle_reply(message) is None:  # not a keyword: under "request consent" it may wait for a YES
-            consent.hold_inbound(message)
-        signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
+        held = consent.handle_reply(message) is None and consent.hold_inbound(message)
+        if not held:  # a message hidden until its sender consents is not announced either
+            signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
     return message

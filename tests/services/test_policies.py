@@ -230,3 +230,14 @@ def test_under_disclaimer_a_queued_message_to_a_contact_who_replied_stop_is_canc
     db.session.refresh(message)
     assert message.status == "canceled"
     assert sent_texts(provider) == [notices.text("notice_opt_out")]
+
+
+def test_a_message_hidden_until_consent_is_not_announced_to_the_host(stranger, sender, provider):
+    from crm_sms import signals
+
+    policy("request_consent")
+    heard = []
+    with signals.message_received.connected_to(lambda app, message, **_: heard.append(message.body)):
+        reply("Hi, is my order ready?")
+        reply("YES")
+    assert heard == ["YES"]
