@@ -129,7 +129,7 @@ class ProviderReceipt(db.Model):
 
 
 class InboundPart(db.Model):
-    """One part of a concatenated inbound message, kept until all parts are in."""
+    """One part of a concatenated inbound message; kept after the join, to recognise the same part sent again."""
 
     __tablename__ = "inbound_parts"
 
@@ -139,9 +139,10 @@ class InboundPart(db.Model):
     part = db.Column(db.Integer, nullable=False)
     total = db.Column(db.Integer, nullable=False)
     text = db.Column(db.Text, nullable=False)
-    provider_id = db.Column(db.String(64), nullable=False)
+    provider_id = db.Column(db.String(64), nullable=False, index=True)
     payload = db.Column(db.JSON, nullable=False)
     received_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    joined_at = db.Column(UtcDateTime)  # when its message was stored
 
     __table_args__ = (db.UniqueConstraint("sender", "concat_ref", "part", name="uq_inbound_parts_part"),)
 

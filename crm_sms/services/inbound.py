@@ -1,11 +1,13 @@
 """Inbound messages: joined when split in parts, stored once, matched to the contact by number."""
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import Account, Contact, InboundPart, Message, PhoneNumber, db, utcnow
 from . import messages
+from .sweep import sweeper
 
 
 def record(inbound):
@@ -52,6 +54,12 @@ def _join_parts(inbound):
         # neither joins them (SQLite already serialises writers).
         db.session.execute(db.select(db.func.pg_advisory_xact_lock(
             db.func.hashtext(f"crm_sms.inbound_parts:{inbound.sender}:{inbound.concat_ref}"))))
+    if db.session.scalar(db.select(InboundPart.id).where(InboundPart.provider_id == inbound.provider_id)):
+        return None  # this very part again: the provider re-sends until it hears 200
+    # The provider reuses references: parts already joined under this one belong to an older message.
+    db.session.execute(db.delete(InboundPart).where(
+        InboundPart.sender == inbound.sender, InboundPart.concat_ref == inbound.concat_ref,
+        InboundPart.joined_at.is_not(None)))
     insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(InboundPart)
     db.session.execute(insert.values(
         sender=inbound.sender, concat_ref=inbound.concat_ref, part=inbound.concat_part, total=inbound.concat_total,
@@ -62,6 +70,15 @@ def _join_parts(inbound):
     ).order_by(InboundPart.part).with_for_update()).all()
     if len(parts) < inbound.concat_total:
         return None
+    now = utcnow()
     for part in parts:
-        db.session.delete(part)
+        part.joined_at = now
     return "".join(part.text for part in parts), parts[0].provider_id
+
+
+@sweeper
+def forget_joined_parts():
+    """Joined parts are kept two days (the provider re-sends for one), then deleted."""
+    result = db.session.execute(db.delete(InboundPart).where(
+        InboundPart.joined_at < utcnow() - timedelta(days=2)))
+    return result.rowcount

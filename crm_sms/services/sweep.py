@@ -4,9 +4,13 @@ Redis carries work, never facts; the sweep finds in the database what is due
 and enqueues it again, so an emptied Redis loses nothing.
 """
 
+import importlib
 import time
 
 from ..queue import redis
+
+#: The services that register sweepers; imported before each sweep so a fresh worker runs them all.
+FEATURES = ("crm_sms.services.dispatch", "crm_sms.services.inbound")
 
 LAST_RUN_KEY = "crm_sms:sweep:last_run"
 
@@ -21,6 +25,8 @@ def sweeper(func):
 
 def run():
     """Run every registered sweeper; returns {name: result}. Records when it ran (for health checks)."""
+    for feature in FEATURES:
+        importlib.import_module(feature)
     done = {func.__module__ + "." + func.__name__: func() for func in _sweepers}
     redis().set(LAST_RUN_KEY, time.time())
     return done

@@ -93,7 +93,7 @@ def test_the_same_inbound_message_twice_is_stored_once(client, announced):
     assert announced == [(client.application, message)]
 
 
-def test_parts_arriving_out_of_order_are_joined_into_one_message_and_cleaned_up(client, announced):
+def test_parts_arriving_out_of_order_are_joined_into_one_message(client, announced):
     texts = {1: "The quick brown fox ", 2: "jumps over ", 3: "the lazy dog."}
     parts = {n: inbound(text, concat=("A1", 3, n)) for n, text in texts.items()}
 
@@ -105,7 +105,7 @@ def test_parts_arriving_out_of_order_are_joined_into_one_message_and_cleaned_up(
     (message,) = received()
     assert message.body == "The quick brown fox jumps over the lazy dog."
     assert message.provider_id == parts[1]["messageId"]
-    assert db.session.scalars(db.select(InboundPart)).all() == []
+    assert all(part.joined_at is not None for part in db.session.scalars(db.select(InboundPart)))
     assert announced == [(client.application, message)]
 
 
@@ -153,6 +153,38 @@ def test_parts_arriving_at_the_same_moment_are_joined(app, client):
     assert answers == [204, 204]
     (message,) = received()
     assert message.body == "Both at once"
+    assert db.session.scalars(db.select(InboundPart).where(InboundPart.joined_at.is_(None))).all() == []
+
+
+def test_a_part_sent_again_after_the_join_is_ignored_and_leaves_nothing_waiting(client):
+    parts = {n: inbound(text, concat=("D4", 2, n)) for n, text in {1: "Hello ", 2: "world"}.items()}
+    post(client, parts[1])
+    post(client, parts[2])
+    post(client, parts[2])  # the provider did not hear our 200 the first time
+
+    assert [m.body for m in received()] == ["Hello world"]
+    assert db.session.scalars(db.select(InboundPart).where(InboundPart.joined_at.is_(None))).all() == []
+
+
+def test_a_reference_reused_by_a_later_message_makes_a_new_message(client):
+    for n, text in {1: "First ", 2: "message"}.items():
+        post(client, inbound(text, concat=("E5", 2, n)))
+    for n, text in {1: "Second ", 2: "one"}.items():
+        post(client, inbound(text, concat=("E5", 2, n)))
+
+    assert sorted(m.body for m in received()) == ["First message", "Second one"]
+
+
+def test_the_sweep_forgets_joined_parts_after_two_days(client):
+    from datetime import timedelta
+
+    from crm_sms.models import utcnow
+    from crm_sms.services import inbound as inbound_service
+
+    for n, text in {1: "Old ", 2: "news"}.items():
+        post(client, inbound(text, concat=("F6", 2, n)))
+    db.session.execute(db.update(InboundPart).values(joined_at=utcnow() - timedelta(days=3)))
+    assert inbound_service.forget_joined_parts() == 2
     assert db.session.scalars(db.select(InboundPart)).all() == []
 
 
