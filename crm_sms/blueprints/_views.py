@@ -2,12 +2,12 @@
 
 from functools import wraps
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..config import config_value
 from ..extension import htmx
-from ..models import db
+from ..models import Account, Contact, db, kind_of
 from ..services.auth import can
 
 
@@ -34,6 +34,26 @@ def render(template, fragment=None, status=200, **context):
     """
     partial = fragment is not None and bool(htmx) and not htmx.history_restore_request
     return render_template(fragment if partial else template, **context), status, {"Vary": "HX-Request"}
+
+
+#: The record kinds a URL can name (``/<kind>/<id>/...``).
+OWNERS = {"contacts": Contact, "accounts": Account}
+
+
+def owner_or_404(kind, owner_id):
+    return get_or_404(OWNERS[kind], owner_id)
+
+
+def owner_url(owner):
+    """The page of a contact or an account."""
+    kind = kind_of(owner)
+    return url_for(f"{kind}.show", **{f"{kind[:-1]}_id": owner.id})
+
+
+def render_owner(record, fragment, status=200, **context):
+    """``fragment`` for htmx, else the contact's or account's whole page (which includes it)."""
+    kind = kind_of(record)
+    return render(f"crm_sms/{kind}/show.html", fragment, status=status, **{kind[:-1]: record}, **context)
 
 
 def paginate(stmt):

@@ -8,24 +8,23 @@ customer's "My preferred SMS"); each renders nothing for a user who may not see 
 import csv
 import io
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from ..extension import htmx
-from ..models import Account, Contact, PhoneNumber, PhoneType, db
+from ..models import Contact, PhoneNumber, PhoneType, db, kind_of
 from ..models.consent import STATE_LABELS
 from ..models.phone_number import format_e164
 from ..services import consent, consent_log, phone_numbers
 from ..services.auth import can
 from ..services.consent_log import ConsentError
-from ._views import get_or_404, paginate, permission_required, render
+from ._views import OWNERS, get_or_404, owner_or_404, owner_url, paginate, permission_required, render
 
 bp = Blueprint("consent", __name__, url_prefix="/sms/consent")
 
-OWNERS = {"contacts": Contact, "accounts": Account}
 CHOICES = [SelectChoice("", "Not set"), SelectChoice("opt_in", "Opt in"), SelectChoice("opt_out", "Opt out")]
 
 
@@ -52,16 +51,6 @@ class PreferredSmsForm(FlaskForm):
     phone_id = SelectField("Preferred number", coerce=_id, validate_choice=False)
 
 
-def _owner_url(owner):
-    if isinstance(owner, Contact):
-        return url_for("contacts.show", contact_id=owner.id)
-    return url_for("accounts.show", account_id=owner.id)
-
-
-def _kind(owner):
-    return "contacts" if isinstance(owner, Contact) else "accounts"
-
-
 def _number_choices(owner):
     return [SelectChoice(p.id, f"{p.display} ({p.type.name})") for p in phone_numbers.sms_numbers(owner)]
 
@@ -80,7 +69,7 @@ def _staff_form(owner, formdata=None):
 
 
 def _staff_context(owner, form=None, notice=None):
-    return dict(owner=owner, kind=_kind(owner), form=form if form is not None else _staff_form(owner),
+    return dict(owner=owner, kind=kind_of(owner), form=form if form is not None else _staff_form(owner),
                 notice=notice, now=consent_log.summary(owner), type_read_only=consent_log.type_is_read_only(owner))
 
 
@@ -101,7 +90,7 @@ def _notice(event):
 @permission_required("sms.consent")
 def staff(kind, owner_id):
     """The SMS messaging form of a record (the edit page shows it as a fragment)."""
-    owner = get_or_404(OWNERS[kind], owner_id)
+    owner = owner_or_404(kind, owner_id)
     form = _staff_form(owner, request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
@@ -118,7 +107,7 @@ def staff(kind, owner_id):
             notice = _notice(event)
             if not htmx:
                 flash(notice, "success")
-                return redirect(_owner_url(owner))
+                return redirect(owner_url(owner))
             response = make_response(render("crm_sms/consent/edit.html", "crm_sms/consent/_staff.html",
                                             **_staff_context(owner, notice=notice)))
             response.headers["HX-Trigger"] = "sms-consent-changed"  # the history on the page reloads itself
@@ -131,7 +120,7 @@ def staff(kind, owner_id):
 @permission_required("sms.view")
 def history(kind, owner_id):
     """The SMS consent history fragment (it reloads itself after a change on the same page)."""
-    return sms_consent_history(get_or_404(OWNERS[kind], owner_id))
+    return sms_consent_history(owner_or_404(kind, owner_id))
 
 
 @bp.route("/contacts/<int:contact_id>/preferred", methods=["GET", "POST"])
@@ -158,7 +147,7 @@ def preferred(contact_id):
         else:
             db.session.commit()
             flash(_notice(event), "success")
-            return redirect(_owner_url(contact))
+            return redirect(owner_url(contact))
     return render("crm_sms/consent/preferred.html", contact=contact, form=form, legal_text=consent_log.legal_text(),
                   status=422 if form.errors else 200)
 
@@ -167,7 +156,7 @@ def preferred(contact_id):
 @permission_required("sms.view")
 def record_log(kind, owner_id):
     """One record's consent history as CSV: proof of consent on demand."""
-    owner = get_or_404(OWNERS[kind], owner_id)
+    owner = owner_or_404(kind, owner_id)
     return _csv(reversed(consent_log.history(owner)), f"sms-consent-{kind[:-1]}-{owner.id}.csv")
 
 
@@ -226,7 +215,7 @@ def sms_consent_history(owner):
     """The SMS consent history of a contact or account, for staff."""
     if not can(current_user, "sms.view"):
         return ""
-    return Markup(render_template("crm_sms/consent/_history.html", owner=owner, kind=_kind(owner),
+    return Markup(render_template("crm_sms/consent/_history.html", owner=owner, kind=kind_of(owner),
                                   now=consent_log.summary(owner), events=consent_log.history(owner),
                                   phone=_phone, state_labels=STATE_LABELS, source_labels=consent_log.SOURCE_LABELS))
 

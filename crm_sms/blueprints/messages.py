@@ -5,33 +5,26 @@ import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..extension import htmx
-from ..models import Account, Contact, Message, SenderNumber, db
+from ..models import Message, SenderNumber, db, kind_of
 from ..models.message import FINAL, LABELS
 from ..services import consent, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
-from ._views import get_or_404, paginate, permission_required, render
+from ._views import get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
 bp = Blueprint("messages", __name__, url_prefix="/sms")
-
-OWNERS = {"contacts": Contact, "accounts": Account}
-
 
 class ComposeForm(FlaskForm):
     phone_id = SelectField("Send to", coerce=int, validate_choice=False)
     sender_id = SelectField("From", coerce=int, validate_choice=False)
     body = TextAreaField("Message")
     send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-
-
-def _owner(kind, owner_id):
-    return get_or_404(OWNERS[kind], owner_id)
 
 
 def _form(owner, formdata=None):
@@ -53,7 +46,7 @@ def _form(owner, formdata=None):
 
 
 def panel_context(owner, form=None, notice=None):
-    kind = messages.module_of(owner)
+    kind = kind_of(owner)
     rows = db.session.scalars(messages.for_record(owner).limit(50)).all()
     return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice,
                 variables=rendering.variables(kind), templates=templates.for_module(kind),
@@ -61,29 +54,26 @@ def panel_context(owner, form=None, notice=None):
 
 
 def _panel(owner, form=None, status=200, notice=None):
-    context = panel_context(owner, form, notice)
-    page = "crm_sms/contacts/show.html" if isinstance(owner, Contact) else "crm_sms/accounts/show.html"
-    return render(page, "crm_sms/messages/_panel.html", status=status,
-                  **{"contact" if isinstance(owner, Contact) else "account": owner}, **context)
+    return render_owner(owner, "crm_sms/messages/_panel.html", status=status, **panel_context(owner, form, notice))
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/panel")
 @permission_required("sms.view")
 def panel(kind, owner_id):
-    return _panel(_owner(kind, owner_id))
+    return _panel(owner_or_404(kind, owner_id))
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/list")
 @permission_required("sms.view")
 def rows(kind, owner_id):
     """The message list alone; it polls itself while a message may still change."""
-    return render("crm_sms/messages/_list.html", **panel_context(_owner(kind, owner_id)))
+    return render("crm_sms/messages/_list.html", **panel_context(owner_or_404(kind, owner_id)))
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/messages", methods=["POST"])
 @permission_required("sms.send")
 def compose(kind, owner_id):
-    owner = _owner(kind, owner_id)
+    owner = owner_or_404(kind, owner_id)
     form = _form(owner, request.form)
     if form.validate_on_submit():
         draft = request.form.get("action") == "draft"
@@ -102,7 +92,7 @@ def compose(kind, owner_id):
             if htmx:
                 return _panel(owner, notice=note)
             flash(note, "success")
-            return redirect(_owner_url(owner))
+            return redirect(owner_url(owner))
     return _panel(owner, form=form, status=422)
 
 
@@ -117,7 +107,7 @@ def send_draft(message_id):
         flash(str(error), "error")
     else:
         db.session.commit()
-    return _panel(owner) if htmx else redirect(_owner_url(owner))
+    return _panel(owner) if htmx else redirect(owner_url(owner))
 
 
 @bp.route("/messages/<int:message_id>")
@@ -186,12 +176,6 @@ def _aware(local):
     if local is None:
         return None
     return local.replace(tzinfo=ZoneInfo(settings.get("time_zone"))).astimezone(ZoneInfo("UTC"))
-
-
-def _owner_url(owner):
-    if isinstance(owner, Contact):
-        return url_for("contacts.show", contact_id=owner.id)
-    return url_for("accounts.show", account_id=owner.id)
 
 
 __all__ = ["bp", "panel_context", "FINAL"]

@@ -1,22 +1,19 @@
 """The phone numbers child list on contact and account pages (one HTMX component)."""
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired
 
 from ..extension import htmx
-from ..models import Account, Contact, PhoneNumber, PhoneType, db
+from ..models import PhoneNumber, PhoneType, db, kind_of
 from ..services import phone_numbers
 from ..services.auth import can, can_edit_contact
 from ..services.phone_numbers import PhoneNumberError
-from ._views import get_or_404, render
+from ._views import get_or_404, owner_or_404, owner_url, render_owner
 
 bp = Blueprint("phone_numbers", __name__)
-
-OWNERS = {"contacts": Contact, "accounts": Account}
-
 
 class PhoneNumberForm(FlaskForm):
     number = StringField("Number", validators=[DataRequired(message="Enter a phone number.")])
@@ -33,29 +30,17 @@ def _form(phone=None):
 
 
 def _editable_owner(kind, owner_id):
-    owner = get_or_404(OWNERS[kind], owner_id)
+    owner = owner_or_404(kind, owner_id)
     allowed = can_edit_contact(current_user, owner) if kind == "contacts" else can(current_user, "crm.edit")
     if not allowed:
         abort(404 if current_user.is_customer else 403, description="crm.edit")
     return owner
 
 
-def _owner_url(owner):
-    if isinstance(owner, Contact):
-        return url_for("contacts.show", contact_id=owner.id)
-    return url_for("accounts.show", account_id=owner.id)
-
-
 def _component(owner, form=None, editing=None, status=200):
     """The list as a fragment for htmx, or the owner's whole page otherwise."""
     context = dict(owner=owner, phone_form=form or _form(), editing=editing, phone_types=phone_numbers.phone_types())
-    page = "crm_sms/contacts/show.html" if isinstance(owner, Contact) else "crm_sms/accounts/show.html"
-    name = "contact" if isinstance(owner, Contact) else "account"
-    return render(page, "crm_sms/phone_numbers/_list.html", status=status, **{name: owner}, **context)
-
-
-def _kind(owner):
-    return "contacts" if isinstance(owner, Contact) else "accounts"
+    return render_owner(owner, "crm_sms/phone_numbers/_list.html", status=status, **context)
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/phones", methods=["POST"])
@@ -79,7 +64,7 @@ def add(kind, owner_id):
 @login_required
 def edit(phone_id):
     phone = get_or_404(PhoneNumber, phone_id)
-    owner = _editable_owner(_kind(phone.owner), phone.owner.id)
+    owner = _editable_owner(kind_of(phone.owner), phone.owner.id)
     form = _form(phone)
     if form.validate_on_submit():
         try:
@@ -97,7 +82,7 @@ def edit(phone_id):
 @login_required
 def delete(phone_id):
     phone = get_or_404(PhoneNumber, phone_id)
-    owner = _editable_owner(_kind(phone.owner), phone.owner.id)
+    owner = _editable_owner(kind_of(phone.owner), phone.owner.id)
     phone_numbers.remove(phone)
     db.session.commit()
     return _done(owner, "Phone number removed.")
@@ -107,4 +92,4 @@ def _done(owner, message):
     if htmx:
         return _component(owner)
     flash(message, "success")
-    return redirect(_owner_url(owner))
+    return redirect(owner_url(owner))

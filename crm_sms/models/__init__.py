@@ -6,6 +6,7 @@ from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
 from .department import Department
 from .message import InboundPart, Message, MessageEvent, ProviderReceipt
+from .owner import kind_of, owner_fields
 from .phone_number import PhoneNumber, PhoneType
 from .sender_number import SenderNumber
 from .setting import Setting
@@ -16,5 +17,5 @@ from .user import ROLES, User
 __all__ = [
     "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
     "MessageEvent", "PhoneNumber", "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature",
-    "Suppression", "Template", "User", "UtcDateTime", "db", "utcnow",
+    "Suppression", "Template", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
 ]
