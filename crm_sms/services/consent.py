@@ -9,7 +9,9 @@ from flask import current_app
 
 from .. import signals
 from ..config import config_value
-from ..models import Consent, ConsentEvent, Contact, Message, PhoneNumber, SenderNumber, Suppression, db, utcnow
+from ..models import (
+    Consent, ConsentEvent, Contact, Message, PhoneNumber, SenderNumber, Suppression, db, owner_fields, utcnow,
+)
 from . import keywords, notices, phone_numbers, settings
 
 NOT_OPTED_IN = "Not opted in to SMS"
@@ -276,7 +278,7 @@ def _consent_reason(consent, e164, policy):
 def _consent_row(owner):
     consent = consent_of(owner)
     if consent is None:
-        consent = Consent(state="never_asked", **({"contact": owner} if isinstance(owner, Contact) else {"account": owner}))
+        consent = Consent(state="never_asked", **owner_fields(owner))
         db.session.add(consent)
     return consent
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from ..config import config_value
-from ..models import Contact, Message, MessageEvent, Signature, db, utcnow
+from ..models import Contact, Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
 from ..models.message import FINAL
 from ..queue import enqueue_after_commit
 from . import consent, rendering, segments, senders, settings
@@ -19,10 +19,6 @@ DISPATCH_JOB = "crm_sms.jobs.dispatch.dispatch"
 
 class MessageError(FieldError):
     """A message that cannot be saved as asked."""
-
-
-def module_of(owner):
-    return "contacts" if isinstance(owner, Contact) else "accounts"
 
 
 def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=None):
@@ -45,7 +41,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     if not body:
         raise MessageError("body", "Write a message.")
     try:
-        rendering.check(body, module_of(owner))
+        rendering.check(body, kind_of(owner))
     except rendering.RenderError as error:
         raise MessageError("body", str(error)) from None
     if send_at is not None and send_at < now - timedelta(minutes=1):
@@ -63,7 +59,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
         kind="manual", status=status, hold_reason=hold_reason, body=body, encoding=count.encoding,
         segments=count.segments, phone_e164=phone.e164, sender_e164=sender.e164, author=author,
         signature=signature, send_at=send_at or now, client_ref=uuid.uuid4().hex,
-        **({"contact": owner} if isinstance(owner, Contact) else {"account": owner}),
+        **owner_fields(owner),
     )
     db.session.add(message)
     db.session.flush()

@@ -6,7 +6,7 @@ is confirmed (the one message allowed after STOP).
 
 import uuid
 
-from ..models import Contact, Message, SenderNumber, db, utcnow
+from ..models import Message, SenderNumber, db, owner_fields, utcnow
 from . import messages, segments, settings
 
 
@@ -31,7 +31,7 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
         kind="automatic", status="queued", body=body, rendered_body=body, encoding=count.encoding,
         segments=count.segments, phone_e164=to_e164,
         sender_e164=sender_e164, send_at=now, client_ref=uuid.uuid4().hex,
-        **({"contact": owner} if isinstance(owner, Contact) else {"account": owner} if owner else {}),
+        **owner_fields(owner),
     )
     db.session.add(message)
     db.session.flush()
