@@ -3,13 +3,13 @@
 import os
 from datetime import timedelta
 
-from flask import current_app
 from flask_sqlalchemy.session import Session
 from redis import Redis
 from rq import Queue
 from sqlalchemy import event
 
 from .config import config_value
+from .extension import state
 from .models import db
 
 _PENDING = "crm_sms.pending_jobs"
@@ -30,7 +30,7 @@ def connect(app):
 
 
 def redis():
-    return current_app.extensions["crm_sms"].redis
+    return state.redis
 
 
 def queue():

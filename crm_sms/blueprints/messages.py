@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from ..extension import htmx
 from ..models import Message, SenderNumber, db, kind_of
-from ..models.message import FINAL, LABELS
+from ..models.message import LABELS
 from ..services import consent, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
 from ._views import get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
@@ -177,5 +177,3 @@ def _aware(local):
         return None
     return local.replace(tzinfo=ZoneInfo(settings.get("time_zone"))).astimezone(ZoneInfo("UTC"))
 
-
-__all__ = ["bp", "panel_context", "FINAL"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import signals
 from ..config import config_value
+from ..extension import state
 from ..models import Contact, Message, SenderNumber, db, utcnow
 from ..providers import OutboundSms
 from ..queue import enqueue, redis
@@ -71,7 +72,7 @@ def deliver(batch):
     """
     if not batch:
         return
-    provider = current_app.extensions["crm_sms"].provider
+    provider = state.provider
     config = settings.get_all()
     blocked = consent.blocked(batch)
     texted_before = _numbers_texted_before({m.phone_e164 for m in batch})

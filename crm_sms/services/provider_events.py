@@ -7,11 +7,12 @@ same path as a real one.
 from flask import current_app
 
 from .. import signals
+from ..extension import state
 from . import consent, inbound, receipts
 
 
 def provider():
-    return current_app.extensions["crm_sms"].provider
+    return state.provider
 
 
 def receive_receipt(params):
