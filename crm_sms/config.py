@@ -137,6 +137,11 @@ DEFAULTS = {
     "DEFAULT_REGION": Setting(
         "US", _region, "Region assumed for numbers typed without a country code.",
     ),
+    "PUBLIC_MINUTES": Setting(
+        20.0, _number(float, 0.01),
+        "Minutes an inbound message may stay unanswered before its conversation goes to the unanswered pool, "
+        "where any agent may take it (seed 003). The default for the admin's setting of the same name.",
+    ),
     "PAGE_SIZE": Setting(25, _number(int, 1), "Rows per page in lists."),
     "CRM_PAGES": Setting(
         True, _boolean,

@@ -1,6 +1,7 @@
 """What every view shares: permission checks, page-or-fragment rendering, pagination."""
 
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -8,6 +9,7 @@ from flask_login import current_user, login_required
 from ..config import config_value
 from ..extension import htmx
 from ..models import Account, Contact, db, kind_of
+from ..services import settings
 from ..services.auth import can
 
 
@@ -63,3 +65,10 @@ def paginate(stmt):
 
 def get_or_404(model, id):
     return db.session.get(model, id) or abort(404)
+
+
+def aware(local):
+    """A date typed in the system time zone, as aware UTC (None stays None)."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(settings.get("time_zone"))).astimezone(ZoneInfo("UTC"))

@@ -3,7 +3,6 @@
 import csv
 import io
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, request
 from flask_login import current_user
@@ -16,7 +15,7 @@ from ..models import Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
 from ..services import consent, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
-from ._views import get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
+from ._views import aware, get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
 bp = Blueprint("messages", __name__, url_prefix="/sms")
 
@@ -82,7 +81,7 @@ def compose(kind, owner_id):
                 owner,
                 phone=next((p for p in owner.phone_numbers if p.id == form.phone_id.data), None),
                 sender=db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
-                body=form.body.data, author=current_user, send_at=_aware(form.send_at.data), draft=draft,
+                body=form.body.data, author=current_user, send_at=aware(form.send_at.data), draft=draft,
             )
         except MessageError as error:
             form[{"phone": "phone_id", "sender": "sender_id"}.get(error.field, error.field)].errors.append(str(error))
@@ -169,11 +168,3 @@ def _filters():
     until = messages.as_of(args.get("until"))
     return dict(status=status, since=messages.as_of(args.get("since")),
                 until=until + timedelta(days=1) if until else None, sender=args.get("sender") or None)
-
-
-def _aware(local):
-    """A date typed in the system time zone, as aware UTC."""
-    if local is None:
-        return None
-    return local.replace(tzinfo=ZoneInfo(settings.get("time_zone"))).astimezone(ZoneInfo("UTC"))
-

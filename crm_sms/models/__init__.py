@@ -4,6 +4,7 @@ from .account import ACCOUNT_TYPES, Account
 from .base import UtcDateTime, db, utcnow
 from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
+from .conversation import Conversation, ConversationEvent, Notification, Subscription
 from .department import Department
 from .message import InboundPart, Message, MessageEvent, ProviderReceipt
 from .owner import kind_of, owner_fields
@@ -15,7 +16,8 @@ from .template import Template
 from .user import ROLES, User
 
 __all__ = [
-    "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
-    "MessageEvent", "PhoneNumber", "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature",
-    "Suppression", "Template", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
+    "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Conversation", "ConversationEvent",
+    "Department", "InboundPart", "Message", "MessageEvent", "Notification", "PhoneNumber", "PhoneType",
+    "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "Subscription", "Suppression", "Template",
+    "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
 ]

@@ -62,6 +62,7 @@ class Message(db.Model):
         db.Index("ix_messages_contact", "contact_id", "created_at"),
         db.Index("ix_messages_account", "account_id", "created_at"),
         db.Index("ix_messages_phone", "phone_e164", "status"),
+        db.Index("ix_messages_conversation", "phone_e164", "sender_e164", "created_at"),
         # The provider may deliver one inbound message twice at once; only one is kept.
         db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True,
                  sqlite_where=db.text("direction = 'inbound'"), postgresql_where=db.text("direction = 'inbound'")),

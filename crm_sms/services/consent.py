@@ -234,14 +234,16 @@ def owners_of(e164):
 
 def release_awaiting(e164):
     """Queue the messages that waited for this number's consent (due now, or when scheduled if later)."""
-    from . import messages
+    from . import conversations, messages
 
     now = utcnow()
     waiting = db.session.execute(db.select(Message.id, Message.direction).where(
         Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent")).all()
     outbound = [id for id, direction in waiting if direction == "outbound"]
     inbound = [id for id, direction in waiting if direction == "inbound"]
-    messages.bulk_transition(inbound, "received", "system", note="consent given: shown", hold_reason=None)
+    shown = messages.bulk_transition(inbound, "received", "system", note="consent given: shown", hold_reason=None)
+    for message in db.session.scalars(db.select(Message).where(Message.id.in_(shown)).order_by(Message.id)):
+        conversations.note_inbound(message)
     moved = messages.bulk_transition(outbound, "queued", "system", note="consent given", hold_reason=None,
                                      send_at=db.case((Message.send_at < now, db.literal(now, Message.send_at.type)),
                                                      else_=Message.send_at))

@@ -11,7 +11,7 @@ from ..config import config_value
 from ..models import Contact, Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
 from ..models.message import FINAL
 from ..queue import enqueue_after_commit
-from . import consent, rendering, segments, senders, settings
+from . import consent, conversations, rendering, segments, senders, settings
 from .errors import FieldError
 
 DISPATCH_JOB = "crm_sms.jobs.dispatch.dispatch"
@@ -21,7 +21,7 @@ class MessageError(FieldError):
     """A message that cannot be saved as asked."""
 
 
-def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=None):
+def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=None, any_sender=False):
     """Save a message typed on a contact's or account's page, queued (or a draft).
 
     Refuses, naming the field: a number that is not the record's, cannot receive
@@ -35,7 +35,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     reason = consent.reasons(owner)[phone]
     if reason:
         raise MessageError("phone", f"{phone.display} cannot be texted: {reason}.")
-    if sender is None or sender not in senders.for_user(author):
+    if sender is None or not (any_sender or sender in senders.for_user(author)):
         raise MessageError("sender", "Choose a number you may send from.")
     body = (body or "").strip()
     if not body:
@@ -66,6 +66,8 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     record_event(message, message.status, "user", actor=author)
     if status == "queued":
         schedule_dispatch(message.send_at, now)
+    if not draft:
+        conversations.note_outbound(message, author, now)
     return message
 
 
@@ -88,6 +90,7 @@ def send_draft(message, author, now=None):
         raise MessageError("body", f"Only a draft can be sent; this message is {message.label.lower()}.")
     transition(message, "queued", "user", actor=author)
     schedule_dispatch(message.send_at, now)
+    conversations.note_outbound(message, author, now)
 
 
 def schedule_dispatch(at, now=None):
@@ -147,6 +150,12 @@ def for_record(owner):
     """A select of the record's messages, newest first."""
     column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
     return db.select(Message).where(column == owner.id, _shown).order_by(Message.created_at.desc(), Message.id.desc())
+
+
+def between(phone_e164, sender_e164):
+    """A select of the messages both ways between a contact's number and one of ours, newest first."""
+    return db.select(Message).where(Message.phone_e164 == phone_e164, Message.sender_e164 == sender_e164, _shown) \
+        .order_by(Message.created_at.desc(), Message.id.desc())
 
 
 def search(status=None, since=None, until=None, sender=None, campaign_id=None):

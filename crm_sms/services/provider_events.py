@@ -8,7 +8,7 @@ from flask import current_app
 
 from .. import signals
 from ..extension import state
-from . import consent, inbound, receipts
+from . import consent, conversations, inbound, receipts
 
 
 def provider():
@@ -28,7 +28,9 @@ def receive_inbound(params):
     parsed = provider().parse_inbound(params)
     message = inbound.record(parsed)
     if message is not None:
-        held = consent.handle_reply(message) is None and consent.hold_inbound(message)
+        keyword = consent.handle_reply(message)
+        held = keyword is None and consent.hold_inbound(message)
         if not held:  # a message hidden until its sender consents is not announced either
+            conversations.note_inbound(message, needs_answer=keyword is None)
             signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
     return message

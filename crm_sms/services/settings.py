@@ -8,6 +8,7 @@ DEFAULTS = {
     "quiet_hours_start": None,  # "21:00"
     "quiet_hours_end": None,  # "08:00"
     "quiet_hours_manual_bypass": False,  # may a message typed to one contact go during quiet hours?
+    "public_minutes": None,  # minutes before an unanswered conversation goes to the pool; None: CRM_SMS_PUBLIC_MINUTES
     "opt_out_text": "Reply STOP to unsubscribe.",
     "provider_balance": None,  # last remaining balance the provider told us
     # Consent (seed 001): require_opt_in, request_consent or disclaimer

@@ -167,3 +167,26 @@ document.addEventListener("change", function (event) {
   select.value = "";
   area.dispatchEvent(new Event("input", { bubbles: true }));
 });
+
+/*
+ * crmSms.optimistic(form, "#thread"): show a reply in the thread the moment it is sent, marked
+ * "Sending…"; the server's answer replaces the thread with the message as saved (or drops it on an error).
+ */
+window.crmSms.optimistic = function (form, thread) {
+  var area = form.querySelector("textarea");
+  var list = document.querySelector(thread);
+  if (!area || !list || !area.value.trim()) return;
+  var bubble = document.createElement("div");
+  bubble.className = "bubble outbound optimistic";
+  var text = document.createElement("div");
+  text.className = "bubble-text";
+  text.textContent = area.value.trim();
+  var meta = document.createElement("div");
+  meta.className = "bubble-meta small";
+  meta.innerHTML = '<span class="badge status-queued">Sending…</span>';
+  bubble.appendChild(text);
+  bubble.appendChild(meta);
+  var empty = list.querySelector(".empty");
+  if (empty) empty.remove();
+  list.appendChild(bubble);
+};

@@ -1,0 +1,186 @@
+"""The inbox: conversations by tab, a conversation as a chat, alerts, and the managers' report."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from ..extension import htmx
+from ..models import Conversation, PhoneType, db, kind_of, utcnow
+from ..services import conversations, messages, rendering, templates
+from ..services.auth import can
+from ..services.conversations import TABS, ConversationError
+from ..services.messages import MessageError
+from ._views import aware, get_or_404, paginate, permission_required, render
+
+bp = Blueprint("conversations", __name__, url_prefix="/sms")
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Message")
+    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class NewContactForm(FlaskForm):
+    first_name = StringField("First name")
+    last_name = StringField("Last name")
+    phone_type = SelectField("Type of number", coerce=int, validate_choice=False)
+
+
+@bp.route("/inbox")
+@permission_required("sms.send")
+def index():
+    tab = request.args.get("tab", "mine")
+    if tab not in TABS or (tab == "all" and not can(current_user, "conversations.all")):
+        abort(404)
+    page = paginate(conversations.inbox(current_user, tab, request.args.get("q", "").strip() or None))
+    return render("crm_sms/conversations/index.html", "crm_sms/conversations/_list.html", page=page, tab=tab,
+                  tabs={k: v for k, v in TABS.items() if k != "all" or can(current_user, "conversations.all")},
+                  unread=conversations.unread(current_user, [c.id for c in page.items]))
+
+
+@bp.route("/inbox/counts")
+@permission_required("sms.send")
+def counts():
+    """The alert and pool counts in the navigation; the badge polls this."""
+    return render("crm_sms/conversations/_counts.html", "crm_sms/conversations/_counts.html",
+                  counts=conversations.counts(current_user))
+
+
+@bp.route("/conversations/<int:conversation_id>")
+@permission_required("sms.send")
+def show(conversation_id):
+    conversation = _readable(conversation_id)
+    conversations.mark_read(conversation, current_user)
+    db.session.commit()
+    return render("crm_sms/conversations/show.html", **_context(conversation))
+
+
+@bp.route("/conversations/<int:conversation_id>/messages")
+@permission_required("sms.send")
+def thread(conversation_id):
+    """The chat alone; it polls itself, so new messages and statuses show without a reload (and count as read)."""
+    conversation = _readable(conversation_id)
+    conversations.mark_read(conversation, current_user)
+    db.session.commit()
+    return render("crm_sms/conversations/_thread.html", "crm_sms/conversations/_thread.html",
+                  conversation=conversation, rows=conversations.thread(conversation))
+
+
+@bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
+@permission_required("sms.send")
+def reply(conversation_id):
+    conversation = _readable(conversation_id)
+    form = ReplyForm(request.form)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            conversations.reply(conversation, form.body.data, current_user, send_at=aware(form.send_at.data))
+        except MessageError as error:
+            form[error.field if error.field in form else "body"].errors.append(str(error))
+        else:
+            db.session.commit()
+            if not htmx:
+                return redirect(url_for(".show", conversation_id=conversation.id))
+            form, status = ReplyForm(formdata=None), 200
+    return render("crm_sms/conversations/show.html", "crm_sms/conversations/_reply.html", status=status,
+                  **_context(conversation, form=form))
+
+
+@bp.route("/conversations/<int:conversation_id>/<any(take, join, leave):action>", methods=["POST"])
+@permission_required("sms.send")
+def move(conversation_id, action):
+    """Take it from the pool, join it as a subscriber, or leave it."""
+    conversation = _readable(conversation_id)
+    try:
+        getattr(conversations, action)(conversation, current_user)
+    except ConversationError as error:
+        db.session.rollback()
+        return render("crm_sms/conversations/show.html", "crm_sms/conversations/_people.html", status=422,
+                      **_context(_readable(conversation_id), error=str(error)))
+    db.session.commit()
+    if not conversations.can_read(current_user, conversation):
+        return _go(url_for(".index"))
+    return render("crm_sms/conversations/show.html", "crm_sms/conversations/_people.html", **_context(conversation))
+
+
+@bp.route("/conversations/<int:conversation_id>/contact", methods=["POST"])
+@permission_required("crm.edit")
+def create_contact(conversation_id):
+    """Make a contact of the unknown number that texted in."""
+    conversation = _readable(conversation_id)
+    form = _contact_form(request.form)
+    if form.validate_on_submit():
+        try:
+            conversations.create_contact(conversation, form.first_name.data, form.last_name.data,
+                                         db.session.get(PhoneType, form.phone_type.data or 0))
+        except (ConversationError, ValueError) as error:
+            form[getattr(error, "field", "first_name")].errors.append(str(error))
+        else:
+            db.session.commit()
+            return _go(url_for(".show", conversation_id=conversation.id))
+    return render("crm_sms/conversations/show.html", "crm_sms/conversations/_new_contact.html", status=422,
+                  **_context(conversation, contact_form=form))
+
+
+@bp.route("/notifications")
+@permission_required("sms.send")
+def notifications():
+    return render("crm_sms/conversations/notifications.html", "crm_sms/conversations/_notifications.html",
+                  rows=conversations.notifications(current_user))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@permission_required("sms.send")
+def read_all():
+    conversations.mark_all_read(current_user)
+    db.session.commit()
+    return _go(url_for(".notifications"))
+
+
+@bp.route("/conversations/report")
+@permission_required("reports.view")
+def report():
+    today = utcnow().date()
+    since = messages.as_of(request.args.get("since")) or messages.as_of((today - timedelta(days=30)).isoformat())
+    until = messages.as_of(request.args.get("until")) or messages.as_of(today.isoformat())
+    return render("crm_sms/conversations/report.html", "crm_sms/conversations/_report.html",
+                  report=conversations.report(since, until + timedelta(days=1)),
+                  since=since.date().isoformat(), until=until.date().isoformat())
+
+
+def _readable(conversation_id):
+    """The conversation, if the user may read it: else 404, so its existence is not told either."""
+    conversation = get_or_404(Conversation, conversation_id)
+    if not conversations.can_read(current_user, conversation):
+        abort(404)
+    return conversation
+
+
+def _context(conversation, form=None, contact_form=None, error=None):
+    record = conversation.record
+    kind = kind_of(record) if record is not None else "contacts"
+    return dict(conversation=conversation, rows=conversations.thread(conversation),
+                followers=conversations.followers(conversation), history=conversations.history(conversation),
+                form=form or ReplyForm(formdata=None), contact_form=contact_form or _contact_form(),
+                variables=rendering.variables(kind), templates=templates.for_module(kind), error=error,
+                public_minutes=conversations.public_minutes())
+
+
+def _contact_form(formdata=None):
+    form = NewContactForm(formdata=formdata, prefix="contact")
+    form.phone_type.choices = [(t.id, t.name) for t in db.session.scalars(
+        db.select(PhoneType).where(PhoneType.sms_capable).order_by(PhoneType.name))]
+    return form
+
+
+def _go(url):
+    """Leave the page: htmx follows HX-Redirect, a plain form a 303."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)

@@ -1,0 +1,408 @@
+"""Conversations: owners, subscribers, alerts and the unanswered pool (seed 003).
+
+A conversation is every message between one contact number and one sender
+number. The first user to text it owns it; any other user who texts in it
+becomes a subscriber. An inbound message alerts the owner and subscribers;
+left unanswered for the public minutes, the conversation goes to the pool,
+where the first agent who answers or takes it becomes its owner (the previous
+owner stays a subscriber). Every move is a ConversationEvent.
+"""
+
+import statistics
+from datetime import timedelta
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..config import config_value
+from ..models import (
+    Account, Contact, Conversation, ConversationEvent, Message, Notification, SenderNumber, Subscription, User, db,
+    kind_of, utcnow,
+)
+from ..queue import enqueue_after_commit
+from . import contacts, messages, phone_numbers, settings
+from .auth import can
+from .errors import FieldError
+from .search import digits_of
+from .sweep import sweeper
+
+RELEASE_JOB = "crm_sms.jobs.conversations.release"
+#: The inbox's tabs; "all" needs the conversations.all permission.
+TABS = {"mine": "Mine", "subscribed": "Subscribed", "pool": "Unanswered pool", "all": "All"}
+
+
+class ConversationError(FieldError):
+    """A conversation cannot do what was asked; names the field at fault."""
+
+
+def public_minutes():
+    """Minutes an inbound message may wait for an answer before its conversation goes to the pool."""
+    value = settings.get("public_minutes")
+    return float(value) if value is not None else config_value("PUBLIC_MINUTES")
+
+
+# Messages in -------------------------------------------------------------------------------------------------
+
+
+def note_outbound(message, author, now=None):
+    """A user texted: the conversation opens (the author owns it), or the author answers in it.
+
+    The first author owns it; another becomes a subscriber; an author answering a pooled conversation
+    takes it. An answer to a waiting inbound message is recorded with its response time. The owner and
+    subscribers other than the author are alerted.
+    """
+    now = now or utcnow()
+    conversation = _open(message, now)
+    _touch(conversation, message)
+    if conversation.owner_id is None:
+        _own(conversation, author, "owned" if conversation.pooled_at is None else "taken", now)
+    elif conversation.pooled_at is not None and conversation.owner_id != author.id:
+        _own(conversation, author, "taken", now)
+    elif conversation.owner_id != author.id:
+        _subscribe(conversation, author, now)
+    conversation.pooled_at = None
+    if conversation.awaiting_since is not None:
+        _event(conversation, "answered", author, now, seconds=(now - conversation.awaiting_since).total_seconds())
+        conversation.awaiting_since = conversation.due_at = None
+    _notify(conversation, message, now, besides=author.id)
+    return conversation
+
+
+def note_inbound(message, needs_answer=True, now=None):
+    """A message arrived: alert the owner and subscribers and start the public-minutes clock.
+
+    A conversation nobody owns (a new number, a reply to a campaign) goes straight to the pool. A keyword
+    reply (STOP, HELP) is shown in the conversation but waits for no answer and alerts no one.
+    """
+    now = now or utcnow()
+    conversation = _open(message, now)
+    _touch(conversation, message)
+    if not needs_answer:
+        return conversation
+    if conversation.awaiting_since is None:
+        conversation.awaiting_since = now
+    if conversation.owner_id is None:
+        if conversation.pooled_at is None:
+            conversation.pooled_at = now
+            _event(conversation, "pooled", None, now)
+    elif conversation.pooled_at is None and conversation.due_at is None:
+        _start_clock(conversation, now)
+    _notify(conversation, message, now)
+    return conversation
+
+
+def _open(message, now):
+    """The conversation of the message's two numbers, opened if new (two requests at once open one)."""
+    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(Conversation)
+    opened = db.session.execute(insert.values(
+        phone_e164=message.phone_e164, sender_e164=message.sender_e164, contact_id=message.contact_id,
+        account_id=message.account_id, created_at=now, last_message_at=now, last_text="",
+        last_direction=message.direction,
+    ).on_conflict_do_nothing(index_elements=["phone_e164", "sender_e164"]))
+    conversation = db.session.scalar(db.select(Conversation).where(
+        Conversation.phone_e164 == message.phone_e164, Conversation.sender_e164 == message.sender_e164))
+    if opened.rowcount:
+        _event(conversation, "opened", None, now)
+    if conversation.record is None and (message.contact_id or message.account_id):
+        conversation.contact_id, conversation.account_id = message.contact_id, message.account_id
+    return conversation
+
+
+def _touch(conversation, message):
+    conversation.last_message_at = message.created_at or utcnow()
+    conversation.last_text = message.text[:200]
+    conversation.last_direction = message.direction
+
+
+def _notify(conversation, message, now, besides=None):
+    """One alert per follower (owner and subscribers), in one INSERT."""
+    users = {conversation.owner_id, *db.session.scalars(db.select(Subscription.user_id).where(
+        Subscription.conversation_id == conversation.id))} - {None, besides}
+    if users:
+        db.session.execute(db.insert(Notification), [
+            {"user_id": user, "conversation_id": conversation.id, "message_id": message.id, "at": now}
+            for user in sorted(users)
+        ])
+
+
+# Moves ------------------------------------------------------------------------------------------------------
+
+
+def take(conversation, user, now=None):
+    """``user`` takes a pooled conversation: they own it, and a new public-minutes clock starts if it still waits."""
+    now = now or utcnow()
+    if conversation.pooled_at is None:
+        raise ConversationError("conversation", "This conversation is not in the pool any more: someone took it.")
+    _own(conversation, user, "taken", now)
+    conversation.pooled_at = None
+    if conversation.awaiting_since is not None:
+        _start_clock(conversation, now)
+
+
+def join(conversation, user, now=None):
+    """``user`` follows the conversation (is alerted by it) without owning it."""
+    if conversation.owner_id == user.id:
+        raise ConversationError("conversation", "You own this conversation already.")
+    _subscribe(conversation, user, now or utcnow())
+
+
+def leave(conversation, user, now=None):
+    """``user`` stops following. An owner who leaves releases the conversation to the pool."""
+    now = now or utcnow()
+    if conversation.owner_id == user.id:
+        conversation.owner_id = None
+        conversation.pooled_at, conversation.due_at = now, None
+        _event(conversation, "left", user, now)
+        _event(conversation, "pooled", user, now)
+        return
+    subscription = _subscription(conversation, user)
+    if subscription is None:
+        raise ConversationError("conversation", "You do not follow this conversation.")
+    db.session.delete(subscription)
+    _event(conversation, "left", user, now)
+
+
+def release(conversation_id=None, now=None):
+    """Put every conversation unanswered past its public minutes in the pool (or only ``conversation_id``).
+
+    Idempotent: the job scheduled at arrival and the periodic sweep may both run it. Returns how many moved.
+    """
+    now = now or utcnow()
+    due = db.select(Conversation.id, Conversation.owner_id).where(
+        Conversation.due_at <= now, Conversation.pooled_at.is_(None), Conversation.awaiting_since.is_not(None))
+    if conversation_id is not None:
+        due = due.where(Conversation.id == conversation_id)
+    rows = db.session.execute(due).all()
+    if not rows:
+        return 0
+    moved = set(db.session.scalars(db.update(Conversation).where(
+        Conversation.id.in_([id for id, _ in rows]), Conversation.pooled_at.is_(None),
+    ).values(pooled_at=now, due_at=None).returning(Conversation.id), execution_options={"synchronize_session": False}))
+    db.session.execute(db.insert(ConversationEvent), [
+        {"conversation_id": id, "kind": "pooled", "at": now, "user_id": owner} for id, owner in rows if id in moved
+    ])
+    return len(moved)
+
+
+@sweeper
+def release_due():
+    """Safety net for the job scheduled at arrival (lost if Redis was emptied)."""
+    return release()
+
+
+def _start_clock(conversation, now):
+    conversation.due_at = now + timedelta(minutes=public_minutes())
+    delay = (conversation.due_at - now).total_seconds()
+    enqueue_after_commit(RELEASE_JOB, conversation.id, delay=delay,
+                         job_id=f"crm_sms-release-{conversation.id}-{int(conversation.due_at.timestamp())}")
+
+
+def _own(conversation, user, kind, now):
+    previous = conversation.owner_id
+    if previous is not None and previous != user.id:
+        _subscribe(conversation, db.session.get(User, previous), now, record=False)
+    subscription = _subscription(conversation, user)
+    if subscription is not None:
+        db.session.delete(subscription)
+    conversation.owner_id = user.id
+    conversation.owner = user
+    _event(conversation, kind, user, now)
+
+
+def _subscribe(conversation, user, now, record=True):
+    if _subscription(conversation, user) is None:
+        db.session.add(Subscription(conversation=conversation, user=user, since=now))
+        if record:
+            _event(conversation, "subscribed", user, now)
+
+
+def _subscription(conversation, user):
+    return db.session.scalar(db.select(Subscription).where(
+        Subscription.conversation_id == conversation.id, Subscription.user_id == user.id))
+
+
+def _event(conversation, kind, user, now, seconds=None):
+    db.session.add(ConversationEvent(conversation_id=conversation.id, kind=kind, user_id=getattr(user, "id", None),
+                                     at=now, seconds=seconds))
+
+
+# Replying ---------------------------------------------------------------------------------------------------
+
+
+def reply(conversation, body, author, send_at=None, now=None):
+    """Text the conversation's contact from the conversation's own number (MessageError when refused).
+
+    Consent, length and variables are checked as on the contact's page; the author answers the
+    conversation (and takes it from the pool) once the caller commits.
+    """
+    owner = conversation.record
+    if owner is None:
+        raise messages.MessageError("body", "This number belongs to no contact yet: create one to reply.")
+    phone = next((p for p in owner.phone_numbers if p.e164 == conversation.phone_e164), None)
+    if phone is None:
+        raise messages.MessageError("body", f"{conversation.phone_e164} is no longer one of {conversation.title}'s "
+                                            "numbers.")
+    sender = db.session.scalar(db.select(SenderNumber).where(
+        SenderNumber.e164 == conversation.sender_e164, SenderNumber.active))
+    if sender is None:
+        raise messages.MessageError("body", f"{conversation.sender_e164} is no longer one of our sender numbers.")
+    return messages.compose(owner, phone, sender, body, author, send_at=send_at, now=now, any_sender=True)
+
+
+def create_contact(conversation, first_name, last_name, phone_type):
+    """Make a contact of an unknown number that texted in; its messages so far become the contact's."""
+    if conversation.record is not None:
+        raise ConversationError("first_name", f"This number already belongs to {conversation.title}.")
+    if not (first_name or "").strip() and not (last_name or "").strip():
+        raise ConversationError("first_name", "Enter a first or a last name.")
+    if phone_type is None:
+        raise ConversationError("phone_type", "Choose the type of this number.")
+    contact = contacts.save(None, first_name=first_name.strip(), last_name=(last_name or "").strip())
+    phone_numbers.add(contact, conversation.phone_e164, phone_type)
+    conversation.contact = contact
+    db.session.execute(db.update(Message).where(
+        Message.phone_e164 == conversation.phone_e164, Message.contact_id.is_(None), Message.account_id.is_(None),
+    ).values(contact_id=contact.id), execution_options={"synchronize_session": False})
+    return contact
+
+
+# Reading ----------------------------------------------------------------------------------------------------
+
+
+def can_read(user, conversation):
+    """Its owner, subscribers, anyone while it is in the pool, and those who may read all."""
+    return (can(user, "conversations.all") or conversation.owner_id == user.id or conversation.pooled_at is not None
+            or _subscription(conversation, user) is not None)
+
+
+def inbox(user, tab="mine", query=None):
+    """A select of the conversations on one tab of ``user``'s inbox, latest message first."""
+    stmt = db.select(Conversation).options(
+        db.joinedload(Conversation.contact), db.joinedload(Conversation.account), db.joinedload(Conversation.owner))
+    if tab == "mine":
+        stmt = stmt.where(Conversation.owner_id == user.id)
+    elif tab == "subscribed":
+        stmt = stmt.where(Conversation.id.in_(db.select(Subscription.conversation_id).where(
+            Subscription.user_id == user.id)))
+    elif tab == "pool":
+        stmt = stmt.where(Conversation.pooled_at.is_not(None))
+    elif not can(user, "conversations.all"):
+        raise PermissionError("conversations.all")
+    if query:
+        stmt = stmt.where(_matching(query))
+    return stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+
+
+def _matching(query):
+    names = db.or_(
+        Conversation.contact_id.in_(db.select(Contact.id).where(db.or_(
+            (Contact.first_name + " " + Contact.last_name).icontains(query, autoescape=True),
+            (Contact.last_name + " " + Contact.first_name).icontains(query, autoescape=True)))),
+        Conversation.account_id.in_(db.select(Account.id).where(Account.name.icontains(query, autoescape=True))),
+    )
+    digits = digits_of(query)
+    return db.or_(names, Conversation.phone_e164.contains(digits, autoescape=True)) if digits else names
+
+
+def unread(user, conversation_ids=None):
+    """{conversation id: unread alerts} for ``user`` (only the ids given, when given)."""
+    stmt = db.select(Notification.conversation_id, db.func.count()).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).group_by(Notification.conversation_id)
+    if conversation_ids is not None:
+        stmt = stmt.where(Notification.conversation_id.in_(conversation_ids))
+    return dict(db.session.execute(stmt).all())
+
+
+def counts(user):
+    """What the navigation shows: the user's unread alerts and, for agents, the conversations in the pool."""
+    alerts = db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    pool = db.session.scalar(db.select(db.func.count()).select_from(Conversation).where(
+        Conversation.pooled_at.is_not(None))) if can(user, "sms.send") else 0
+    return {"alerts": alerts, "pool": pool}
+
+
+def mark_read(conversation, user, now=None):
+    """Every alert of this conversation counts as read for ``user``."""
+    db.session.execute(db.update(Notification).where(
+        Notification.user_id == user.id, Notification.conversation_id == conversation.id,
+        Notification.read_at.is_(None),
+    ).values(read_at=now or utcnow()), execution_options={"synchronize_session": False})
+
+
+def mark_all_read(user, now=None):
+    db.session.execute(db.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None),
+    ).values(read_at=now or utcnow()), execution_options={"synchronize_session": False})
+
+
+def notifications(user, limit=50):
+    """The user's latest alerts, newest first."""
+    return db.session.scalars(db.select(Notification).where(Notification.user_id == user.id).options(
+        db.joinedload(Notification.message),
+        db.joinedload(Notification.conversation).joinedload(Conversation.contact),
+        db.joinedload(Notification.conversation).joinedload(Conversation.account),
+    ).order_by(Notification.at.desc(), Notification.id.desc()).limit(limit)).all()
+
+
+def thread(conversation, limit=100):
+    """The conversation's latest messages, oldest first (as a chat reads)."""
+    latest = db.session.scalars(messages.between(conversation.phone_e164, conversation.sender_e164)
+                                .limit(limit)).all()
+    return latest[::-1]
+
+
+def followers(conversation):
+    """The users who follow the conversation besides its owner."""
+    return db.session.scalars(db.select(User).join(Subscription, Subscription.user_id == User.id).where(
+        Subscription.conversation_id == conversation.id).order_by(User.username)).all()
+
+
+def history(conversation):
+    return db.session.scalars(db.select(ConversationEvent).where(
+        ConversationEvent.conversation_id == conversation.id).options(db.joinedload(ConversationEvent.user))
+        .order_by(ConversationEvent.id)).all()
+
+
+def of_record(owner):
+    """The conversations of a contact or an account, latest first."""
+    column = Conversation.contact_id if kind_of(owner) == "contacts" else Conversation.account_id
+    return db.session.scalars(db.select(Conversation).where(column == owner.id)
+                              .order_by(Conversation.last_message_at.desc())).all()
+
+
+# The manager's report ---------------------------------------------------------------------------------------
+
+
+def report(since, until):
+    """Answered and unanswered counts and the median first-response time, per agent and overall.
+
+    Answered: answers to a waiting inbound message, by who answered. Unanswered: conversations that went
+    to the pool, counted against the owner who let them wait (or "No owner"). Both within [since, until).
+    """
+    in_range = db.and_(ConversationEvent.at >= since, ConversationEvent.at < until)
+    rows = db.session.execute(db.select(ConversationEvent.user_id, ConversationEvent.kind, ConversationEvent.seconds)
+                              .where(in_range, ConversationEvent.kind.in_(("answered", "pooled")))).all()
+    per_user = {}
+    for user_id, kind, seconds in rows:
+        line = per_user.setdefault(user_id, {"answered": 0, "unanswered": 0, "seconds": []})
+        if kind == "answered":
+            line["answered"] += 1
+            line["seconds"].append(seconds)
+        else:
+            line["unanswered"] += 1
+    names = dict(db.session.execute(db.select(User.id, User.username).where(User.id.in_(
+        [id for id in per_user if id is not None]))).all())
+    lines = [_line(names.get(user_id, "No owner") if user_id else "No owner", line)
+             for user_id, line in per_user.items()]
+    total = {"answered": sum(l["answered"] for l in per_user.values()),
+             "unanswered": sum(l["unanswered"] for l in per_user.values()),
+             "seconds": [s for l in per_user.values() for s in l["seconds"]]}
+    waiting = db.session.scalar(db.select(db.func.count()).select_from(Conversation).where(
+        Conversation.awaiting_since.is_not(None)))
+    return {"lines": sorted(lines, key=lambda l: l["name"]), "total": _line("All agents", total), "waiting": waiting}
+
+
+def _line(name, line):
+    seconds = line["seconds"]
+    return {"name": name, "answered": line["answered"], "unanswered": line["unanswered"],
+            "median_seconds": statistics.median(seconds) if seconds else None}
