@@ -12,10 +12,12 @@ from .sender_number import SenderNumber
 from .setting import Setting
 from .signature import Signature
 from .template import Template
+from .trigger import TriggerFire, TriggerRule
 from .user import ROLES, User
 
 __all__ = [
     "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
     "MessageEvent", "PhoneNumber", "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature",
-    "Suppression", "Template", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
+    "Suppression", "Template", "TriggerFire", "TriggerRule", "User", "UtcDateTime", "db", "kind_of", "owner_fields",
+    "utcnow",
 ]
