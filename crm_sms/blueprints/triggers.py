@@ -77,8 +77,9 @@ def _edit(rule):
 
 
 def _choices(form):
+    saved = sorted(triggers.templates_for(), key=lambda t: (t.module != "contacts", t.name))
     form.template.choices = [SelectChoice(0, "Choose a saved message")] + [
-        SelectChoice(t.id, t.name, optgroup=TEMPLATE_GROUPS[t.module]) for t in sorted(triggers.templates_for(), key=lambda t: (t.module != "contacts", t.name))]
+        SelectChoice(t.id, t.name, optgroup=TEMPLATE_GROUPS[t.module]) for t in saved]
     senders = db.session.scalars(db.select(SenderNumber).where(SenderNumber.active, SenderNumber.sms)
                                  .order_by(SenderNumber.e164)).all()
     form.sender.choices = [SelectChoice(0, "The account's default number")] + [

@@ -269,3 +269,25 @@ def test_a_triggered_message_never_bypasses_quiet_hours_even_when_manual_ones_ma
     db.session.refresh(queued)
     assert (queued.status, queued.hold_reason) == ("held", "quiet_hours")
     assert provider.sent == []
+
+
+# End to end
+
+
+def test_a_worker_process_delivers_a_triggered_message_through_the_simulator(make_rule, ada, start_worker,
+                                                                             bulk_signature):
+    import time
+
+    make_rule()
+    crm_sms.trigger("payment.received", contact=ada, key="payment-1")
+    db.session.commit()
+    start_worker(CRM_SMS_SIMULATOR_DELAY=0)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        [message] = _messages()
+        if message.status == "delivered":
+            break
+        time.sleep(0.3)
+    assert [e.status for e in message.events] == ["queued", "sending", "sent", "delivered"]
+    assert message.rendered_body == "Hi Ada, we got your payment.\n" + rendering.signature_text(bulk_signature)
