@@ -137,3 +137,14 @@ def test_events_fired_without_a_rule_and_their_outcome_are_listed(client, login,
     page = client.get("/sms/settings/triggers").text
     assert 'id="unmapped-events"' in page and "<code>invoice.overdue</code>" in page
     assert "Not sent: " + triggers.NO_RULE in page
+
+
+def test_the_sent_messages_page_labels_a_triggered_message(client, login, saved, make_contact, opt_in, make_sender):
+    login("admin")
+    make_sender(is_default=True)
+    triggers.save(None, "payment.received", "contacts", saved["contacts"])
+    fired = crm_sms.trigger("payment.received", contact=opt_in(make_contact()))
+    db.session.commit()
+    page = client.get("/sms/messages").text
+    assert page.count(">Triggered</span>") == 1
+    assert "triggered by an event" in client.get(f"/sms/messages/{fired.message.id}").text

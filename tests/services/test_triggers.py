@@ -291,3 +291,20 @@ def test_a_worker_process_delivers_a_triggered_message_through_the_simulator(mak
         time.sleep(0.3)
     assert [e.status for e in message.events] == ["queued", "sending", "sent", "delivered"]
     assert message.rendered_body == "Hi Ada, we got your payment.\n" + rendering.signature_text(bulk_signature)
+
+
+def test_the_demo_host_fires_an_event_from_the_command_line(runner, make_rule, ada):
+    make_rule()
+    sent = runner.invoke(args=["fire", "payment.received", "--contact", str(ada.id), "--key", "p1"])
+    again = runner.invoke(args=["fire", "payment.received", "--contact", str(ada.id), "--key", "p1"])
+    assert sent.output.strip() == f"Message {_messages()[0].id}: In queue."
+    assert again.output.strip() == "No message: " + triggers.DUPLICATE + "."
+
+
+def test_the_demo_data_maps_two_events_to_saved_messages(app):
+    from crm_sms.services import demo
+
+    demo.seed(accounts=2, contacts=3)
+    db.session.commit()
+    assert [(r.event, r.template.name, r.active) for r in triggers.all_rules()] == [
+        ("appointment.reminder", "Appointment reminder", True), ("payment.received", "Payment received", True)]
