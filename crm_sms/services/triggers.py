@@ -123,6 +123,8 @@ def _message(rule, contact, account, now):
         return None, INACTIVE
     if rule.template is None:
         return None, NO_TEMPLATE
+    if rule.template.module != rule.module:  # a manager moved the template to the other module since
+        return None, f"The rule's saved message is now written for {rule.template.module}: choose another"
     if rule.module == "contacts":
         owner = contact
         if owner is None:

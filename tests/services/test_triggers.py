@@ -308,3 +308,11 @@ def test_the_demo_data_maps_two_events_to_saved_messages(app):
     db.session.commit()
     assert [(r.event, r.template.name, r.active) for r in triggers.all_rules()] == [
         ("appointment.reminder", "Appointment reminder", True), ("payment.received", "Payment received", True)]
+
+
+def test_a_saved_message_moved_to_the_other_module_leaves_its_rule_sending_nothing(make_rule, ada, manager):
+    rule = make_rule(body="Your payment is in.")
+    templates.save(rule.template, rule.template.name, "accounts", rule.template.body, manager)
+    db.session.commit()
+    fired = crm_sms.trigger("payment.received", contact=ada)
+    assert fired.message is None and "now written for accounts" in fired.reason
