@@ -2,8 +2,11 @@
 
     from crm_sms import CrmSms
     CrmSms(app)
+
+    crm_sms.trigger("payment.received", contact=contact, key=f"payment-{payment.id}")
 """
 
 from .extension import CrmSms, state
+from .services.triggers import fire as trigger
 
-__all__ = ["CrmSms", "state"]
+__all__ = ["CrmSms", "state", "trigger"]

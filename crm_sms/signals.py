@@ -12,3 +12,6 @@ message_received = _signals.signal("message-received")
 message_sent = _signals.signal("message-sent")
 #: A contact's or account's SMS consent changed, in the transaction that changes it (kwargs: owner, event).
 consent_changed = _signals.signal("consent-changed")
+#: Sent by the host to fire an event, like ``crm_sms.trigger`` (kwargs: event, contact, account, key, and any
+#: fields); the receiver's return value is a ``services.triggers.Triggered``.
+trigger = _signals.signal("trigger")

@@ -13,11 +13,12 @@ from .sender_number import SenderNumber
 from .setting import Setting
 from .signature import Signature
 from .template import Template
+from .trigger import TriggerFire, TriggerRule
 from .user import ROLES, User
 
 __all__ = [
     "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Conversation", "ConversationEvent",
     "Department", "InboundPart", "Message", "MessageEvent", "Notification", "PhoneNumber", "PhoneType",
     "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "Subscription", "Suppression", "Template",
-    "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
+    "TriggerFire", "TriggerRule", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
 ]

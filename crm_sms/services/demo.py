@@ -4,7 +4,7 @@ import random
 
 from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db
 from ..models.signature import TEXTS
-from . import consent, departments, phone_numbers, senders, users
+from . import consent, departments, phone_numbers, senders, templates, triggers, users
 
 PASSWORD = "demo1234"
 USERS = [
@@ -80,5 +80,19 @@ def seed(accounts=30, contacts=120):
         if owner is contact_rows[0] or rng.random() < 0.75:
             consent.opt_in(owner, phone_numbers.sms_numbers(owner)[0], rng.choice(["Email", "Phone", "Paper"]),
                            "import", "seed-demo", notify=False)
+    _seed_triggers(made["admin"])
     return True
 
+
+#: Events the demo host fires (``flask --app wsgi fire payment.received --contact 1``) and what they send.
+TRIGGERS = [
+    ("payment.received", "Payment received",
+     "Hi {{ contact.first_name }}, thank you: we received your payment."),
+    ("appointment.reminder", "Appointment reminder",
+     "Hi {{ contact.first_name }}, a reminder of your appointment with us tomorrow."),
+]
+
+
+def _seed_triggers(admin):
+    for event, name, body in TRIGGERS:
+        triggers.save(None, event, "contacts", templates.save(None, name, "contacts", body, admin))

@@ -1,7 +1,7 @@
 """Conversations: owners, subscribers, events, notifications
 
 Revision ID: 0007_conversations
-Revises: 0004_inbound_parts_joined
+Revises: 0006_triggers
 Create Date: 2026-11-22 04:19:39.137197
 
 """
@@ -13,7 +13,7 @@ import crm_sms.models.base  # noqa: F401  (UtcDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '0007_conversations'
-down_revision = '0004_inbound_parts_joined'
+down_revision = '0006_triggers'
 branch_labels = None
 depends_on = None
 
