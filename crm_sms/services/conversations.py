@@ -189,10 +189,26 @@ def release_due():
     return release()
 
 
+def release_when_due(conversation_id, now=None):
+    """The job scheduled at arrival: release the conversation if due; if RQ ran it early, schedule it again.
+
+    (RQ keeps scheduled times in whole seconds, so a job may run up to a second before its time.)
+    """
+    now = now or utcnow()
+    moved = release(conversation_id, now)
+    conversation = db.session.get(Conversation, conversation_id)
+    if not moved and conversation is not None and conversation.pooled_at is None and (conversation.due_at or now) > now:
+        _schedule(conversation, now)
+    return moved
+
+
 def _start_clock(conversation, now):
     conversation.due_at = now + timedelta(minutes=public_minutes())
-    delay = (conversation.due_at - now).total_seconds()
-    enqueue_after_commit(RELEASE_JOB, conversation.id, delay=delay,
+    _schedule(conversation, now)
+
+
+def _schedule(conversation, now):
+    enqueue_after_commit(RELEASE_JOB, conversation.id, delay=(conversation.due_at - now).total_seconds(),
                          job_id=f"crm_sms-release-{conversation.id}-{int(conversation.due_at.timestamp())}")
 
 

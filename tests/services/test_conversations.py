@@ -368,3 +368,17 @@ def test_the_report_counts_answers_and_misses_per_agent_with_the_median_response
     assert 4 * 60 <= line["median_seconds"] < 4 * 60 + 5
     assert (report["total"]["answered"], report["total"]["unanswered"], report["waiting"]) == (3, 1, 1)
     assert conversations.report(start - timedelta(days=2), start)["total"]["answered"] == 0
+
+
+def test_a_release_job_run_early_schedules_itself_again(ada, sender, grace):
+    text(ada, grace, sender)
+    receive()
+    conversation = the_conversation()
+    due = conversation.due_at
+    queue().scheduled_job_registry.remove(f"crm_sms-release-{conversation.id}-{int(due.timestamp())}", delete_job=True)
+
+    assert conversations.release_when_due(conversation.id, now=due - timedelta(seconds=0.5)) == 0
+    db.session.commit()
+
+    assert f"crm_sms-release-{conversation.id}-{int(due.timestamp())}" in queue().scheduled_job_registry.get_job_ids()
+    assert conversations.release_when_due(conversation.id, now=due) == 1
