@@ -80,7 +80,7 @@ def seed(app, count, per_conversation):
                  "awaiting_since": at[i] if i % 3 == 0 else None, "pooled_at": at[i] if i % 10 == 0 else None}
                 for i in block])
             db.session.execute(db.insert(Subscription), [
-                {"conversation_id": i + 1, "user_id": ids[(i + 1) % AGENTS], "since": at[i]}
+                {"conversation_id": i + 1, "user_id": ids[(i // 10 + 1) % AGENTS], "since": at[i]}
                 for i in block if i % 10 == 5])
             first_messages = dict(db.session.execute(db.select(Message.phone_e164, db.func.max(Message.id)).where(
                 Message.phone_e164.in_(number.values())).group_by(Message.phone_e164)).all())
