@@ -40,3 +40,17 @@ def test_seed_demo_creates_every_role_once(runner, client):
 def test_upgrade_on_a_current_database_changes_nothing(runner):
     result = runner.invoke(args=["crm-sms", "upgrade"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_demo_has_conversations_in_the_inboxes(runner):
+    from crm_sms.models import Conversation, User
+    from crm_sms.services import conversations
+
+    runner.invoke(args=["crm-sms", "seed-demo"])
+
+    agent = db.session.scalar(db.select(User).where(User.username == "agent"))
+    mine = db.session.scalars(conversations.inbox(agent, "mine")).all()
+    assert len(mine) == 6 and sum(c.unanswered for c in mine) == 3
+    assert db.session.scalars(conversations.inbox(agent, "pool")).one().record is None  # the unknown number
+    assert conversations.counts(agent)["alerts"] == 4  # three replies, and agent2's message
+    assert db.session.scalar(db.select(db.func.count()).select_from(Conversation)) == 7

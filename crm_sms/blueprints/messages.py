@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 from ..extension import htmx
 from ..models import Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
-from ..services import consent, messages, rendering, senders, settings, templates
+from ..services import consent, conversations, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
 from ._views import aware, get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
@@ -47,7 +47,8 @@ def _form(owner, formdata=None):
 def panel_context(owner, form=None, notice=None):
     kind = kind_of(owner)
     rows = db.session.scalars(messages.for_record(owner).limit(50)).all()
-    return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice,
+    threads = [c for c in conversations.of_record(owner) if conversations.can_read(current_user, c)]
+    return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice, threads=threads,
                 variables=rendering.variables(kind), templates=templates.for_module(kind),
                 pending=any(not m.final for m in rows if m.status != "draft"))
 

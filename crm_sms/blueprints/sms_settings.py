@@ -101,6 +101,12 @@ class SettingsForm(FlaskForm):
     quiet_hours_manual_bypass = BooleanField("Manual messages to one contact may be sent during quiet hours")
     opt_out_text = StringField("Opt-out text", filters=[_strip],
                                validators=[DataRequired(), Length(max=160), _says_stop])
+    public_minutes = RateField("Conversation public minutes", validators=[Optional()],
+                               render_kw={"inputmode": "decimal"})
+
+    def validate_public_minutes(self, field):
+        if field.data is not None and not (math.isfinite(field.data) and 0.1 <= field.data <= 7 * 24 * 60):
+            raise ValidationError("Enter minutes between 0.1 and 10080 (a week), or leave it empty for the default.")
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):
@@ -261,6 +267,7 @@ def index():
         settings.put("quiet_hours_end", form.quiet_hours_end.data or None)
         settings.put("quiet_hours_manual_bypass", form.quiet_hours_manual_bypass.data)
         settings.put("opt_out_text", form.opt_out_text.data)
+        settings.put("public_minutes", form.public_minutes.data)
         db.session.commit()
         flash("Saved the SMS settings.", "success")
         return redirect(url_for("sms_settings.index"))
@@ -288,5 +295,5 @@ def _index_page(form, consent_form):
     provider = config_value("PROVIDER")
     return render("crm_sms/sms_settings/index.html", form=form, consent_form=consent_form,
                   provider=PROVIDERS.get(provider, provider), balance=settings.get("provider_balance"),
-                  time_zones=sorted(available_timezones()), policies=POLICIES, notices=NOTICES, keywords=KEYWORDS,
+                  time_zones=sorted(available_timezones()), default_public_minutes=config_value("PUBLIC_MINUTES"), policies=POLICIES, notices=NOTICES, keywords=KEYWORDS,
                   status=422 if form.errors or consent_form.errors else 200)

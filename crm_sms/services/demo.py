@@ -4,7 +4,7 @@ import random
 
 from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db
 from ..models.signature import TEXTS
-from . import consent, departments, phone_numbers, senders, templates, triggers, users
+from . import consent, departments, messages, phone_numbers, provider_events, senders, templates, triggers, users
 
 PASSWORD = "demo1234"
 USERS = [
@@ -81,7 +81,31 @@ def seed(accounts=30, contacts=120):
             consent.opt_in(owner, phone_numbers.sms_numbers(owner)[0], rng.choice(["Email", "Phone", "Paper"]),
                            "import", "seed-demo", notify=False)
     _seed_triggers(made["admin"])
+    _seed_conversations(made, [c for c in contact_rows[1:] if consent.state_of(c) == "opted_in"][:6])
     return True
+
+
+#: Replies the demo's contacts sent (their conversations wait in the agents' inboxes).
+REPLIES = ["Thanks! Can I come in on Friday instead?", "Is my order ready to pick up?", "Who should I call about my bill?"]
+
+
+def _seed_conversations(made, contacts):
+    """Conversations in the inboxes: answered and unanswered, one with a subscriber, one from an unknown number."""
+    main, own = senders.for_user(made["agent"])[1], senders.for_user(made["agent"])[0]
+    for index, contact in enumerate(contacts):
+        sender = own if index % 2 else main
+        messages.compose(contact, phone_numbers.sms_numbers(contact)[0], sender,
+                         "Hi {{ contact.first_name }}, your order has shipped.", made["agent"])
+        if index == 2:
+            messages.compose(contact, phone_numbers.sms_numbers(contact)[0], sender,
+                             "Adding: it arrives Thursday.", made["agent2"])
+        if index < len(REPLIES):
+            provider_events.receive_inbound({
+                "msisdn": phone_numbers.sms_numbers(contact)[0].e164.lstrip("+"), "to": sender.e164.lstrip("+"),
+                "messageId": f"DEMO{index:012d}", "text": REPLIES[index], "type": "text"})
+    provider_events.receive_inbound({"msisdn": "14155550299", "to": main.e164.lstrip("+"),
+                                     "messageId": "DEMO-UNKNOWN", "text": "Hi, I saw your ad. Are you open today?",
+                                     "type": "text"})
 
 
 #: Events the demo host fires (``flask --app wsgi fire payment.received --contact 1``) and what they send.

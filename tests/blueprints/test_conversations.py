@@ -265,3 +265,12 @@ def test_every_conversation_form_needs_a_csrf_token(make_app, ada, sender, make_
         assert client.post(url, data={"body": "Hi"}).status_code == 400, url
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 1
     assert the_conversation().owner == grace
+
+
+def test_the_contacts_sms_panel_links_to_its_conversations(client, login, ada, sender):
+    me = login("agent")
+    text(ada, me, sender)
+
+    panel = client.get(f"/sms/contacts/{ada.id}/panel")
+
+    assert f'href="/sms/conversations/{the_conversation().id}"' in panel.text

@@ -283,3 +283,27 @@ def test_only_admins_change_sms_settings(client, login, support, role):
     assert [client.post(url, data=data).status_code for url, data in posts.items()] == [403, 403, 403]
     assert (_count(SenderNumber), _count(Signature)) == (0, 0)
     assert settings.get_all() == settings.DEFAULTS
+
+
+def test_public_minutes_are_saved_and_empty_means_the_configured_default(client, login):
+    from crm_sms.services import conversations
+
+    login("admin")
+    assert client.post("/sms/settings", data={**SETTINGS, "public_minutes": "2.5"}).status_code == 302
+    assert conversations.public_minutes() == 2.5
+    assert client.post("/sms/settings", data={**SETTINGS, "public_minutes": ""}).status_code == 302
+    db.session.expire_all()
+    assert conversations.public_minutes() == 20.0
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "soon", "20000", "nan"])
+def test_public_minutes_that_make_no_sense_are_refused(client, login, bad):
+    from crm_sms.services import conversations
+
+    login("admin")
+    response = client.post("/sms/settings", data={**SETTINGS, "public_minutes": bad})
+    assert response.status_code == 422
+    assert _field_errors(response, "public_minutes")[0] in (
+        "Enter minutes between 0.1 and 10080 (a week), or leave it empty for the default.",
+        "Enter a number, such as 1 or 0.5.")
+    assert conversations.public_minutes() == 20.0
