@@ -36,7 +36,7 @@ def seed(app, count, per_conversation):
 
     from crm_sms.extension import MIGRATIONS
     from crm_sms.models import (Contact, Conversation, Message, Notification, PhoneNumber, PhoneType, SenderNumber,
-                                Subscription, User, db, utcnow)
+                                Subscription, db, utcnow)
     from crm_sms.services import users
 
     with app.app_context():

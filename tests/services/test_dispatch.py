@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm_sms.jobs.dispatch import dispatch
-from crm_sms.models import Contact, Message, db, utcnow
+from crm_sms.models import Contact, db, utcnow
 from crm_sms.providers import SendResult
 from crm_sms.queue import queue
 from crm_sms.services import consent, dispatch as dispatch_service, messages, settings
