@@ -2,6 +2,7 @@
 
 from .account import ACCOUNT_TYPES, Account
 from .base import UtcDateTime, db, utcnow
+from .campaign import Campaign, CampaignRecipient
 from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
 from .department import Department
@@ -15,7 +16,7 @@ from .template import Template
 from .user import ROLES, User
 
 __all__ = [
-    "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
+    "ACCOUNT_TYPES", "Account", "Campaign", "CampaignRecipient", "Consent", "ConsentEvent", "Contact", "Department", "InboundPart", "Message",
     "MessageEvent", "PhoneNumber", "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature",
     "Suppression", "Template", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
 ]
