@@ -93,6 +93,8 @@ class CampaignRecipient(db.Model):
         db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),
         db.UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_recipients_contact"),
         db.UniqueConstraint("campaign_id", "account_id", name="uq_campaign_recipients_account"),
+        # The generation reads a campaign's recipients in id order, a chunk at a time.
+        db.Index("ix_campaign_recipients_campaign", "campaign_id", "id"),
     )
 
     @property

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from ..config import config_value
@@ -47,6 +46,8 @@ _RECORD_COLUMNS = {
                 "email": Account.email, "website": Account.website},
 }
 _GSM_BASIC = frozenset(segments.GSM_BASIC)
+#: How many columns of a recipient row come before the record fields the text uses.
+_FIXED = 7
 
 
 def job_id(campaign):
@@ -68,6 +69,7 @@ class Plan:
     author_id: int | None
     allowed: tuple
     used: dict  # {"contact": [fields], "account": [fields]} the body uses
+    texts: dict = field(default_factory=dict)  # (the fields' values) -> (text, encoding, segments)
 
 
 @dataclass
@@ -117,6 +119,7 @@ def recipients_after(plan, after, limit):
         db.case((reachable, db.true()), else_=any_sms).label("has_sms"),
         Suppression.e164.label("suppressed"),
     ]
+    assert len(columns) == _FIXED
     for record, names in plan.used.items():
         columns += [_RECORD_COLUMNS[record][name].label(f"{record}_{name}") for name in names]
     stmt = (db.select(*columns).select_from(CampaignRecipient).join(owner, owner.id == owner_column)
@@ -131,29 +134,42 @@ def recipients_after(plan, after, limit):
     return db.session.execute(stmt).all()
 
 
-def classify(rows, plan, seen, now=None):
-    """Decide each recipient: a message row to insert, or a skip reason. ``seen`` (numbers texted) grows."""
-    now = now or utcnow()
+#: The columns of a generated message, in the order ``classify`` fills them; the insert adds the id before
+#: and the times (the same for a whole chunk) after.
+COLUMNS = ("direction", "kind", "status", "body", "rendered_body", "encoding", "segments", "contact_id", "account_id",
+           "phone_e164", "sender_e164", "author_id", "signature_id", "attempts", "client_ref", "campaign_id")
+TIMES = ("send_at", "created_at", "status_changed_at")
+
+
+def classify(rows, plan, seen):
+    """Decide each recipient: a message row (values in ``COLUMNS`` order), or a skip reason. ``seen`` grows.
+
+    A message's client reference is the run's random prefix and its recipient id: unique, and in
+    ascending order, so its index grows at one end.
+    """
     batch = Batch()
     contacts = plan.module == "contacts"
+    prefix = f"c{plan.campaign_id}-{uuid.uuid4().hex[:12]}-"
+    texts = plan.texts
+    if len(texts) > 20000:
+        texts.clear()
     for row in rows:
         reason = _reason(row, plan, seen)
         if reason:
             batch.skipped[reason] += 1
             continue
         seen.add(row.e164)
-        text = _text(plan, row)
-        encoding, count = _measure(text)
+        values = row[_FIXED:]  # the record fields the text uses: recipients with the same ones read the same
+        if values not in texts:
+            text = _text(plan, row)
+            texts[values] = (text, *_measure(text))
+        text, encoding, count = texts[values]
         batch.segments += count
-        batch.rows.append({
-            "direction": "outbound", "kind": "campaign", "status": "queued", "body": plan.body,
-            "rendered_body": text, "encoding": encoding, "segments": count,
-            "contact_id": row.owner_id if contacts else None, "account_id": None if contacts else row.owner_id,
-            "phone_e164": row.e164, "sender_e164": plan.sender_e164, "author_id": plan.author_id,
-            "signature_id": plan.signature_id, "send_at": plan.send_at, "attempts": 0,
-            "client_ref": uuid.uuid4().hex, "created_at": now, "status_changed_at": now,
-            "campaign_id": plan.campaign_id,
-        })
+        batch.rows.append((
+            "outbound", "campaign", "queued", plan.body, text, encoding, count,
+            row.owner_id if contacts else None, None if contacts else row.owner_id,
+            row.e164, plan.sender_e164, plan.author_id, plan.signature_id, 0, f"{prefix}{row.rid}", plan.campaign_id,
+        ))
     return batch
 
 
@@ -222,7 +238,7 @@ def generate(campaign_id, body_of, chunk=None):
     seen = set(db.session.scalars(db.select(Message.phone_e164).where(Message.campaign_id == campaign_id)))
     while rows := recipients_after(shared, after, chunk):
         now = utcnow()
-        batch = classify(rows, shared, seen, now)
+        batch = classify(rows, shared, seen)
         skipped.update(batch.skipped)
         # Claim the chunk first: the row lock (PostgreSQL) or write lock (SQLite) makes a second run wait,
         # then find the cursor moved and stop before it inserts anything.
@@ -234,24 +250,56 @@ def generate(campaign_id, body_of, chunk=None):
             execution_options={"synchronize_session": False}).rowcount
         if not claimed:
             return
-        _insert(batch.rows, now)
+        _insert(batch.rows, shared.send_at, now)
         after = rows[-1].rid
         yield after
     _finish(campaign_id)
     yield None
 
 
-def _insert(rows, now):
+def _insert(rows, send_at, now):
+    """Insert the messages and their "queued" events with no per-row work in Python beyond the driver's.
+
+    Ids are taken first (the sequence on PostgreSQL; past the largest on SQLite, whose write lock
+    the chunk's claim already holds), so the events need no RETURNING. PostgreSQL gets COPY; SQLite
+    one executemany of a prepared INSERT. A second message for a number in the campaign fails
+    on the unique index (the claim keeps runs apart, so it never should).
+    """
     if not rows:
         return
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    table = Message.__table__
-    # DO NOTHING: the unique (campaign, number) index is the last guard; the claim above keeps runs apart.
-    stmt = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
-    ids = db.session.scalars(stmt, rows).all()
-    db.session.execute(db.insert(MessageEvent.__table__), [
-        {"message_id": id, "status": "queued", "at": now, "source": "worker", "note": "campaign generated"}
-        for id in ids])
+    connection = db.session.connection()
+    messages_table, events_table = Message.__table__, MessageEvent.__table__
+    event_columns = ("message_id", "status", "at", "source", "note")
+    if connection.dialect.name == "postgresql":
+        ids = connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": len(rows)}).scalars().all()
+        cursor = connection.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY messages (id, {', '.join(COLUMNS + TIMES)}) FROM STDIN") as copy:
+            for id, row in zip(ids, rows):
+                copy.write_row((id, *row, send_at, now, now))
+        with cursor.copy(f"COPY message_events ({', '.join(event_columns)}) FROM STDIN") as copy:
+            for id in ids:
+                copy.write_row((id, "queued", now, "worker", "campaign generated"))
+        return
+    first = connection.scalar(db.select(db.func.coalesce(db.func.max(messages_table.c.id), 0))) + 1
+    ids = range(first, first + len(rows))
+    # The driver stores the values as they are, except times: each of the two is converted once.
+    convert = _converter(messages_table.c.created_at.type, connection.dialect)
+    send_at, at = convert(send_at), convert(now)
+    connection.exec_driver_sql(_prepared(messages_table, ("id", *COLUMNS, *TIMES)),
+                               [(id, *row, send_at, at, at) for id, row in zip(ids, rows)])
+    connection.exec_driver_sql(_prepared(events_table, event_columns),
+                               [(id, "queued", at, "worker", "campaign generated") for id in ids])
+
+
+def _prepared(table, columns):
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def _converter(type_, dialect):
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
 
 
 def _finish(campaign_id):

@@ -68,6 +68,7 @@ def upgrade():
     )
     with op.batch_alter_table('campaign_recipients', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_recipients_account_id'), ['account_id'], unique=False)
+        batch_op.create_index('ix_campaign_recipients_campaign', ['campaign_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_campaign_recipients_contact_id'), ['contact_id'], unique=False)
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
@@ -86,6 +87,7 @@ def downgrade():
         batch_op.drop_column('campaign_id')
 
     with op.batch_alter_table('campaign_recipients', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaign_recipients_campaign')
         batch_op.drop_index(batch_op.f('ix_campaign_recipients_contact_id'))
         batch_op.drop_index(batch_op.f('ix_campaign_recipients_account_id'))
 
