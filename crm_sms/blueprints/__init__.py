@@ -10,9 +10,9 @@ def register(app):
     app.register_blueprint(Blueprint(
         "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
     ))
-    from . import consent, messages, sms_settings, templates, webhooks
+    from . import campaigns, consent, messages, sms_settings, templates, webhooks
 
-    for module in (consent, messages, sms_settings, templates, webhooks):
+    for module in (campaigns, consent, messages, sms_settings, templates, webhooks):
         app.register_blueprint(module.bp)
     if app.config["CRM_SMS_CRM_PAGES"]:
         from . import accounts, admin, auth, contacts, phone_numbers
