@@ -275,9 +275,10 @@ def _editable(campaign):
 def totals(campaign):
     """{total key: count} of the campaign's messages (see TOTALS), with one aggregate query."""
     opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
-    key = db.case((opted_out, "opted_out"), else_=Message.status)
-    counts = dict(db.session.execute(db.select(key, db.func.count()).where(Message.campaign_id == campaign.id)
-                                     .group_by(key)).all())
+    # Grouped through a subquery: PostgreSQL would not match a GROUP BY repeating the CASE with new parameters.
+    keys = (db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"))
+            .where(Message.campaign_id == campaign.id).subquery())
+    counts = dict(db.session.execute(db.select(keys.c.key, db.func.count()).group_by(keys.c.key)).all())
     result = {name: sum(counts.get(s, 0) for s in statuses) for name, _, statuses in TOTALS}
     result["opted_out"] = counts.get("opted_out", 0)
     return result

@@ -3,27 +3,14 @@ import time
 
 from playwright.sync_api import expect
 
-from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
+from crm_sms.models import db
 from crm_sms.services import templates
-
-
-def _bostonians(n, mobile):
-    """n opted-in contacts in Boston, with bulk inserts."""
-    now = utcnow()
-    db.session.execute(db.insert(Contact), [
-        {"id": i, "first_name": f"P{i}", "last_name": "Bostonian", "city": "Boston", "ready": True, "created_at": now,
-         "updated_at": now} for i in range(1, n + 1)])
-    db.session.execute(db.insert(PhoneNumber), [
-        {"id": i, "contact_id": i, "type_id": mobile.id, "e164": f"+1415{2000000 + i:07d}", "region": "US",
-         "is_primary": True, "preferred_sms": True, "created_at": now} for i in range(1, n + 1)])
-    db.session.execute(db.insert(Consent), [
-        {"contact_id": i, "state": "opted_in", "phone_number_id": i, "changed_at": now} for i in range(1, n + 1)])
-    db.session.commit()
+from tests.jobs.test_campaigns import bulk_contacts
 
 
 def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(
         app, page, log_in_as, make_user, make_contact, make_sender, phone_types, start_worker):
-    _bostonians(300, phone_types["Mobile"])
+    bulk_contacts(300, phone_types["Mobile"], lambda i: f"+1415{2000000 + i:07d}", city="Boston")
     make_contact("Olive", "Outsider", numbers=("+14155559001",), city="Denver")  # never asked
     make_sender()
     templates.save(None, "Spring sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.",

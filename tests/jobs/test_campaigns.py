@@ -11,27 +11,42 @@ from crm_sms.models import Campaign, Consent, Contact, Message, MessageEvent, Ph
 from crm_sms.services import campaigns, templates
 
 
+def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
+    """Contacts P1…Pn with bulk inserts (no explicit ids: PostgreSQL's sequences stay right), each with
+    ``number(i)`` as preferred SMS number and opted in there when ``opted_in(i)`` (else never asked).
+
+    Returns {i: contact id}.
+    """
+    now = utcnow()
+    db.session.execute(db.insert(Contact), [
+        {"first_name": f"P{i}", "last_name": "Person", "ready": True, "created_at": now, "updated_at": now, **fields}
+        for i in range(1, n + 1)])
+    ids = {int(name[1:]): id for id, name in db.session.execute(
+        db.select(Contact.id, Contact.first_name).where(Contact.first_name.like("P%")))}
+    db.session.execute(db.insert(PhoneNumber), [
+        {"contact_id": ids[i], "type_id": mobile.id, "e164": number(i), "region": "US", "is_primary": True,
+         "preferred_sms": True, "created_at": now} for i in range(1, n + 1)])
+    phones = dict(db.session.execute(db.select(PhoneNumber.contact_id, PhoneNumber.id).where(
+        PhoneNumber.contact_id.in_(ids.values()))).all())
+    db.session.execute(db.insert(Consent), [
+        {"contact_id": ids[i], "state": "opted_in" if opted_in(i) else "never_asked", "phone_number_id": phones[ids[i]],
+         "changed_at": now} for i in range(1, n + 1)])
+    db.session.commit()
+    return ids
+
+
 @pytest.fixture
 def crowd(app, phone_types):
-    """``crowd(n)``: n contacts with bulk inserts; every 10th shares the previous one's number, every 7th never opted in.
+    """``crowd(n)``: n contacts; every 10th shares the previous one's number, every 7th never opted in.
 
-    Returns the contact ids and the set of numbers that should get a message.
+    Returns {i: contact id} and the set of numbers that should get a message.
     """
     def make(n):
-        now = utcnow()
-        numbers = [f"+1415{2000000 + (i - 1 if i % 10 == 0 else i):07d}" for i in range(1, n + 1)]
-        db.session.execute(db.insert(Contact), [
-            {"id": i, "first_name": f"P{i}", "last_name": "Person", "ready": True, "created_at": now, "updated_at": now}
-            for i in range(1, n + 1)])
-        db.session.execute(db.insert(PhoneNumber), [
-            {"id": i, "contact_id": i, "type_id": phone_types["Mobile"].id, "e164": numbers[i - 1], "region": "US",
-             "is_primary": True, "preferred_sms": True, "created_at": now} for i in range(1, n + 1)])
-        db.session.execute(db.insert(Consent), [
-            {"contact_id": i, "state": "never_asked" if i % 7 == 0 else "opted_in", "phone_number_id": i,
-             "changed_at": now} for i in range(1, n + 1)])
-        db.session.commit()
-        eligible = {numbers[i - 1] for i in range(1, n + 1) if i % 7}
-        return list(range(1, n + 1)), eligible
+        def number(i):
+            return f"+1415{2000000 + (i - 1 if i % 10 == 0 else i):07d}"
+
+        ids = bulk_contacts(n, phone_types["Mobile"], number, opted_in=lambda i: i % 7)
+        return ids, {number(i) for i in range(1, n + 1) if i % 7}
 
     return make
 
@@ -74,7 +89,7 @@ def _descendants(pid):
 
 def test_a_worker_process_generates_a_campaigns_messages(campaign, crowd, start_worker):
     ids, eligible = crowd(50)
-    campaigns.add_records(campaign, ids)
+    campaigns.add_records(campaign, ids.values())
     campaigns.generate(campaign)
     db.session.commit()
     start_worker()
@@ -86,7 +101,7 @@ def test_a_worker_process_generates_a_campaigns_messages(campaign, crowd, start_
 def test_a_generation_killed_half_way_is_finished_by_a_new_worker_with_one_message_per_number(
         campaign, crowd, start_worker):
     ids, eligible = crowd(3000)
-    campaigns.add_records(campaign, ids)
+    campaigns.add_records(campaign, ids.values())
     campaigns.generate(campaign)
     db.session.commit()
     first = start_worker(CRM_SMS_CAMPAIGN_CHUNK=15)
