@@ -174,11 +174,11 @@ def classify(rows, plan, seen):
 
 
 def _reason(row, plan, seen):
+    if row.suppressed is not None:  # it replied STOP: say so, whatever the record's consent says
+        return "suppressed"
     if row.state == "opted_in" and row.e164 is not None and row.has_sms and row.region is not None:
         if row.region not in plan.allowed:
             return "not_allowed"
-        if row.suppressed is not None:
-            return "suppressed"
         if row.e164 in seen:
             return "duplicate"
         return None

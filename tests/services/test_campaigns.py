@@ -170,6 +170,16 @@ def test_a_suppressed_number_is_skipped(make_campaign, people):
     assert campaigns.confirmation(campaign).skipped == {"suppressed": 1}
 
 
+def test_a_recipient_whose_number_replied_stop_is_skipped_as_suppressed(make_campaign, people):
+    campaign = make_campaign()
+    [person] = people(1)
+    provider_events.receive_inbound(inbound("STOP", msisdn=person.phone_numbers[0].e164.lstrip("+"),
+                                            to=OURS.lstrip("+")))
+    db.session.commit()
+    _add(campaign, [person])
+    assert campaigns.confirmation(campaign).skipped == {"suppressed": 1}
+
+
 def test_recipients_sharing_a_number_get_one_message_for_it(make_campaign, make_contact, opt_in):
     campaign = make_campaign()
     family = [opt_in(make_contact(name, "Family", numbers=("+14155559100",))) for name in ("Ann", "Bob", "Cid")]
