@@ -133,7 +133,8 @@ def status(campaign_id):
 
 
 def _status_context(campaign):
-    counts = campaigns.totals(campaign) if campaign.status not in ("draft",) else {}
+    # While generating, the progress says it all (and stays cheap to poll every second).
+    counts = campaigns.totals(campaign) if campaign.status not in ("draft", "generating") else {}
     campaigns.settle(campaign, counts or None)
     return dict(counts=counts, totals=campaigns.TOTALS, timeline=campaigns.timeline(campaign) if counts else [],
                 skip_reasons=campaign_generation.SKIP_REASONS,

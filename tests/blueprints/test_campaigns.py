@@ -316,3 +316,13 @@ def test_the_forms_carry_a_csrf_token_and_a_post_without_one_is_refused(make_app
         response = client.post(f"/sms/campaigns/{draft.id}/cancel")
         assert response.status_code == 400
         assert db.session.get(Campaign, draft.id).status == "draft"
+
+
+def test_the_campaign_pages_open_for_a_manager(client, login, draft):
+    login("manager")
+    assert "Spring sale" in client.get("/sms/campaigns").text
+    assert "New campaign" in client.get("/sms/campaigns/new").text
+    assert "Edit “Spring sale”" in html.unescape(client.get(f"/sms/campaigns/{draft.id}/edit").text)
+    mass = _text(client.get("/sms/campaigns/mass/new"))
+    assert "Planned outage: Planned maintenance: service for {{ account.name }} will be down" in mass
+    assert "Unplanned outage (no restoration ETA)" in mass
