@@ -142,6 +142,21 @@ DEFAULTS = {
         "Minutes an inbound message may stay unanswered before its conversation goes to the unanswered pool, "
         "where any agent may take it (seed 003). The default for the admin's setting of the same name.",
     ),
+    "PRICE_PER_SEGMENT": Setting(
+        0.0079, _number(float, 0),
+        "What the provider charges per SMS segment (in the account's currency); the confirmation before a "
+        "campaign or mass message is generated estimates its cost with it.",
+    ),
+    "CAMPAIGN_CHUNK": Setting(
+        2000, _number(int, 1),
+        "Recipients a campaign's generation handles per transaction; each chunk is committed with its "
+        "progress, so a generation that stops continues from the last chunk.",
+    ),
+    "CAMPAIGN_STALE_SECONDS": Setting(
+        60, _number(int, 1),
+        "A campaign still generating with no progress for this long was left by a dead worker (or an emptied "
+        "Redis): the sweep enqueues its generation again, which continues where it stopped.",
+    ),
     "PAGE_SIZE": Setting(25, _number(int, 1), "Rows per page in lists."),
     "CRM_PAGES": Setting(
         True, _boolean,

@@ -72,3 +72,8 @@ def aware(local):
     if local is None:
         return None
     return local.replace(tzinfo=ZoneInfo(settings.get("time_zone"))).astimezone(ZoneInfo("UTC"))
+
+
+def local(moment):
+    """An aware time as the system time zone's wall clock, for a date field (None stays None)."""
+    return moment.astimezone(ZoneInfo(settings.get("time_zone"))).replace(tzinfo=None) if moment else None

@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 from ..extension import htmx
 from ..models import Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
-from ..services import consent, conversations, messages, rendering, senders, settings, templates
+from ..services import campaigns, consent, conversations, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
 from ._views import aware, get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
@@ -124,6 +124,7 @@ def index():
     page = paginate(messages.search(**filters))
     return render("crm_sms/messages/index.html", "crm_sms/messages/_table.html", page=page, args=request.args,
                   statuses=LABELS, senders=db.session.scalars(db.select(SenderNumber).order_by(SenderNumber.e164)),
+                  campaigns=campaigns.campaign_choices(),
                   balance=settings.get("provider_balance"))
 
 
@@ -134,11 +135,12 @@ def export():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["id", "created", "direction", "recipient", "recipient type", "related entity", "phone",
-                     "from", "status", "reject reason", "segments", "price", "body"])
+                     "from", "status", "reject reason", "segments", "price", "body", "campaign"])
     for m in db.session.scalars(stmt).yield_per(1000):
         recipient, kind, related = _recipient(m)
         writer.writerow([m.id, m.created_at.isoformat(), m.direction, recipient, kind, related, m.phone_e164,
-                         m.sender_e164, m.label, m.reject_reason or "", m.segments or "", m.price or "", m.text])
+                         m.sender_e164, m.label, m.reject_reason or "", m.segments or "", m.price or "", m.text,
+                         m.campaign.name if m.campaign else ""])
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sms-messages.csv"})
 
@@ -168,4 +170,5 @@ def _filters():
     status = args.get("status") if args.get("status") in LABELS else None
     until = messages.as_of(args.get("until"))
     return dict(status=status, since=messages.as_of(args.get("since")),
-                until=until + timedelta(days=1) if until else None, sender=args.get("sender") or None)
+                until=until + timedelta(days=1) if until else None, sender=args.get("sender") or None,
+                campaign_id=args.get("campaign", type=int))

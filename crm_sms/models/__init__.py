@@ -2,6 +2,7 @@
 
 from .account import ACCOUNT_TYPES, Account
 from .base import UtcDateTime, db, utcnow
+from .campaign import Campaign, CampaignRecipient
 from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
 from .conversation import Conversation, ConversationEvent, Notification, Subscription
@@ -17,8 +18,8 @@ from .trigger import TriggerFire, TriggerRule
 from .user import ROLES, User
 
 __all__ = [
-    "ACCOUNT_TYPES", "Account", "Consent", "ConsentEvent", "Contact", "Conversation", "ConversationEvent",
-    "Department", "InboundPart", "Message", "MessageEvent", "Notification", "PhoneNumber", "PhoneType",
-    "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "Subscription", "Suppression", "Template",
-    "TriggerFire", "TriggerRule", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
+    "ACCOUNT_TYPES", "Account", "Campaign", "CampaignRecipient", "Consent", "ConsentEvent", "Contact", "Conversation",
+    "ConversationEvent", "Department", "InboundPart", "Message", "MessageEvent", "Notification", "PhoneNumber",
+    "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "Subscription", "Suppression",
+    "Template", "TriggerFire", "TriggerRule", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
 ]

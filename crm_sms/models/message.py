@@ -49,11 +49,13 @@ class Message(db.Model):
     sent_at = db.Column(UtcDateTime)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     status_changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
+    campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
 
     contact = db.relationship("Contact")
     account = db.relationship("Account")
     author = db.relationship("User")
     signature = db.relationship("Signature")
+    campaign = db.relationship("Campaign")
     events = db.relationship("MessageEvent", back_populates="message", order_by="MessageEvent.id",
                              cascade="all, delete-orphan", passive_deletes=True)
 
@@ -66,6 +68,9 @@ class Message(db.Model):
         # The provider may deliver one inbound message twice at once; only one is kept.
         db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True,
                  sqlite_where=db.text("direction = 'inbound'"), postgresql_where=db.text("direction = 'inbound'")),
+        # A campaign never texts one number twice, however many of its recipients share it.
+        db.Index("uq_messages_campaign_phone", "campaign_id", "phone_e164", unique=True,
+                 sqlite_where=db.text("campaign_id IS NOT NULL"), postgresql_where=db.text("campaign_id IS NOT NULL")),
     )
 
     @property

@@ -1,10 +1,14 @@
 """Demo data: a small CRM with users of every role. Used by ``flask crm-sms seed-demo``."""
 
 import random
+from datetime import timedelta
 
-from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db
+from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db, utcnow
 from ..models.signature import TEXTS
-from . import consent, departments, messages, phone_numbers, provider_events, senders, templates, triggers, users
+from . import (
+    campaigns, consent, departments, mass_messages, messages, phone_numbers, provider_events, senders, templates,
+    triggers, users,
+)
 
 PASSWORD = "demo1234"
 USERS = [
@@ -71,7 +75,7 @@ def seed(accounts=30, contacts=120):
     for username, role in USERS:
         contact = contact_rows[0] if role == "customer" else None
         made[username] = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
-    senders.save(None, "+16285550100", label="Main line", is_default=True, mps=10)
+    main_line = senders.save(None, "+16285550100", label="Main line", is_default=True, mps=10)
     senders.save(None, "+16285550101", label="Agent's line", user=made["agent"])
     senders.save(None, "+16285550102", label="Agent 2's line", user=made["agent2"])
 
@@ -82,6 +86,15 @@ def seed(accounts=30, contacts=120):
                            "import", "seed-demo", notify=False)
     _seed_triggers(made["admin"])
     _seed_conversations(made, [c for c in contact_rows[1:] if consent.state_of(c) == "opted_in"][:6])
+
+    # The saved mass messages, and a draft campaign to the contacts of customer accounts, ready to generate.
+    mass_messages.ensure_saved_messages()
+    sale = templates.save(None, "Spring sale", "contacts",
+                          "Hi {{ contact.first_name }}, our spring sale starts Monday: 20% off for {{ account.name }}.",
+                          made["manager"])
+    draft = campaigns.save(None, "Spring sale", utcnow() + timedelta(days=3), "contacts", sale, main_line, None,
+                           made["manager"])
+    campaigns.add_matching(draft, type="Customer")
     return True
 
 

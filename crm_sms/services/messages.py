@@ -160,7 +160,8 @@ def between(phone_e164, sender_e164):
 
 def search(status=None, since=None, until=None, sender=None, campaign_id=None):
     """A select of every message for the sent messages page, newest first."""
-    stmt = db.select(Message).where(_shown).options(db.joinedload(Message.contact), db.joinedload(Message.account))
+    stmt = db.select(Message).where(_shown).options(db.joinedload(Message.contact), db.joinedload(Message.account),
+                                                    db.joinedload(Message.campaign))
     if status:
         stmt = stmt.where(Message.status == status)
     if since:
@@ -169,6 +170,8 @@ def search(status=None, since=None, until=None, sender=None, campaign_id=None):
         stmt = stmt.where(Message.created_at < until)
     if sender:
         stmt = stmt.where(Message.sender_e164 == sender)
+    if campaign_id:
+        stmt = stmt.where(Message.campaign_id == campaign_id)
     return stmt.order_by(Message.created_at.desc(), Message.id.desc())
 
 

@@ -1,7 +1,7 @@
 """triggered messages: rules mapping host events to saved messages, and every event fired
 
 Revision ID: 0006_triggers
-Revises: 0004_inbound_parts_joined
+Revises: 0005_campaigns
 Create Date: 2026-11-22 04:18:42.615478
 
 """
@@ -13,7 +13,7 @@ import crm_sms.models.base  # noqa: F401  (UtcDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '0006_triggers'
-down_revision = '0004_inbound_parts_joined'
+down_revision = '0005_campaigns'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,320 @@
+"""SMS campaigns and mass messages for managers: build a draft, pick recipients, confirm, generate, follow it."""
+
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField
+from wtforms.validators import Optional
+
+from ..config import config_value
+from ..extension import htmx
+from ..models import ACCOUNT_TYPES, Campaign, Message, SenderNumber, Signature, Template, db
+from ..models.campaign import LABELS
+from ..services import campaign_generation, campaigns, mass_messages, senders, settings, signatures
+from ..services.auth import can
+from ..services.campaigns import CampaignError
+from ._views import aware, get_or_404, local, permission_required, render
+
+bp = Blueprint("campaigns", __name__, url_prefix="/sms/campaigns")
+
+MODULE_LABELS = {"contacts": "Contacts", "accounts": "Accounts"}
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class CampaignForm(FlaskForm):
+    # The service checks every field, so its messages are what people read.
+    name = StringField("Name")
+    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional()])
+    module = SelectField("Module", validate_choice=False, choices=[SelectChoice(k, v) for k, v in MODULE_LABELS.items()])
+    template_id = SelectField("Template", coerce=int, validate_choice=False)
+    sender_id = SelectField("Sender number", coerce=int, validate_choice=False)
+    signature_id = SelectField("Signature", coerce=int, validate_choice=False)
+
+
+class MassMessageForm(FlaskForm):
+    template_id = SelectField("Saved message", coerce=int, validate_choice=False)
+    outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional()])
+    outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional()])
+    type = SelectField("Account type", validate_choice=False,
+                       choices=[SelectChoice("", "Any type")] + [SelectChoice(t, t) for t in ACCOUNT_TYPES])
+    city = StringField("City")
+    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional()])
+    sender_id = SelectField("Sender number", coerce=int, validate_choice=False)
+    signature_id = SelectField("Signature", coerce=int, validate_choice=False)
+
+
+def _sender_and_signature_choices(form):
+    form.sender_id.choices = [SelectChoice(s.id, f"{s.label or 'Sender'} · {s.e164}")
+                              for s in senders.for_user(current_user)]
+    form.signature_id.choices = [SelectChoice(0, "The default for mass messages")] + [
+        SelectChoice(s.id, s.name) for s in signatures.all_signatures()]
+
+
+@bp.route("")
+@permission_required("campaigns.manage")
+def index():
+    page = db.paginate(campaigns.all_campaigns(), page=max(request.args.get("page", 1, type=int), 1),
+                       per_page=config_value("PAGE_SIZE"), error_out=False)
+    return render("crm_sms/campaigns/index.html", page=page, modules=MODULE_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required("campaigns.manage")
+def new():
+    return _edit(None)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@permission_required("campaigns.manage")
+def edit(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    if not campaign.editable:
+        flash(f"Only a draft can be changed; this campaign is {campaign.label.lower()}.", "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return _edit(campaign)
+
+
+def _edit(campaign):
+    form = CampaignForm(obj=campaign)
+    if request.method == "GET" and campaign is not None:
+        form.send_at.data = local(campaign.send_at)
+        form.signature_id.data = campaign.signature_id or 0
+    module = form.module.data if form.module.data in MODULE_LABELS else "contacts"
+    form.template_id.choices = [SelectChoice(t.id, t.name) for t in campaigns.templates_for(module)]
+    _sender_and_signature_choices(form)
+    if form.validate_on_submit():
+        try:
+            saved = campaigns.save(
+                campaign, form.name.data, aware(form.send_at.data), form.module.data,
+                db.session.get(Template, form.template_id.data) if form.template_id.data else None,
+                db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
+                db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None, current_user)
+        except CampaignError as error:
+            form[_FIELDS.get(error.field, error.field)].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Saved the campaign “{saved.name}”.", "success")
+            return redirect(url_for("campaigns.show", campaign_id=saved.id))
+    return render("crm_sms/campaigns/edit.html", status=422 if form.errors else 200, form=form, campaign=campaign)
+
+
+_FIELDS = {"template": "template_id", "sender": "sender_id", "signature": "signature_id", "status": "name"}
+
+
+@bp.route("/templates")
+@permission_required("campaigns.manage")
+def template_choices():
+    """The template picker of the form, for the module just chosen."""
+    module = request.args.get("module") if request.args.get("module") in MODULE_LABELS else "contacts"
+    return render_template("crm_sms/campaigns/_template_choices.html", templates=campaigns.templates_for(module))
+
+
+@bp.route("/<int:campaign_id>")
+@permission_required("campaigns.manage")
+def show(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    context = _status_context(campaign)
+    db.session.commit()  # the status settled from its messages
+    return render("crm_sms/campaigns/show.html", campaign=campaign, text=campaigns.text_of(campaign), **context,
+                  **_recipients_context(campaign), **_messages_context(campaign))
+
+
+@bp.route("/<int:campaign_id>/status")
+@permission_required("campaigns.manage")
+def status(campaign_id):
+    """Progress, totals and chart; the fragment polls itself while the campaign is under way."""
+    campaign = get_or_404(Campaign, campaign_id)
+    context = _status_context(campaign)
+    db.session.commit()
+    return render("crm_sms/campaigns/_status.html", campaign=campaign, **context)
+
+
+def _status_context(campaign):
+    # While generating, the progress says it all (and stays cheap to poll every second).
+    counts = campaigns.totals(campaign) if campaign.status not in ("draft", "generating") else {}
+    campaigns.settle(campaign, counts or None)
+    return dict(counts=counts, totals=campaigns.TOTALS, timeline=campaigns.timeline(campaign) if counts else [],
+                skip_reasons=campaign_generation.SKIP_REASONS,
+                active=campaign.status in ("generating", "scheduled", "sending"))
+
+
+@bp.route("/<int:campaign_id>/messages")
+@permission_required("campaigns.manage")
+def messages(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    return render("crm_sms/campaigns/_messages.html", campaign=campaign, **_messages_context(campaign))
+
+
+def _messages_context(campaign):
+    stmt = (db.select(Message).where(Message.campaign_id == campaign.id)
+            .options(db.joinedload(Message.contact), db.joinedload(Message.account)).order_by(Message.id))
+    return dict(message_page=db.paginate(stmt, page=max(request.args.get("mpage", 1, type=int), 1),
+                                         per_page=config_value("PAGE_SIZE"), error_out=False),
+                polling=campaign.status in ("generating", "scheduled", "sending"))
+
+
+# Recipients ---------------------------------------------------------------------------------------------------
+
+@bp.route("/<int:campaign_id>/recipients")
+@permission_required("campaigns.manage")
+def recipients(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    return render("crm_sms/campaigns/_recipients.html", campaign=campaign, **_recipients_context(campaign))
+
+
+@bp.route("/<int:campaign_id>/candidates")
+@permission_required("campaigns.manage")
+def candidates(campaign_id):
+    """The records matching the search, to tick."""
+    campaign = get_or_404(Campaign, campaign_id)
+    q = request.args.get("q", "").strip()
+    return render_template("crm_sms/campaigns/_candidates.html", campaign=campaign, q=q,
+                           candidates=campaigns.candidates(campaign, q=q))
+
+
+@bp.route("/<int:campaign_id>/recipients/add", methods=["POST"])
+@permission_required("campaigns.manage")
+def add_recipients(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    return _change_recipients(campaign, lambda: campaigns.add_records(
+        campaign, request.form.getlist("record_ids", type=int)), "Added {} recipient{}.")
+
+
+@bp.route("/<int:campaign_id>/recipients/filter", methods=["POST"])
+@permission_required("campaigns.manage")
+def add_filtered(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    form = request.form
+    return _change_recipients(campaign, lambda: campaigns.add_matching(
+        campaign, q=form.get("q", "").strip() or None, city=form.get("city", "").strip() or None,
+        type=form.get("type") or None), "Added {} recipient{} matching the filter.")
+
+
+@bp.route("/<int:campaign_id>/recipients/remove", methods=["POST"])
+@permission_required("campaigns.manage")
+def remove_recipients(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    chosen = None if request.form.get("all") else request.form.getlist("recipient_ids", type=int)
+    return _change_recipients(campaign, lambda: campaigns.remove_recipients(campaign, chosen),
+                              "Removed {} recipient{}.")
+
+
+def _change_recipients(campaign, change, note):
+    try:
+        count = change()
+    except CampaignError as error:
+        db.session.rollback()
+        notice, status = ("error", str(error)), 422
+    else:
+        db.session.commit()
+        notice, status = ("success", note.format(count, "" if count == 1 else "s")), 200
+    if not htmx:
+        flash(notice[1], notice[0])
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render("crm_sms/campaigns/show.html", "crm_sms/campaigns/_recipients.html", status=status,
+                  campaign=campaign, notice=notice, text=campaigns.text_of(campaign), **_status_context(campaign),
+                  **_recipients_context(campaign), **_messages_context(campaign))
+
+
+def _recipients_context(campaign):
+    stmt = campaigns.recipients(campaign)
+    return dict(recipient_page=db.paginate(stmt, page=max(request.args.get("rpage", 1, type=int), 1),
+                                           per_page=config_value("PAGE_SIZE"), error_out=False),
+                candidates=campaigns.candidates(campaign) if campaign.editable else [], q="",
+                account_types=ACCOUNT_TYPES)
+
+
+# Confirm, generate, cancel -------------------------------------------------------------------------------------
+
+@bp.route("/<int:campaign_id>/confirm")
+@permission_required("campaigns.manage")
+def confirm(campaign_id):
+    """Seed 002's confirmation: how many messages, who is skipped and why, segments and cost."""
+    campaign = get_or_404(Campaign, campaign_id)
+    return _confirm(campaign)
+
+
+def _confirm(campaign, error=None, status=200):
+    confirmation = None
+    if error is None:
+        try:
+            confirmation = campaigns.confirmation(campaign)
+        except CampaignError as refused:
+            error, status = str(refused), 422
+    return render("crm_sms/campaigns/confirm.html", status=status, campaign=campaign, confirmation=confirmation,
+                  error=error, skip_reasons=campaign_generation.SKIP_REASONS,
+                  price=config_value("PRICE_PER_SEGMENT"))
+
+
+@bp.route("/<int:campaign_id>/generate", methods=["POST"])
+@permission_required("campaigns.manage")
+def generate(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    try:
+        campaigns.generate(campaign)
+    except CampaignError as error:
+        db.session.rollback()
+        return _confirm(campaign, error=str(error), status=422)
+    db.session.commit()
+    flash("Generating the messages: this page follows the progress.", "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/cancel", methods=["POST"])
+@permission_required("campaigns.manage")
+def cancel(campaign_id):
+    campaign = get_or_404(Campaign, campaign_id)
+    try:
+        count = campaigns.cancel(campaign)
+    except CampaignError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Canceled the campaign and {count} message{'' if count == 1 else 's'} not sent yet.", "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+# Mass messages -------------------------------------------------------------------------------------------------
+
+@bp.route("/mass/new", methods=["GET", "POST"])
+@permission_required("campaigns.manage")
+def new_mass():
+    saved = mass_messages.ensure_saved_messages()
+    form = MassMessageForm()
+    form.template_id.choices = [SelectChoice(t.id, t.name) for t in saved]
+    _sender_and_signature_choices(form)
+    if form.validate_on_submit():
+        template = db.session.get(Template, form.template_id.data) if form.template_id.data else None
+        try:
+            campaign = mass_messages.create(
+                template, {"outage.start": aware(form.outage_start.data), "outage.end": aware(form.outage_end.data)},
+                db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
+                db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None,
+                aware(form.send_at.data), current_user, type=form.type.data or None,
+                city=(form.city.data or "").strip() or None)
+        except CampaignError as error:
+            form[_MASS_FIELDS.get(error.field, error.field)].errors.append(str(error))
+        else:
+            db.session.commit()
+            return redirect(url_for("campaigns.confirm", campaign_id=campaign.id))
+    db.session.commit()  # the saved messages, made on first use
+    return render("crm_sms/campaigns/mass.html", status=422 if form.errors else 200, form=form,
+                  saved={t.id: mass_messages.saved_message(t) for t in saved}, field_labels=mass_messages.FIELD_LABELS)
+
+
+_MASS_FIELDS = {"template": "template_id", "sender": "sender_id", "name": "template_id", "status": "template_id",
+                "module": "template_id", "filter": "type"}
+
+
+# Shared with contact and account pages -------------------------------------------------------------------------
+
+@bp.app_template_global("sms_campaigns")
+def campaigns_of(record):
+    """The campaigns a contact or account was part of: ``{{ sms_campaigns(contact) }}`` on its page."""
+    if not can(current_user, "sms.view"):
+        return ""
+    return Markup(render_template("crm_sms/campaigns/_for_record.html", record=record,
+                                  rows=campaigns.for_record(record), labels=LABELS))

@@ -1,0 +1,328 @@
+"""Campaign generation: a campaign's recipients expanded into queued messages, a chunk at a time.
+
+Each chunk reads its recipients with one query (record fields, consent, number,
+suppression), renders their texts, moves the campaign's cursor with a guarded
+UPDATE, then inserts the messages and their "queued" events with two multi-row
+INSERTs; the caller commits each chunk. A generation that stopped (a worker
+killed, Redis emptied) therefore continues from its last committed chunk, and
+two runs at once cannot both take a chunk. A number gets at most one message
+per campaign, whoever else has it (a unique index backs this).
+
+The confirmation shown before generating runs the same classification
+(``measure``), so its counts are the generation's as long as nothing changes in
+between.
+"""
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import SimpleNamespace
+
+from sqlalchemy.orm import aliased
+
+from ..config import config_value
+from ..models import (
+    Account, Campaign, CampaignRecipient, Consent, Contact, Message, MessageEvent, PhoneNumber, PhoneType,
+    Suppression, db, utcnow,
+)
+from ..queue import enqueue
+from . import messages, rendering, segments, settings
+from .sweep import sweeper
+
+GENERATE_JOB = "crm_sms.jobs.campaigns.generate"
+#: Why a recipient gets no message, in the order they are checked.
+SKIP_REASONS = {
+    "no_number": "No SMS number",
+    "not_opted_in": "Not opted in",
+    "not_allowed": "Number not allowed",
+    "suppressed": "Suppressed (the number replied STOP)",
+    "duplicate": "Duplicate number (another recipient has it)",
+}
+_RECORD_COLUMNS = {
+    "contact": {"first_name": Contact.first_name, "last_name": Contact.last_name, "title": Contact.title,
+                "email": Contact.email, "city": Contact.city},
+    "account": {"name": Account.name, "type": Account.type, "industry": Account.industry, "city": Account.city,
+                "email": Account.email, "website": Account.website},
+}
+_GSM_BASIC = frozenset(segments.GSM_BASIC)
+#: How many columns of a recipient row come before the record fields the text uses.
+_FIXED = 7
+
+
+def job_id(campaign):
+    return f"crm_sms-generate-{campaign.id}"
+
+
+@dataclass
+class Plan:
+    """What every message of a campaign shares, worked out once."""
+
+    campaign_id: int
+    module: str
+    body: str
+    signature_id: int | None
+    signature_text: str | None
+    opt_out_text: str | None
+    sender_e164: str | None
+    send_at: object
+    author_id: int | None
+    allowed: tuple
+    used: dict  # {"contact": [fields], "account": [fields]} the body uses
+    texts: dict = field(default_factory=dict)  # (the fields' values) -> (text, encoding, segments)
+
+
+@dataclass
+class Batch:
+    """One chunk's outcome: the message rows to insert, and what was skipped and why."""
+
+    rows: list = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+    segments: int = 0
+
+
+def plan(campaign, body):
+    """The shared part of a campaign's messages, ``body`` being its text with any mass-message fields filled."""
+    from .messages import default_signature
+
+    signature = campaign.signature or default_signature("bulk")
+    used = {"contact": set(), "account": set()}
+    for match in rendering._VARIABLE.finditer(body):
+        record, name = match.groups()
+        if record in used:
+            used[record].update(("first_name", "last_name") if name == "full_name" else (name,))
+    return Plan(
+        campaign_id=campaign.id, module=campaign.module, body=body,
+        signature_id=signature.id if signature else None,
+        signature_text=rendering.signature_text(signature) if signature else None,
+        opt_out_text=settings.get("opt_out_text"), sender_e164=campaign.sender.e164 if campaign.sender else None,
+        send_at=campaign.send_at, author_id=campaign.created_by_id, allowed=tuple(config_value("ALLOWED_REGIONS")),
+        used={record: sorted(names) for record, names in used.items()},
+    )
+
+
+def recipients_after(plan, after, limit):
+    """Up to ``limit`` recipients past ``after`` (recipient id), each with what deciding and rendering needs."""
+    contacts = plan.module == "contacts"
+    owner = Contact if contacts else Account
+    owner_column = CampaignRecipient.contact_id if contacts else CampaignRecipient.account_id
+    consent_column = Consent.contact_id if contacts else Consent.account_id
+    phone, phone_type = aliased(PhoneNumber), aliased(PhoneType)
+    other, other_type = aliased(PhoneNumber), aliased(PhoneType)
+    any_sms = (db.select(other.id).join(other_type, other_type.id == other.type_id)
+               .where((other.contact_id if contacts else other.account_id) == owner.id, other_type.sms_capable)
+               .exists())
+    reachable = db.and_(Consent.state == "opted_in", phone_type.sms_capable.is_(True))
+    columns = [
+        CampaignRecipient.id.label("rid"), owner.id.label("owner_id"), Consent.state.label("state"),
+        phone.e164.label("e164"), phone.region.label("region"),
+        db.case((reachable, db.true()), else_=any_sms).label("has_sms"),
+        Suppression.e164.label("suppressed"),
+    ]
+    assert len(columns) == _FIXED
+    for record, names in plan.used.items():
+        columns += [_RECORD_COLUMNS[record][name].label(f"{record}_{name}") for name in names]
+    stmt = (db.select(*columns).select_from(CampaignRecipient).join(owner, owner.id == owner_column)
+            .outerjoin(Consent, consent_column == owner.id)
+            .outerjoin(phone, phone.id == Consent.phone_number_id)
+            .outerjoin(phone_type, phone_type.id == phone.type_id)
+            .outerjoin(Suppression, Suppression.e164 == phone.e164)
+            .where(CampaignRecipient.campaign_id == plan.campaign_id, CampaignRecipient.id > after)
+            .order_by(CampaignRecipient.id).limit(limit))
+    if contacts and plan.used["account"]:
+        stmt = stmt.outerjoin(Account, Account.id == Contact.account_id)
+    return db.session.execute(stmt).all()
+
+
+#: The columns of a generated message, in the order ``classify`` fills them; the insert adds the id before
+#: and the times (the same for a whole chunk) after.
+COLUMNS = ("direction", "kind", "status", "body", "rendered_body", "encoding", "segments", "contact_id", "account_id",
+           "phone_e164", "sender_e164", "author_id", "signature_id", "attempts", "client_ref", "campaign_id")
+TIMES = ("send_at", "created_at", "status_changed_at")
+
+
+def classify(rows, plan, seen):
+    """Decide each recipient: a message row (values in ``COLUMNS`` order), or a skip reason. ``seen`` grows.
+
+    A message's client reference is the run's random prefix and its recipient id: unique, and in
+    ascending order, so its index grows at one end.
+    """
+    batch = Batch()
+    contacts = plan.module == "contacts"
+    prefix = f"c{plan.campaign_id}-{uuid.uuid4().hex[:12]}-"
+    texts = plan.texts
+    if len(texts) > 20000:
+        texts.clear()
+    for row in rows:
+        reason = _reason(row, plan, seen)
+        if reason:
+            batch.skipped[reason] += 1
+            continue
+        seen.add(row.e164)
+        values = row[_FIXED:]  # the record fields the text uses: recipients with the same ones read the same
+        if values not in texts:
+            text = _text(plan, row)
+            texts[values] = (text, *_measure(text))
+        text, encoding, count = texts[values]
+        batch.segments += count
+        batch.rows.append((
+            "outbound", "campaign", "queued", plan.body, text, encoding, count,
+            row.owner_id if contacts else None, None if contacts else row.owner_id,
+            row.e164, plan.sender_e164, plan.author_id, plan.signature_id, 0, f"{prefix}{row.rid}", plan.campaign_id,
+        ))
+    return batch
+
+
+def _reason(row, plan, seen):
+    if row.suppressed is not None:  # it replied STOP: say so, whatever the record's consent says
+        return "suppressed"
+    if row.state == "opted_in" and row.e164 is not None and row.has_sms and row.region is not None:
+        if row.region not in plan.allowed:
+            return "not_allowed"
+        if row.e164 in seen:
+            return "duplicate"
+        return None
+    return "not_opted_in" if row.has_sms else "no_number"
+
+
+def _text(plan, row):
+    """``rendering.final_text`` for this row, with the signature's text worked out once per campaign."""
+    records = {record: SimpleNamespace(**{name: getattr(row, f"{record}_{name}") for name in names})
+               for record, names in plan.used.items() if names}
+    contact = records.get("contact")
+    if contact is not None and "last_name" in plan.used["contact"] and "first_name" in plan.used["contact"]:
+        contact.full_name = f"{contact.first_name} {contact.last_name}"
+    text = rendering.final_text(plan.body, contact, records.get("account"))
+    if plan.signature_text:
+        text += "\n" + plan.signature_text
+    if plan.opt_out_text and "reply stop" not in text.lower():
+        text += "\n" + plan.opt_out_text  # the longest it can be: the dispatcher adds it to a first message only
+    return text
+
+
+def _measure(text):
+    """(encoding, segments), as ``segments.count`` says; a short plain GSM-7 text is one segment at once."""
+    if len(text) <= 160 and _GSM_BASIC.issuperset(text):
+        return segments.GSM_7, 1
+    count = segments.count(text)
+    return count.encoding, count.segments
+
+
+def measure(plan, chunk=None):
+    """What generating now would do, without writing: (messages, {reason: skipped}, segments)."""
+    chunk = chunk or config_value("CAMPAIGN_CHUNK")
+    seen, after, created, skipped, total_segments = set(), 0, 0, Counter(), 0
+    while rows := recipients_after(plan, after, chunk):
+        batch = classify(rows, plan, seen)
+        created, total_segments = created + len(batch.rows), total_segments + batch.segments
+        skipped.update(batch.skipped)
+        after = rows[-1].rid
+    return created, dict(skipped), total_segments
+
+
+def generate(campaign_id, body_of, chunk=None):
+    """Generate a campaign's messages; yields after each chunk, where the caller commits.
+
+    Guarantees: does nothing unless the campaign is generating; continues from the
+    last committed chunk; never makes a second message for a number in the
+    campaign; stops (without writing) if another run took the chunk or the
+    campaign was canceled; when done, the campaign is scheduled or sending (or
+    completed when no message was made) and a dispatch is scheduled for its date.
+    """
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != "generating":
+        return
+    chunk = chunk or config_value("CAMPAIGN_CHUNK")
+    shared = plan(campaign, body_of(campaign))
+    after, skipped = campaign.cursor, Counter(campaign.skipped or {})
+    seen = set(db.session.scalars(db.select(Message.phone_e164).where(Message.campaign_id == campaign_id)))
+    while rows := recipients_after(shared, after, chunk):
+        now = utcnow()
+        batch = classify(rows, shared, seen)
+        skipped.update(batch.skipped)
+        # Claim the chunk first: the row lock (PostgreSQL) or write lock (SQLite) makes a second run wait,
+        # then find the cursor moved and stop before it inserts anything.
+        claimed = db.session.execute(
+            db.update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "generating",
+                                      Campaign.cursor == after)
+            .values(cursor=rows[-1].rid, processed=Campaign.processed + len(rows),
+                    created_count=Campaign.created_count + len(batch.rows), skipped=dict(skipped), progress_at=now),
+            execution_options={"synchronize_session": False}).rowcount
+        if not claimed:
+            return
+        _insert(batch.rows, shared.send_at, now)
+        after = rows[-1].rid
+        yield after
+    _finish(campaign_id)
+    yield None
+
+
+def _insert(rows, send_at, now):
+    """Insert the messages and their "queued" events with no per-row work in Python beyond the driver's.
+
+    Ids are taken first (the sequence on PostgreSQL; past the largest on SQLite, whose write lock
+    the chunk's claim already holds), so the events need no RETURNING. PostgreSQL gets COPY; SQLite
+    one executemany of a prepared INSERT. A second message for a number in the campaign fails
+    on the unique index (the claim keeps runs apart, so it never should).
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    messages_table, events_table = Message.__table__, MessageEvent.__table__
+    event_columns = ("message_id", "status", "at", "source", "note")
+    if connection.dialect.name == "postgresql":
+        ids = connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": len(rows)}).scalars().all()
+        cursor = connection.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY messages (id, {', '.join(COLUMNS + TIMES)}) FROM STDIN") as copy:
+            for id, row in zip(ids, rows):
+                copy.write_row((id, *row, send_at, now, now))
+        with cursor.copy(f"COPY message_events ({', '.join(event_columns)}) FROM STDIN") as copy:
+            for id in ids:
+                copy.write_row((id, "queued", now, "worker", "campaign generated"))
+        return
+    first = connection.scalar(db.select(db.func.coalesce(db.func.max(messages_table.c.id), 0))) + 1
+    ids = range(first, first + len(rows))
+    # The driver stores the values as they are, except times: each of the two is converted once.
+    convert = _converter(messages_table.c.created_at.type, connection.dialect)
+    send_at, at = convert(send_at), convert(now)
+    connection.exec_driver_sql(_prepared(messages_table, ("id", *COLUMNS, *TIMES)),
+                               [(id, *row, send_at, at, at) for id, row in zip(ids, rows)])
+    connection.exec_driver_sql(_prepared(events_table, event_columns),
+                               [(id, "queued", at, "worker", "campaign generated") for id in ids])
+
+
+def _prepared(table, columns):
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def _converter(type_, dialect):
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
+
+
+def _finish(campaign_id):
+    campaign = db.session.scalars(db.select(Campaign).where(Campaign.id == campaign_id)
+                                  .execution_options(populate_existing=True)).one()
+    if campaign.status != "generating":
+        return
+    now = utcnow()
+    if not campaign.created_count:
+        campaign.status = "completed"
+    else:
+        campaign.status = "scheduled" if campaign.send_at > now else "sending"
+        messages.schedule_dispatch(campaign.send_at, now)
+    campaign.generated_at = campaign.progress_at = now
+    db.session.flush()
+
+
+@sweeper
+def resume_generation():
+    """Enqueue again each generation that made no progress for a while (its worker died, or Redis was emptied)."""
+    cutoff = utcnow() - timedelta(seconds=config_value("CAMPAIGN_STALE_SECONDS"))
+    stale = db.session.scalars(db.select(Campaign).where(
+        Campaign.status == "generating", db.or_(Campaign.progress_at.is_(None), Campaign.progress_at < cutoff))).all()
+    for campaign in stale:
+        enqueue(GENERATE_JOB, campaign.id, job_id=job_id(campaign), job_timeout=3600)
+    return len(stale)

@@ -1,0 +1,354 @@
+"""Campaigns: a template sent to chosen contacts or accounts on a date (seed 004), and mass messages (seed 002).
+
+Draft (editable: details and recipients) → "Generate all SMS messages" after a
+confirmation (messages, skips and why, segments, cost) → generating (a job,
+``campaign_generation``) → scheduled / sending → completed once no message is
+left unfinal. A campaign can be canceled until its messages are sent: what has
+not gone yet is canceled.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..config import config_value
+from ..models import (
+    ACCOUNT_TYPES, Account, Campaign, CampaignRecipient, Contact, Message, Template, UtcDateTime, db, kind_of, utcnow,
+)
+from ..models.message import FINAL
+from ..models.template import MODULES
+from ..queue import enqueue_after_commit
+from . import campaign_generation, consent, messages, rendering
+from .errors import FieldError
+from .sweep import sweeper
+
+CANCELED_NOTE = "Campaign canceled"
+#: The totals a campaign page shows: (key, label, the message statuses counted).
+TOTALS = (
+    ("queued", "In queue", ("draft", "queued", "held")),
+    ("sending", "In progress", ("sending",)),
+    ("sent", "Sent", ("sent",)),
+    ("delivered", "Delivered", ("delivered",)),
+    ("failed", "Failed", ("failed", "undeliverable")),
+    ("unknown", "Unknown", ("unknown",)),
+    ("canceled", "Canceled", ("canceled",)),
+    ("opted_out", "Opted out after", ()),
+)
+#: A canceled message whose reason is one of these was canceled because its number opted out after generation.
+OPTED_OUT_REASONS = (consent.OPTED_OUT, consent.SUPPRESSED)
+#: How many records the recipient picker lists at once (a search finds the others).
+CANDIDATES = 50
+
+
+class CampaignError(FieldError):
+    """A campaign that cannot be saved, changed, generated or canceled as asked."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What generating would do now (seed 002's confirmation: count and charges)."""
+
+    recipients: int
+    messages: int
+    skipped: dict  # {reason key: count}, reasons as in campaign_generation.SKIP_REASONS
+    segments: int
+    cost: float
+
+    @property
+    def skipped_total(self):
+        return sum(self.skipped.values())
+
+
+def all_campaigns():
+    return db.select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+
+
+def save(campaign, name, send_at, module, template, sender, signature, user, now=None):
+    """Create (``campaign`` None) or update a draft campaign; flushes.
+
+    Guarantees: only a draft changes; a name; a dispatch date not in the past;
+    module contacts or accounts (fixed once it has recipients); a template of
+    that module; a sender number. ``signature`` None means the bulk default when
+    the messages are generated. Nothing is written when it refuses.
+    """
+    now = now or utcnow()
+    _editable(campaign)
+    name = (name or "").strip()
+    if not name:
+        raise CampaignError("name", "A campaign needs a name.")
+    if len(name) > Campaign.name.type.length:
+        raise CampaignError("name", f"The name is too long: at most {Campaign.name.type.length} characters.")
+    if send_at is None:
+        raise CampaignError("send_at", "Choose the dispatch date: when the messages go.")
+    if send_at < now - timedelta(minutes=1):
+        raise CampaignError("send_at", "The dispatch date is in the past.")
+    if module not in MODULES:
+        raise CampaignError("module", "Choose Contacts or Accounts: who the campaign is for.")
+    if campaign is not None and campaign.module != module and recipient_count(campaign):
+        raise CampaignError("module", "Remove the recipients first: they are all "
+                                      f"{campaign.module}, and a campaign is for one module.")
+    if template is None or template.module != module:
+        raise CampaignError("template", f"Choose a template written for {module}.")
+    if template.locked and (campaign is None or campaign.source != "mass"):
+        raise CampaignError("template", f"“{template.name}” is a mass message: send it from “New mass message”.")
+    if sender is None or not sender.active or not sender.sms:
+        raise CampaignError("sender", "Choose the number the messages are sent from.")
+    if campaign is None:
+        campaign = Campaign(created_by=user, source="campaign")
+    db.session.add(campaign)
+    campaign.name, campaign.send_at, campaign.module = name, send_at, module
+    campaign.template, campaign.sender, campaign.signature = template, sender, signature
+    db.session.flush()
+    return campaign
+
+
+def text_of(campaign):
+    """The campaign's message text as written: its template, with a mass message's fields filled in."""
+    from .mass_messages import fill_fields
+
+    body = campaign.template.body if campaign.template else ""
+    return fill_fields(body, campaign.fields or {})
+
+
+# Recipients ---------------------------------------------------------------------------------------------------
+
+def _model(campaign):
+    return Contact if campaign.module == "contacts" else Account
+
+
+def _owner_column(campaign):
+    return CampaignRecipient.contact_id if campaign.module == "contacts" else CampaignRecipient.account_id
+
+
+def recipients(campaign):
+    """A select of the campaign's recipients, by the order they were added."""
+    return (db.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
+            .options(db.joinedload(CampaignRecipient.contact), db.joinedload(CampaignRecipient.account))
+            .order_by(CampaignRecipient.id))
+
+
+def recipient_count(campaign):
+    return db.session.scalar(db.select(db.func.count()).where(CampaignRecipient.campaign_id == campaign.id))
+
+
+def matching(module, q=None, city=None, type=None):
+    """A select of the ids of the contacts or accounts matching a filter.
+
+    ``q``: name, email or city contains it; ``city``: that city (any case);
+    ``type``: accounts of that type (for contacts: whose account is of that type).
+    """
+    model = Contact if module == "contacts" else Account
+    stmt = db.select(model.id)
+    if q:
+        names = [Contact.first_name + " " + Contact.last_name, Contact.last_name + " " + Contact.first_name] if (
+            model is Contact) else [Account.name]
+        stmt = stmt.where(db.or_(*[c.icontains(q, autoescape=True) for c in names],
+                                 model.email.icontains(q, autoescape=True), model.city.icontains(q, autoescape=True)))
+    if city:
+        stmt = stmt.where(db.func.lower(model.city) == city.strip().lower())
+    if type:
+        if model is Contact:
+            stmt = stmt.where(Contact.account_id.in_(db.select(Account.id).where(Account.type == type)))
+        else:
+            stmt = stmt.where(Account.type == type)
+    return stmt
+
+
+def candidates(campaign, q=None, city=None, type=None):
+    """The first ``CANDIDATES`` records matching, by name, each with whether it is already a recipient."""
+    model = _model(campaign)
+    order = (Contact.last_name, Contact.first_name, Contact.id) if model is Contact else (Account.name, Account.id)
+    records = db.session.scalars(db.select(model).where(model.id.in_(matching(campaign.module, q, city, type)))
+                                 .order_by(*order).limit(CANDIDATES)).all()
+    added = set(db.session.scalars(db.select(_owner_column(campaign)).where(
+        CampaignRecipient.campaign_id == campaign.id, _owner_column(campaign).in_([r.id for r in records]))))
+    return [(record, record.id in added) for record in records]
+
+
+def add_records(campaign, ids):
+    """Add the ticked contacts or accounts (ids of the campaign's module); already added ones stay once. Returns how many were added."""
+    _editable(campaign)
+    ids = {int(i) for i in ids}
+    if not ids:
+        raise CampaignError("records", f"Tick the {campaign.module} to add.")
+    return _add(campaign, db.select(_model(campaign).id).where(_model(campaign).id.in_(ids)))
+
+
+def add_matching(campaign, q=None, city=None, type=None):
+    """Add every record matching a filter (see ``matching``) with one INSERT … SELECT; returns how many were added."""
+    _editable(campaign)
+    if not (q or city or type):
+        raise CampaignError("filter", "Choose a filter: a search, a city or an account type.")
+    if type and type not in ACCOUNT_TYPES:
+        raise CampaignError("type", f"Choose an account type: {', '.join(ACCOUNT_TYPES)}.")
+    return _add(campaign, matching(campaign.module, q, city, type))
+
+
+def _add(campaign, ids_select):
+    column = _owner_column(campaign)
+    ids = ids_select.where(~_model(campaign).id.in_(
+        db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.is_not(None))))
+    now = db.literal(utcnow(), UtcDateTime())
+    names = ["campaign_id", column.key, "created_at"]
+    selected = db.select(db.literal(campaign.id), ids.subquery().c.id, now)
+    result = db.session.execute(db.insert(CampaignRecipient).from_select(names, selected))
+    return result.rowcount
+
+
+def remove_recipients(campaign, recipient_ids=None):
+    """Remove the chosen recipients (all when ``recipient_ids`` is None); returns how many went."""
+    _editable(campaign)
+    stmt = db.delete(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
+    if recipient_ids is not None:
+        if not recipient_ids:
+            raise CampaignError("recipients", "Tick the recipients to remove.")
+        stmt = stmt.where(CampaignRecipient.id.in_([int(i) for i in recipient_ids]))
+    return db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+
+
+# Confirmation, generation, cancel ------------------------------------------------------------------------------
+
+def confirmation(campaign):
+    """How many messages generating would create, who would be skipped and why, and the estimated segments and cost.
+
+    Raises CampaignError (naming the field) when the campaign cannot be generated.
+    """
+    _ready(campaign)
+    created, skipped, segment_count = campaign_generation.measure(campaign_generation.plan(campaign, text_of(campaign)))
+    return Confirmation(recipients=recipient_count(campaign), messages=created, skipped=skipped,
+                        segments=segment_count, cost=round(segment_count * config_value("PRICE_PER_SEGMENT"), 4))
+
+
+def generate(campaign, now=None):
+    """"Generate all SMS messages": the draft becomes generating and its job runs once the caller commits.
+
+    Refuses (naming the field) what ``confirmation`` refuses; only a draft is generated.
+    """
+    _ready(campaign)
+    now = now or utcnow()
+    campaign.status, campaign.cursor, campaign.processed, campaign.created_count = "generating", 0, 0, 0
+    campaign.total, campaign.skipped = recipient_count(campaign), {}
+    campaign.generation_started_at = campaign.progress_at = now
+    db.session.flush()
+    enqueue_after_commit(campaign_generation.GENERATE_JOB, campaign.id, job_id=campaign_generation.job_id(campaign),
+                         job_timeout=3600)
+
+
+def cancel(campaign, now=None):
+    """Cancel a campaign and every message of it not sent yet; returns how many messages were canceled.
+
+    A generation under way stops at its next chunk. Refused once completed or
+    canceled, or when every message has already gone.
+    """
+    if campaign.status in ("completed", "canceled"):
+        raise CampaignError("status", f"This campaign is {campaign.label.lower()}: there is nothing to cancel.")
+    waiting = db.select(Message.id).where(Message.campaign_id == campaign.id, Message.status.in_(("queued", "held")))
+    if campaign.status == "sending" and db.session.scalar(waiting.limit(1)) is None:
+        raise CampaignError("status", "Every message of this campaign has been sent: there is nothing left to cancel.")
+    campaign.status, campaign.canceled_at = "canceled", now or utcnow()
+    db.session.flush()  # the campaign row first: a generation chunk in flight waits for it, then stops
+    return len(messages.bulk_transition(list(db.session.scalars(waiting)), "canceled", "user", note=CANCELED_NOTE,
+                                        reject_reason=CANCELED_NOTE))
+
+
+def _ready(campaign):
+    if campaign.status != "draft":
+        raise CampaignError("status", f"Only a draft can be generated; this campaign is {campaign.label.lower()}.")
+    if campaign.template is None:
+        raise CampaignError("template", "Choose a template: the campaign has no text.")
+    if campaign.sender is None:
+        raise CampaignError("sender", "Choose the number the messages are sent from.")
+    try:
+        rendering.check(text_of(campaign), campaign.module)
+    except rendering.RenderError as error:
+        raise CampaignError("template", str(error)) from None
+    if not recipient_count(campaign):
+        raise CampaignError("recipients", f"Add {campaign.module} first: the campaign has no recipients.")
+
+
+def _editable(campaign):
+    if campaign is not None and not campaign.editable:
+        raise CampaignError("status", f"Only a draft can be changed; this campaign is {campaign.label.lower()}.")
+
+
+# Progress -----------------------------------------------------------------------------------------------------
+
+def totals(campaign):
+    """{total key: count} of the campaign's messages (see TOTALS), with one aggregate query."""
+    opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
+    # Grouped through a subquery: PostgreSQL would not match a GROUP BY repeating the CASE with new parameters.
+    keys = (db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"))
+            .where(Message.campaign_id == campaign.id).subquery())
+    counts = dict(db.session.execute(db.select(keys.c.key, db.func.count()).group_by(keys.c.key)).all())
+    result = {name: sum(counts.get(s, 0) for s in statuses) for name, _, statuses in TOTALS}
+    result["opted_out"] = counts.get("opted_out", 0)
+    return result
+
+
+def settle(campaign, counts=None, now=None):
+    """Move a scheduled or sending campaign on from its messages: sending once due, completed when none is left unfinal."""
+    if campaign.status not in ("scheduled", "sending"):
+        return campaign.status
+    counts = counts if counts is not None else totals(campaign)
+    unfinal = sum(counts[name] for name, _, statuses in TOTALS if set(statuses) - FINAL)
+    if not unfinal:
+        campaign.status = "completed"
+    elif campaign.status == "scheduled" and campaign.send_at <= (now or utcnow()):
+        campaign.status = "sending"
+    db.session.flush()
+    return campaign.status
+
+
+@sweeper
+def settle_campaigns():
+    """Bring every scheduled or sending campaign's status up to date with its messages."""
+    moved = 0
+    for campaign in db.session.scalars(db.select(Campaign).where(Campaign.status.in_(("scheduled", "sending")))):
+        before = campaign.status
+        moved += settle(campaign) != before
+    return moved
+
+
+def timeline(campaign, points=12):
+    """The statuses over time: [(moment, {total key: messages in it by then})], from when each reached its status.
+
+    One aggregate query (a sum per point and total); empty before any message exists.
+    """
+    bounds = db.session.execute(db.select(db.func.min(Message.created_at), db.func.max(Message.status_changed_at))
+                                .where(Message.campaign_id == campaign.id)).one()
+    if bounds[0] is None:
+        return []
+    start, end = bounds
+    end = max(end, start + timedelta(seconds=points))
+    moments = [start + (end - start) * (i + 1) / points for i in range(points)]
+    opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
+    groups = {name: (Message.status.in_(statuses) & ~opted_out) if statuses else opted_out
+              for name, _, statuses in TOTALS}
+    columns = [db.func.sum(db.case((db.and_(group, Message.status_changed_at <= moment), 1), else_=0))
+               for moment in moments for group in groups.values()]
+    row = db.session.execute(db.select(*columns).where(Message.campaign_id == campaign.id)).one()
+    names = list(groups)
+    return [(moment, {name: int(row[i * len(names) + j] or 0) for j, name in enumerate(names)})
+            for i, moment in enumerate(moments)]
+
+
+def for_record(owner):
+    """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)."""
+    column = CampaignRecipient.contact_id if kind_of(owner) == "contacts" else CampaignRecipient.account_id
+    message_column = Message.contact_id if kind_of(owner) == "contacts" else Message.account_id
+    rows = db.session.scalars(db.select(Campaign).join(CampaignRecipient, CampaignRecipient.campaign_id == Campaign.id)
+                              .where(column == owner.id).order_by(Campaign.send_at.desc())).all()
+    sent = {m.campaign_id: m for m in db.session.scalars(db.select(Message).where(
+        message_column == owner.id, Message.campaign_id.in_([c.id for c in rows])))} if rows else {}
+    return [(campaign, sent.get(campaign.id)) for campaign in rows]
+
+
+def campaign_choices():
+    """(id, name) of every campaign that made messages, for the sent messages filter."""
+    return db.session.execute(db.select(Campaign.id, Campaign.name).where(Campaign.created_count > 0)
+                              .order_by(Campaign.created_at.desc())).all()
+
+
+def templates_for(module):
+    """The templates a campaign for ``module`` may use (mass messages' locked texts are sent as mass messages)."""
+    return db.session.scalars(db.select(Template).where(Template.module == module, db.not_(Template.locked))
+                              .order_by(Template.name)).all()
