@@ -190,15 +190,12 @@ def release_due():
 
 
 def release_when_due(conversation_id, now=None):
-    """The job scheduled at arrival: release the conversation if due; if RQ ran it early, schedule it again.
-
-    (RQ keeps scheduled times in whole seconds, so a job may run up to a second before its time.)
-    """
+    """The job scheduled at arrival: release the conversation if due; if it ran early, schedule it again."""
     now = now or utcnow()
     moved = release(conversation_id, now)
     conversation = db.session.get(Conversation, conversation_id)
     if not moved and conversation is not None and conversation.pooled_at is None and (conversation.due_at or now) > now:
-        _schedule(conversation, now)
+        _schedule(conversation, now, again=True)
     return moved
 
 
@@ -207,9 +204,12 @@ def _start_clock(conversation, now):
     _schedule(conversation, now)
 
 
-def _schedule(conversation, now):
-    enqueue_after_commit(RELEASE_JOB, conversation.id, delay=(conversation.due_at - now).total_seconds(),
-                         job_id=f"crm_sms-release-{conversation.id}-{int(conversation.due_at.timestamp())}")
+def _schedule(conversation, now, again=False):
+    # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it late
+    # rather than early. A job scheduling itself again takes another id: RQ deletes the running job's id when done.
+    job_id = f"crm_sms-release-{conversation.id}-{int(conversation.due_at.timestamp())}" + ("-again" if again else "")
+    enqueue_after_commit(RELEASE_JOB, conversation.id, delay=(conversation.due_at - now).total_seconds() + 1,
+                         job_id=job_id)
 
 
 def _own(conversation, user, kind, now):

@@ -32,14 +32,16 @@ def start_conversation(make_contact, make_sender, make_user, opt_in):
 def test_an_unanswered_conversation_reaches_the_pool_by_itself(app, start_worker, make_contact, make_sender, make_user,
                                                               opt_in):
     start_conversation(make_contact, make_sender, make_user, opt_in)
-    start_worker(CRM_SMS_SIMULATOR_DELAY=0)
+    worker = start_worker(CRM_SMS_SIMULATOR_DELAY=0)
     provider_events.receive_inbound(inbound("Anyone there?", msisdn=NUMBER.lstrip("+"), to=OURS.lstrip("+")))
     db.session.commit()
     arrived = time.monotonic()
 
     conversation = wait_until_pooled(30)
 
-    assert conversation is not None, "the job scheduled at arrival did not release it"
+    if conversation is None:
+        worker.terminate()
+        raise AssertionError("the job scheduled at arrival did not release it:\n" + worker.communicate(timeout=20)[0])
     assert time.monotonic() - arrived >= 2.5  # not before its public minutes
     assert db.session.scalar(db.select(ConversationEvent.kind).order_by(ConversationEvent.id.desc())) == "pooled"
 

@@ -380,5 +380,6 @@ def test_a_release_job_run_early_schedules_itself_again(ada, sender, grace):
     assert conversations.release_when_due(conversation.id, now=due - timedelta(seconds=0.5)) == 0
     db.session.commit()
 
-    assert f"crm_sms-release-{conversation.id}-{int(due.timestamp())}" in queue().scheduled_job_registry.get_job_ids()
+    again = f"crm_sms-release-{conversation.id}-{int(due.timestamp())}-again"
+    assert again in queue().scheduled_job_registry.get_job_ids()
     assert conversations.release_when_due(conversation.id, now=due) == 1
