@@ -12,7 +12,7 @@ from ..config import config_value
 from ..extension import htmx
 from ..models import ACCOUNT_TYPES, Campaign, Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
-from ..services import campaign_generation, campaigns, mass_messages, senders, settings, signatures
+from ..services import campaign_generation, campaigns, mass_messages, senders, signatures
 from ..services.auth import can
 from ..services.campaigns import CampaignError
 from ._views import aware, get_or_404, local, permission_required, render

@@ -46,7 +46,7 @@ def _form(owner, formdata=None):
 
 def panel_context(owner, form=None, notice=None):
     kind = kind_of(owner)
-    rows = db.session.scalars(messages.for_record(owner).limit(50)).all()
+    rows = db.session.scalars(messages.for_record(owner, current_user).limit(50)).all()
     threads = [c for c in conversations.of_record(owner) if conversations.can_read(current_user, c)]
     return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice, threads=threads,
                 variables=rendering.variables(kind), templates=templates.for_module(kind),
@@ -114,6 +114,8 @@ def send_draft(message_id):
 @permission_required("sms.view")
 def show(message_id):
     message = get_or_404(Message, message_id)
+    if not messages.readable(message, current_user):
+        abort(404)
     return render("crm_sms/messages/show.html", "crm_sms/messages/_detail.html", message=message)
 
 
@@ -121,7 +123,7 @@ def show(message_id):
 @permission_required("sms.view")
 def index():
     filters = _filters()
-    page = paginate(messages.search(**filters))
+    page = paginate(messages.search(current_user, **filters))
     return render("crm_sms/messages/index.html", "crm_sms/messages/_table.html", page=page, args=request.args,
                   statuses=LABELS, senders=db.session.scalars(db.select(SenderNumber).order_by(SenderNumber.e164)),
                   campaigns=campaigns.campaign_choices(),
@@ -131,7 +133,7 @@ def index():
 @bp.route("/messages.csv")
 @permission_required("sms.view")
 def export():
-    stmt = messages.search(**_filters())
+    stmt = messages.search(current_user, **_filters())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["id", "created", "direction", "recipient", "recipient type", "related entity", "phone",

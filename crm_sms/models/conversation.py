@@ -3,7 +3,8 @@ from .base import UtcDateTime, db, utcnow
 #: What can happen to a conversation (each is a ConversationEvent).
 EVENTS = {
     "opened": "Opened", "owned": "Became the owner", "subscribed": "Joined", "left": "Left",
-    "pooled": "Unanswered: released to the pool", "taken": "Taken from the pool", "answered": "Answered",
+    "pooled": "Unanswered: released to the pool", "unowned": "In the pool: nobody owns it",
+    "taken": "Taken from the pool", "answered": "Answered",
 }
 
 

@@ -60,30 +60,34 @@ def note_outbound(message, author, now=None):
     elif conversation.owner_id != author.id:
         _subscribe(conversation, author, now)
     conversation.pooled_at = None
-    if conversation.awaiting_since is not None:
+    goes_now = message.status == "queued" and message.send_at <= now + timedelta(minutes=1)
+    if conversation.awaiting_since is not None and goes_now:  # a held or scheduled message answers nothing yet
         _event(conversation, "answered", author, now, seconds=(now - conversation.awaiting_since).total_seconds())
         conversation.awaiting_since = conversation.due_at = None
     _notify(conversation, message, now, besides=author.id)
     return conversation
 
 
-def note_inbound(message, needs_answer=True, now=None):
+def note_inbound(message, keyword=None, now=None):
     """A message arrived: alert the owner and subscribers and start the public-minutes clock.
 
     A conversation nobody owns (a new number, a reply to a campaign) goes straight to the pool. A keyword
-    reply (STOP, HELP) is shown in the conversation but waits for no answer and alerts no one.
+    reply (``keyword``: STOP, HELP...) is shown in the conversation but waits for no answer and alerts no one;
+    STOP ends the wait for an answer.
     """
     now = now or utcnow()
     conversation = _open(message, now)
     _touch(conversation, message)
-    if not needs_answer:
+    if keyword is not None:
+        if keyword == "opt_out":  # nobody may answer it now
+            conversation.awaiting_since = conversation.due_at = None
         return conversation
     if conversation.awaiting_since is None:
         conversation.awaiting_since = now
     if conversation.owner_id is None:
         if conversation.pooled_at is None:
             conversation.pooled_at = now
-            _event(conversation, "pooled", None, now)
+            _event(conversation, "unowned", None, now)
     elif conversation.pooled_at is None and conversation.due_at is None:
         _start_clock(conversation, now)
     _notify(conversation, message, now)
@@ -98,8 +102,10 @@ def _open(message, now):
         account_id=message.account_id, created_at=now, last_message_at=now, last_text="",
         last_direction=message.direction,
     ).on_conflict_do_nothing(index_elements=["phone_e164", "sender_e164"]))
+    # Locked and read afresh: a release or another reply committed since the page loaded it must be seen.
     conversation = db.session.scalar(db.select(Conversation).where(
-        Conversation.phone_e164 == message.phone_e164, Conversation.sender_e164 == message.sender_e164))
+        Conversation.phone_e164 == message.phone_e164, Conversation.sender_e164 == message.sender_e164,
+    ).with_for_update().execution_options(populate_existing=True))
     if opened.rowcount:
         _event(conversation, "opened", None, now)
     if conversation.record is None and (message.contact_id or message.account_id):
@@ -108,7 +114,8 @@ def _open(message, now):
 
 
 def _touch(conversation, message):
-    conversation.last_message_at = message.created_at or utcnow()
+    # An old draft sent now, or a message shown once its sender consented, comes last: it is the latest news.
+    conversation.last_message_at = max(conversation.last_message_at, utcnow())
     conversation.last_text = message.text[:200]
     conversation.last_direction = message.direction
 
@@ -130,10 +137,13 @@ def _notify(conversation, message, now, besides=None):
 def take(conversation, user, now=None):
     """``user`` takes a pooled conversation: they own it, and a new public-minutes clock starts if it still waits."""
     now = now or utcnow()
-    if conversation.pooled_at is None:
+    taken = db.session.execute(db.update(Conversation).where(
+        Conversation.id == conversation.id, Conversation.pooled_at.is_not(None),
+    ).values(pooled_at=None).returning(Conversation.id), execution_options={"synchronize_session": False}).first()
+    if taken is None:  # another agent's take committed first
         raise ConversationError("conversation", "This conversation is not in the pool any more: someone took it.")
+    db.session.refresh(conversation)
     _own(conversation, user, "taken", now)
-    conversation.pooled_at = None
     if conversation.awaiting_since is not None:
         _start_clock(conversation, now)
 
@@ -152,7 +162,7 @@ def leave(conversation, user, now=None):
         conversation.owner_id = None
         conversation.pooled_at, conversation.due_at = now, None
         _event(conversation, "left", user, now)
-        _event(conversation, "pooled", user, now)
+        _event(conversation, "unowned", None, now)
         return
     subscription = _subscription(conversation, user)
     if subscription is None:
@@ -167,19 +177,16 @@ def release(conversation_id=None, now=None):
     Idempotent: the job scheduled at arrival and the periodic sweep may both run it. Returns how many moved.
     """
     now = now or utcnow()
-    due = db.select(Conversation.id, Conversation.owner_id).where(
-        Conversation.due_at <= now, Conversation.pooled_at.is_(None), Conversation.awaiting_since.is_not(None))
+    # One guarded UPDATE: a reply committed a moment before is seen by its conditions, never overwritten.
+    due = db.update(Conversation).where(
+        Conversation.due_at <= now, Conversation.pooled_at.is_(None), Conversation.awaiting_since.is_not(None),
+    ).values(pooled_at=now, due_at=None).returning(Conversation.id, Conversation.owner_id)
     if conversation_id is not None:
         due = due.where(Conversation.id == conversation_id)
-    rows = db.session.execute(due).all()
-    if not rows:
-        return 0
-    moved = set(db.session.scalars(db.update(Conversation).where(
-        Conversation.id.in_([id for id, _ in rows]), Conversation.pooled_at.is_(None),
-    ).values(pooled_at=now, due_at=None).returning(Conversation.id), execution_options={"synchronize_session": False}))
-    db.session.execute(db.insert(ConversationEvent), [
-        {"conversation_id": id, "kind": "pooled", "at": now, "user_id": owner} for id, owner in rows if id in moved
-    ])
+    moved = db.session.execute(due, execution_options={"synchronize_session": False}).all()
+    if moved:
+        db.session.execute(db.insert(ConversationEvent), [
+            {"conversation_id": id, "kind": "pooled", "at": now, "user_id": owner} for id, owner in moved])
     return len(moved)
 
 
@@ -225,10 +232,11 @@ def _own(conversation, user, kind, now):
 
 
 def _subscribe(conversation, user, now, record=True):
-    if _subscription(conversation, user) is None:
-        db.session.add(Subscription(conversation=conversation, user=user, since=now))
-        if record:
-            _event(conversation, "subscribed", user, now)
+    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(Subscription)
+    added = db.session.execute(insert.values(conversation_id=conversation.id, user_id=user.id, since=now)
+                               .on_conflict_do_nothing(index_elements=["conversation_id", "user_id"]))
+    if added.rowcount and record:
+        _event(conversation, "subscribed", user, now)
 
 
 def _subscription(conversation, user):
@@ -288,6 +296,22 @@ def can_read(user, conversation):
     """Its owner, subscribers, anyone while it is in the pool, and those who may read all."""
     return (can(user, "conversations.all") or conversation.owner_id == user.id or conversation.pooled_at is not None
             or _subscription(conversation, user) is not None)
+
+
+def readable_by(user):
+    """``can_read`` as a condition on conversations."""
+    if can(user, "conversations.all"):
+        return db.true()
+    return db.or_(Conversation.owner_id == user.id, Conversation.pooled_at.is_not(None), Conversation.id.in_(
+        db.select(Subscription.conversation_id).where(Subscription.user_id == user.id)))
+
+
+def messages_readable_by(user):
+    """A condition on messages: none of a conversation ``user`` may not read (on record pages, lists, exports)."""
+    if can(user, "conversations.all"):
+        return db.true()
+    return ~db.exists().where(Conversation.phone_e164 == Message.phone_e164,
+                              Conversation.sender_e164 == Message.sender_e164, ~readable_by(user))
 
 
 def inbox(user, tab="mine", query=None):
@@ -369,7 +393,8 @@ def mark_all_read(user, now=None):
 
 def notifications(user, limit=50):
     """The user's latest alerts, newest first."""
-    return db.session.scalars(db.select(Notification).where(Notification.user_id == user.id).options(
+    return db.session.scalars(db.select(Notification).join(Notification.conversation).where(
+        Notification.user_id == user.id, readable_by(user)).options(
         db.joinedload(Notification.message),
         db.joinedload(Notification.conversation).joinedload(Conversation.contact),
         db.joinedload(Notification.conversation).joinedload(Conversation.account),
@@ -379,6 +404,7 @@ def notifications(user, limit=50):
 def thread(conversation, limit=100):
     """The conversation's latest messages, oldest first (as a chat reads)."""
     latest = db.session.scalars(messages.between(conversation.phone_e164, conversation.sender_e164)
+                                .where(Message.status != "draft").options(db.joinedload(Message.author))
                                 .limit(limit)).all()
     return latest[::-1]
 
@@ -398,8 +424,8 @@ def history(conversation):
 def of_record(owner):
     """The conversations of a contact or an account, latest first."""
     column = Conversation.contact_id if kind_of(owner) == "contacts" else Conversation.account_id
-    return db.session.scalars(db.select(Conversation).where(column == owner.id)
-                              .order_by(Conversation.last_message_at.desc())).all()
+    return db.session.scalars(db.select(Conversation).where(column == owner.id).options(
+        db.joinedload(Conversation.owner)).order_by(Conversation.last_message_at.desc())).all()
 
 
 # The manager's report ---------------------------------------------------------------------------------------

@@ -146,10 +146,17 @@ def default_signature(purpose):
 _shown = db.not_(db.and_(Message.direction == "inbound", Message.status == "held"))
 
 
-def for_record(owner):
-    """A select of the record's messages, newest first."""
+def for_record(owner, reader):
+    """A select of the record's messages ``reader`` may read, newest first."""
     column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
-    return db.select(Message).where(column == owner.id, _shown).order_by(Message.created_at.desc(), Message.id.desc())
+    return db.select(Message).where(column == owner.id, _shown, conversations.messages_readable_by(reader)) \
+        .order_by(Message.created_at.desc(), Message.id.desc())
+
+
+def readable(message, reader):
+    """Whether ``reader`` may read the message (not when it is in someone else's conversation)."""
+    return db.session.scalar(db.select(Message.id).where(
+        Message.id == message.id, conversations.messages_readable_by(reader))) is not None
 
 
 def between(phone_e164, sender_e164):
@@ -158,9 +165,9 @@ def between(phone_e164, sender_e164):
         .order_by(Message.created_at.desc(), Message.id.desc())
 
 
-def search(status=None, since=None, until=None, sender=None, campaign_id=None):
-    """A select of every message for the sent messages page, newest first."""
-    stmt = db.select(Message).where(_shown).options(db.joinedload(Message.contact), db.joinedload(Message.account),
+def search(reader, status=None, since=None, until=None, sender=None, campaign_id=None):
+    """A select of every message ``reader`` may read for the sent messages page, newest first."""
+    stmt = db.select(Message).where(_shown, conversations.messages_readable_by(reader)).options(db.joinedload(Message.contact), db.joinedload(Message.account),
                                                     db.joinedload(Message.campaign))
     if status:
         stmt = stmt.where(Message.status == status)

@@ -31,6 +31,6 @@ def receive_inbound(params):
         keyword = consent.handle_reply(message)
         held = keyword is None and consent.hold_inbound(message)
         if not held:  # a message hidden until its sender consents is not announced either
-            conversations.note_inbound(message, needs_answer=keyword is None)
+            conversations.note_inbound(message, keyword)
             signals.message_received.send(current_app._get_current_object(), inbound=parsed, message=message)
     return message

@@ -274,3 +274,27 @@ def test_the_contacts_sms_panel_links_to_its_conversations(client, login, ada, s
     panel = client.get(f"/sms/contacts/{ada.id}/panel")
 
     assert f'href="/sms/conversations/{the_conversation().id}"' in panel.text
+
+
+def test_an_agent_cannot_read_someone_elses_conversation_on_the_contact_page_or_the_messages_list(
+        client, login, make_user, ada, sender):
+    grace = make_user("grace", "agent")
+    text(ada, grace, sender, "Our private chat")
+    receive("My account number is 1234")
+    message = db.session.scalar(db.select(Message).where(Message.direction == "inbound"))
+    login("agent")
+
+    assert "My account number" not in client.get(f"/sms/contacts/{ada.id}/panel").text
+    assert "0 in all" in client.get("/sms/messages").text
+    assert "My account number" not in client.get("/sms/messages.csv").text
+    assert client.get(f"/sms/messages/{message.id}").status_code == 404
+
+
+def test_a_manager_reads_every_conversation_everywhere(client, login, make_user, ada, sender):
+    text(ada, make_user("grace", "agent"), sender)
+    receive("My account number is 1234")
+    login("manager")
+
+    assert "My account number" in client.get(f"/sms/contacts/{ada.id}/panel").text
+    assert "2 in all" in client.get("/sms/messages").text
+    assert "My account number" in client.get("/sms/messages.csv").text

@@ -383,3 +383,56 @@ def test_a_release_job_run_early_schedules_itself_again(ada, sender, grace):
     again = f"crm_sms-release-{conversation.id}-{int(due.timestamp())}-again"
     assert again in queue().scheduled_job_registry.get_job_ids()
     assert conversations.release_when_due(conversation.id, now=due) == 1
+
+
+def test_a_scheduled_reply_answers_nothing_until_it_goes(ada, sender, grace):
+    text(ada, grace, sender)
+    receive()
+    conversation = the_conversation()
+
+    messages.compose(ada, ada.phone_numbers[0], sender, "Tomorrow", grace, send_at=utcnow() + timedelta(days=1))
+    db.session.commit()
+
+    assert conversation.unanswered and conversation.due_at is not None
+
+
+def test_stop_ends_the_wait_for_an_answer(ada, sender, grace):
+    text(ada, grace, sender)
+    receive("Hello?")
+    receive("STOP")
+
+    conversation = the_conversation()
+    assert not conversation.unanswered and conversation.due_at is None
+
+
+def test_drafts_are_not_in_the_thread(ada, sender, grace):
+    text(ada, grace, sender, "Sent")
+    messages.compose(ada, ada.phone_numbers[0], sender, "Unfinished thought", grace, draft=True)
+    db.session.commit()
+
+    assert [m.text for m in conversations.thread(the_conversation())] == ["Sent"]
+
+
+def test_an_owner_leaving_or_an_unknown_number_is_not_an_unanswered_miss_in_the_report(ada, sender, grace):
+    start = utcnow() - timedelta(minutes=1)
+    text(ada, grace, sender)
+    conversations.leave(the_conversation(), grace)
+    receive("Who is this?", number="+14155550177")
+
+    report = conversations.report(start, utcnow() + timedelta(minutes=1))
+
+    assert report["total"]["unanswered"] == 0
+
+
+def test_a_release_after_a_reply_committed_elsewhere_does_not_pool_it(ada, sender, grace, make_app):
+    text(ada, grace, sender)
+    receive()
+    conversation = the_conversation()
+    due = conversation.due_at
+    other = make_app()
+    with other.app_context():  # another process answers
+        conversations.reply(db.session.get(Conversation, conversation.id), "Answered elsewhere",
+                            db.session.merge(grace))
+        db.session.commit()
+
+    assert conversations.release(conversation.id, now=due) == 0

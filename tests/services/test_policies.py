@@ -143,17 +143,18 @@ def test_a_contact_texting_a_shared_number_first_is_asked_to_reach_the_business(
     assert sent_texts(provider)[0].startswith("[Auto Message] You are trying to reach Our business.")
 
 
-def test_the_first_message_of_a_contact_texting_first_is_hidden_from_agents_until_yes(stranger, sender, provider):
+def test_the_first_message_of_a_contact_texting_first_is_hidden_from_agents_until_yes(stranger, sender, provider,
+                                                                                     agent):
     policy("request_consent")
     first = reply("Hi, is my order ready?")
     again = reply("Hello??")
     assert [(m.status, m.hold_reason) for m in (first, again)] == [("held", "awaiting_consent")] * 2
-    assert shown_inbound(messages.for_record(stranger)) == []
-    assert shown_inbound(messages.search()) == []
+    assert shown_inbound(messages.for_record(stranger, agent)) == []
+    assert shown_inbound(messages.search(agent)) == []
     yes = reply("YES")
     db.session.refresh(first), db.session.refresh(again)
     assert (first.status, again.status) == ("received", "received")
-    assert shown_inbound(messages.for_record(stranger)) == shown_inbound(messages.search()) == [yes, again, first]
+    assert shown_inbound(messages.for_record(stranger, agent)) == shown_inbound(messages.search(agent)) == [yes, again, first]
 
 
 def test_a_contact_texting_first_is_asked_once(stranger, sender, provider):
