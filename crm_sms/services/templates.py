@@ -34,8 +34,12 @@ def all_templates():
 
 
 def for_module(module):
-    """The templates written for ``module`` ("contacts" or "accounts"), by name; none for another value."""
-    return db.session.scalars(db.select(Template).where(Template.module == module).order_by(Template.name)).all()
+    """The templates an agent may pick for ``module`` ("contacts" or "accounts"), by name.
+
+    Locked ones are saved mass messages, whose outage fields only a mass message fills.
+    """
+    return db.session.scalars(db.select(Template).where(Template.module == module, Template.locked.is_(False))
+                              .order_by(Template.name)).all()
 
 
 def save(template, name, module, body, user):

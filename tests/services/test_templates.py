@@ -153,3 +153,12 @@ def test_records_offers_the_first_fifty_by_name_and_finds_others_by_search(make_
     offered = templates.records("contacts")
     assert len(offered) == templates.RECORD_CHOICES and offered[0].last_name == "Lovelace"
     assert [c.last_name for c in templates.records("contacts", "Zed50")] == ["Zed50"]
+
+
+def test_the_compose_picker_leaves_out_saved_mass_messages(make_template):
+    make_template(name="Spring sale", module="accounts", body="Spring sale!")
+    from crm_sms.services import mass_messages
+
+    mass_messages.ensure_saved_messages()
+
+    assert [t.name for t in templates.for_module("accounts")] == ["Spring sale"]
