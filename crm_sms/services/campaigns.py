@@ -190,8 +190,10 @@ def _add(campaign, ids_select):
     now = db.literal(utcnow(), UtcDateTime())
     names = ["campaign_id", column.key, "created_at"]
     selected = db.select(db.literal(campaign.id), ids.subquery().c.id, now)
-    result = db.session.execute(db.insert(CampaignRecipient).from_select(names, selected))
-    return result.rowcount
+    # Counted from RETURNING: psycopg reports no row count for INSERT ... SELECT.
+    added = db.session.scalars(db.insert(CampaignRecipient).from_select(names, selected)
+                               .returning(CampaignRecipient.id)).all()
+    return len(added)
 
 
 def remove_recipients(campaign, recipient_ids=None):
