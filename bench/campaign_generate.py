@@ -25,7 +25,7 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.send_throughput import ROOT, make_app, prepare  # noqa: E402
+from bench.send_throughput import ROOT, fresh_schema, make_app, prepare  # noqa: E402
 
 
 def ensure_database(url):
@@ -45,20 +45,13 @@ def ensure_database(url):
 
 def reset_and_seed(app, count):
     """An empty schema, then ``count`` opted-in contacts, a template, a sender and a draft campaign for them all."""
-    from flask_migrate import upgrade
-
-    from crm_sms.extension import MIGRATIONS
     from crm_sms.models import (
         Campaign, CampaignRecipient, Consent, Contact, Department, PhoneNumber, PhoneType, SenderNumber, Signature,
         Template, db, utcnow,
     )
 
     with app.app_context():
-        db.metadata.drop_all(db.engine)
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
-        upgrade(directory=MIGRATIONS)
-        app.extensions["crm_sms"].redis.flushdb()
+        fresh_schema(app)
         now = utcnow()
         db.session.add(PhoneType(id=1, name="Mobile", sms_capable=True))
         sender = SenderNumber(e164="+16285550100", label="Main", is_default=True, mps=100000)

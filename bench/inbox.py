@@ -25,26 +25,19 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.send_throughput import make_app, prepare  # noqa: E402
+from bench.send_throughput import fresh_schema, make_app, prepare  # noqa: E402
 
 AGENTS = 20
 PASSWORD = "bench-pass"
 
 
 def seed(app, count, per_conversation):
-    from flask_migrate import upgrade
-
-    from crm_sms.extension import MIGRATIONS
     from crm_sms.models import (Contact, Conversation, Message, Notification, PhoneNumber, PhoneType, SenderNumber,
                                 Subscription, db, utcnow)
     from crm_sms.services import users
 
     with app.app_context():
-        db.metadata.drop_all(db.engine)
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
-        upgrade(directory=MIGRATIONS)
-        app.extensions["crm_sms"].redis.flushdb()
+        fresh_schema(app)
         started = time.perf_counter()
         now = utcnow()
         db.session.add(PhoneType(id=1, name="Mobile", sms_capable=True))

@@ -47,19 +47,26 @@ def make_app(url, redis_url, **config):
                        "CRM_SMS_REDIS_URL": redis_url, "CRM_SMS_QUEUE": "bench", "SECRET_KEY": "bench", **config})
 
 
-def reset_and_seed(app, count):
-    """An empty schema, then ``count`` opted-in contacts with one queued message each (bulk inserts)."""
+def fresh_schema(app):
+    """Drop every table, build the schema by the migrations, and empty Redis (inside an app context)."""
     from flask_migrate import upgrade
 
     from crm_sms.extension import MIGRATIONS
+    from crm_sms.models import db
+
+    db.metadata.drop_all(db.engine)
+    db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+    db.session.commit()
+    upgrade(directory=MIGRATIONS)
+    app.extensions["crm_sms"].redis.flushdb()
+
+
+def reset_and_seed(app, count):
+    """An empty schema, then ``count`` opted-in contacts with one queued message each (bulk inserts)."""
     from crm_sms.models import Consent, Contact, Message, PhoneNumber, PhoneType, SenderNumber, db, utcnow
 
     with app.app_context():
-        db.metadata.drop_all(db.engine)
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
-        upgrade(directory=MIGRATIONS)
-        app.extensions["crm_sms"].redis.flushdb()
+        fresh_schema(app)
         now = utcnow()
         db.session.add(PhoneType(id=1, name="Mobile", sms_capable=True))
         db.session.add(SenderNumber(e164="+16285550100", label="Main", is_default=True, mps=100000))

@@ -44,13 +44,13 @@ def test_upgrade_on_a_current_database_changes_nothing(runner):
 
 def test_the_demo_has_conversations_in_the_inboxes(runner):
     from crm_sms.models import Conversation, User
-    from crm_sms.services import conversations
+    from crm_sms.services import inbox
 
     runner.invoke(args=["crm-sms", "seed-demo"])
 
     agent = db.session.scalar(db.select(User).where(User.username == "agent"))
-    mine = db.session.scalars(conversations.inbox(agent, "mine")).all()
+    mine = db.session.scalars(inbox.conversations(agent, "mine")).all()
     assert len(mine) == 6 and sum(c.unanswered for c in mine) == 3
-    assert db.session.scalars(conversations.inbox(agent, "pool")).one().record is None  # the unknown number
-    assert conversations.counts(agent)["alerts"] == 4  # three replies, and agent2's message
+    assert db.session.scalars(inbox.conversations(agent, "pool")).one().record is None  # the unknown number
+    assert inbox.counts(agent)["alerts"] == 4  # three replies, and agent2's message
     assert db.session.scalar(db.select(db.func.count()).select_from(Conversation)) == 7

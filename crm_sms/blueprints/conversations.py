@@ -10,9 +10,10 @@ from wtforms.validators import Optional
 
 from ..extension import htmx
 from ..models import Conversation, PhoneType, db, kind_of, utcnow
-from ..services import conversations, messages, rendering, templates
+from ..services import conversation_report, conversations, inbox, messages, rendering, templates
 from ..services.auth import can
-from ..services.conversations import TABS, ConversationError
+from ..services.conversations import ConversationError
+from ..services.inbox import TABS
 from ..services.messages import MessageError
 from ._views import aware, get_or_404, paginate, permission_required, render
 
@@ -36,10 +37,10 @@ def index():
     tab = request.args.get("tab", "mine")
     if tab not in TABS or (tab == "all" and not can(current_user, "conversations.all")):
         abort(404)
-    page = paginate(conversations.inbox(current_user, tab, request.args.get("q", "").strip() or None))
+    page = paginate(inbox.conversations(current_user, tab, request.args.get("q", "").strip() or None))
     return render("crm_sms/conversations/index.html", "crm_sms/conversations/_list.html", page=page, tab=tab,
                   tabs={k: v for k, v in TABS.items() if k != "all" or can(current_user, "conversations.all")},
-                  unread=conversations.unread(current_user, [c.id for c in page.items]))
+                  unread=inbox.unread(current_user, [c.id for c in page.items]))
 
 
 @bp.route("/inbox/counts")
@@ -47,14 +48,14 @@ def index():
 def counts():
     """The alert and pool counts in the navigation; the badge polls this."""
     return render("crm_sms/conversations/_counts.html", "crm_sms/conversations/_counts.html",
-                  counts=conversations.counts(current_user))
+                  counts=inbox.counts(current_user))
 
 
 @bp.route("/conversations/<int:conversation_id>")
 @permission_required("sms.send")
 def show(conversation_id):
     conversation = _readable(conversation_id)
-    conversations.mark_read(conversation, current_user)
+    inbox.mark_read(conversation, current_user)
     db.session.commit()
     return render("crm_sms/conversations/show.html", **_context(conversation))
 
@@ -64,7 +65,7 @@ def show(conversation_id):
 def thread(conversation_id):
     """The chat alone; it polls itself, so new messages and statuses show without a reload (and count as read)."""
     conversation = _readable(conversation_id)
-    conversations.mark_read(conversation, current_user)
+    inbox.mark_read(conversation, current_user)
     db.session.commit()
     return render("crm_sms/conversations/_thread.html", "crm_sms/conversations/_thread.html",
                   conversation=conversation, rows=conversations.thread(conversation))
@@ -130,13 +131,13 @@ def create_contact(conversation_id):
 @permission_required("sms.send")
 def notifications():
     return render("crm_sms/conversations/notifications.html", "crm_sms/conversations/_notifications.html",
-                  rows=conversations.notifications(current_user))
+                  rows=inbox.notifications(current_user))
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @permission_required("sms.send")
 def read_all():
-    conversations.mark_all_read(current_user)
+    inbox.mark_all_read(current_user)
     db.session.commit()
     return _go(url_for(".notifications"))
 
@@ -148,7 +149,7 @@ def report():
     since = messages.as_of(request.args.get("since")) or messages.as_of((today - timedelta(days=30)).isoformat())
     until = messages.as_of(request.args.get("until")) or messages.as_of(today.isoformat())
     return render("crm_sms/conversations/report.html", "crm_sms/conversations/_report.html",
-                  report=conversations.report(since, until + timedelta(days=1)),
+                  report=conversation_report.report(since, until + timedelta(days=1)),
                   since=since.date().isoformat(), until=until.date().isoformat())
 
 

@@ -8,26 +8,22 @@ where the first agent who answers or takes it becomes its owner (the previous
 owner stays a subscriber). Every move is a ConversationEvent.
 """
 
-import statistics
 from datetime import timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import config_value
 from ..models import (
-    Account, Contact, Conversation, ConversationEvent, Message, Notification, SenderNumber, Subscription, User, db,
+    Conversation, ConversationEvent, Message, Notification, SenderNumber, Subscription, User, db,
     kind_of, utcnow,
 )
 from ..queue import enqueue_after_commit
 from . import contacts, messages, phone_numbers, settings
 from .auth import can
 from .errors import FieldError
-from .search import digits_of
 from .sweep import sweeper
 
 RELEASE_JOB = "crm_sms.jobs.conversations.release"
-#: The inbox's tabs; "all" needs the conversations.all permission.
-TABS = {"mine": "Mine", "subscribed": "Subscribed", "pool": "Unanswered pool", "all": "All"}
 
 
 class ConversationError(FieldError):
@@ -314,93 +310,6 @@ def messages_readable_by(user):
                               Conversation.sender_e164 == Message.sender_e164, ~readable_by(user))
 
 
-def inbox(user, tab="mine", query=None):
-    """A select of the conversations on one tab of ``user``'s inbox, latest message first."""
-    stmt = db.select(Conversation).options(
-        db.joinedload(Conversation.contact), db.joinedload(Conversation.account), db.joinedload(Conversation.owner))
-    if tab == "mine":
-        stmt = stmt.where(Conversation.owner_id == user.id)
-    elif tab == "subscribed":
-        stmt = stmt.where(Conversation.id.in_(db.select(Subscription.conversation_id).where(
-            Subscription.user_id == user.id)))
-    elif tab == "pool":
-        stmt = stmt.where(Conversation.pooled_at.is_not(None))
-    elif not can(user, "conversations.all"):
-        raise PermissionError("conversations.all")
-    if query:
-        stmt = stmt.where(_matching(query))
-    return stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-
-
-def _matching(query):
-    """A number typed matches numbers; words match the start of a contact's names (all words) or an account's name."""
-    digits = digits_of(query)
-    if digits and not any(char.isalpha() for char in query):
-        return Conversation.phone_e164.contains(digits, autoescape=True)
-    names = [db.or_(_like(Contact.first_name, word), _like(Contact.last_name, word)) for word in query.split()]
-    # The matching ids are read once: as subqueries they would be scanned again for each part of the plan.
-    contact_ids = db.session.scalars(db.select(Contact.id).where(*names).limit(_MATCHES)).all()
-    account_ids = db.session.scalars(db.select(Account.id).where(_like(Account.name, query, anywhere=True))
-                                     .limit(_MATCHES)).all()
-    return db.or_(Conversation.contact_id.in_(contact_ids), Conversation.account_id.in_(account_ids))
-
-
-#: Records a name search looks at, at most (the inbox lists the latest conversations among them).
-_MATCHES = 2000
-
-
-def _like(column, text, anywhere=False):
-    """``column`` starts with (or contains) ``text``, ignoring case."""
-    pattern = ("%" if anywhere else "") + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-    # Several times faster than ILIKE on 50,000 names: SQLite's LIKE ignores ASCII case by itself, and
-    # PostgreSQL compares lower() with LIKE quicker than it folds case for ILIKE.
-    if db.engine.dialect.name == "postgresql":
-        return db.func.lower(column).like(pattern.lower(), escape="/")
-    return column.like(pattern, escape="/")
-
-
-def unread(user, conversation_ids=None):
-    """{conversation id: unread alerts} for ``user`` (only the ids given, when given)."""
-    stmt = db.select(Notification.conversation_id, db.func.count()).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)).group_by(Notification.conversation_id)
-    if conversation_ids is not None:
-        stmt = stmt.where(Notification.conversation_id.in_(conversation_ids))
-    return dict(db.session.execute(stmt).all())
-
-
-def counts(user):
-    """What the navigation shows: the user's unread alerts and, for agents, the conversations in the pool."""
-    alerts = db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
-    pool = db.session.scalar(db.select(db.func.count()).select_from(Conversation).where(
-        Conversation.pooled_at.is_not(None))) if can(user, "sms.send") else 0
-    return {"alerts": alerts, "pool": pool}
-
-
-def mark_read(conversation, user, now=None):
-    """Every alert of this conversation counts as read for ``user``."""
-    db.session.execute(db.update(Notification).where(
-        Notification.user_id == user.id, Notification.conversation_id == conversation.id,
-        Notification.read_at.is_(None),
-    ).values(read_at=now or utcnow()), execution_options={"synchronize_session": False})
-
-
-def mark_all_read(user, now=None):
-    db.session.execute(db.update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None),
-    ).values(read_at=now or utcnow()), execution_options={"synchronize_session": False})
-
-
-def notifications(user, limit=50):
-    """The user's latest alerts, newest first."""
-    return db.session.scalars(db.select(Notification).join(Notification.conversation).where(
-        Notification.user_id == user.id, readable_by(user)).options(
-        db.joinedload(Notification.message),
-        db.joinedload(Notification.conversation).joinedload(Conversation.contact),
-        db.joinedload(Notification.conversation).joinedload(Conversation.account),
-    ).order_by(Notification.at.desc(), Notification.id.desc()).limit(limit)).all()
-
-
 def thread(conversation, limit=100):
     """The conversation's latest messages, oldest first (as a chat reads)."""
     latest = db.session.scalars(messages.between(conversation.phone_e164, conversation.sender_e164)
@@ -426,41 +335,3 @@ def of_record(owner):
     column = Conversation.contact_id if kind_of(owner) == "contacts" else Conversation.account_id
     return db.session.scalars(db.select(Conversation).where(column == owner.id).options(
         db.joinedload(Conversation.owner)).order_by(Conversation.last_message_at.desc())).all()
-
-
-# The manager's report ---------------------------------------------------------------------------------------
-
-
-def report(since, until):
-    """Answered and unanswered counts and the median first-response time, per agent and overall.
-
-    Answered: answers to a waiting inbound message, by who answered. Unanswered: conversations that went
-    to the pool, counted against the owner who let them wait (or "No owner"). Both within [since, until).
-    """
-    in_range = db.and_(ConversationEvent.at >= since, ConversationEvent.at < until)
-    rows = db.session.execute(db.select(ConversationEvent.user_id, ConversationEvent.kind, ConversationEvent.seconds)
-                              .where(in_range, ConversationEvent.kind.in_(("answered", "pooled")))).all()
-    per_user = {}
-    for user_id, kind, seconds in rows:
-        line = per_user.setdefault(user_id, {"answered": 0, "unanswered": 0, "seconds": []})
-        if kind == "answered":
-            line["answered"] += 1
-            line["seconds"].append(seconds)
-        else:
-            line["unanswered"] += 1
-    names = dict(db.session.execute(db.select(User.id, User.username).where(User.id.in_(
-        [id for id in per_user if id is not None]))).all())
-    lines = [_line(names.get(user_id, "No owner") if user_id else "No owner", line)
-             for user_id, line in per_user.items()]
-    total = {"answered": sum(l["answered"] for l in per_user.values()),
-             "unanswered": sum(l["unanswered"] for l in per_user.values()),
-             "seconds": [s for l in per_user.values() for s in l["seconds"]]}
-    waiting = db.session.scalar(db.select(db.func.count()).select_from(Conversation).where(
-        Conversation.awaiting_since.is_not(None)))
-    return {"lines": sorted(lines, key=lambda l: l["name"]), "total": _line("All agents", total), "waiting": waiting}
-
-
-def _line(name, line):
-    seconds = line["seconds"]
-    return {"name": name, "answered": line["answered"], "unanswered": line["unanswered"],
-            "median_seconds": statistics.median(seconds) if seconds else None}

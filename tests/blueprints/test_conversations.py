@@ -5,7 +5,7 @@ import re
 import pytest
 
 from crm_sms.models import Contact, Conversation, Message, db
-from crm_sms.services import conversations, messages, provider_events
+from crm_sms.services import conversations, inbox, messages, provider_events
 from tests.conftest import PASSWORD
 from tests.fakes.vonage import inbound
 
@@ -87,7 +87,7 @@ def test_the_thread_shows_the_messages_as_a_chat_and_marks_them_read(client, log
     assert page.status_code == 200
     assert page.text.index("Your order is ready") < page.text.index("Thanks!")
     assert "Open the contact" in page.text
-    assert conversations.unread(me) == {}
+    assert inbox.unread(me) == {}
 
 
 def test_an_agent_cannot_read_a_conversation_that_is_not_theirs(client, login, make_user, ada, sender):
@@ -234,7 +234,7 @@ def test_alerts_list_and_mark_all_read(client, login, ada, sender):
     assert "Are you open today?" in page.text and "New" in page.text
 
     client.post("/sms/notifications/read")
-    assert conversations.counts(me)["alerts"] == 0
+    assert inbox.counts(me)["alerts"] == 0
 
 
 def test_the_report_page(client, login, make_user, ada, sender):

@@ -6,7 +6,7 @@ import pytest
 
 from crm_sms.models import Conversation, ConversationEvent, Message, Notification, Subscription, db, utcnow
 from crm_sms.queue import queue
-from crm_sms.services import conversations, messages, provider_events, settings
+from crm_sms.services import conversation_report, conversations, inbox, messages, provider_events, settings
 from crm_sms.services.conversations import ConversationError
 from tests.fakes.vonage import inbound
 
@@ -94,13 +94,13 @@ def test_an_inbound_message_alerts_the_owner_and_every_subscriber(ada, sender, g
     text(ada, grace, sender)
     text(ada, alan, sender)
     assert [a.message.author for a in alerts(grace)] == [alan]  # a colleague's message alerts the others
-    conversations.mark_all_read(grace)
+    inbox.mark_all_read(grace)
 
     message = receive("Is it ready?")
 
     assert [a.message for a in alerts(grace)] == [message]
     assert [a.message for a in alerts(alan)] == [message]
-    assert conversations.counts(grace)["alerts"] == 1
+    assert inbox.counts(grace)["alerts"] == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(Notification)) == 3  # nobody else
 
 
@@ -108,12 +108,12 @@ def test_reading_a_conversation_clears_its_alerts(ada, sender, grace):
     text(ada, grace, sender)
     receive()
     conversation = the_conversation()
-    assert conversations.unread(grace) == {conversation.id: 1}
+    assert inbox.unread(grace) == {conversation.id: 1}
 
-    conversations.mark_read(conversation, grace)
+    inbox.mark_read(conversation, grace)
 
-    assert conversations.unread(grace) == {}
-    assert conversations.counts(grace)["alerts"] == 0
+    assert inbox.unread(grace) == {}
+    assert inbox.counts(grace)["alerts"] == 0
 
 
 def test_an_inbound_message_leaves_the_conversation_unanswered_and_a_reply_answers_it(ada, sender, grace):
@@ -267,7 +267,7 @@ def test_a_reply_is_refused_as_on_the_contacts_page(ada, sender, grace):
 
 def test_stop_shows_in_the_conversation_but_waits_for_no_answer(ada, sender, grace):
     text(ada, grace, sender)
-    conversations.mark_all_read(grace)
+    inbox.mark_all_read(grace)
 
     receive("STOP")
 
@@ -320,7 +320,7 @@ def test_the_inbox_tabs(ada, make_contact, opt_in, sender, grace, alan):
     receive("Anyone?", number="+14155550177")
 
     def titles(user, tab, query=None):
-        return [c.title for c in db.session.scalars(conversations.inbox(user, tab, query))]
+        return [c.title for c in db.session.scalars(inbox.conversations(user, tab, query))]
 
     assert titles(grace, "mine") == ["Ada Lovelace"]
     assert titles(grace, "subscribed") == ["Bob Babbage"]
@@ -338,7 +338,7 @@ def test_the_inbox_search_finds_names_and_numbers(ada, make_contact, opt_in, sen
     text(bob, grace, sender)
 
     def titles(query):
-        return [c.title for c in db.session.scalars(conversations.inbox(manager, "all", query))]
+        return [c.title for c in db.session.scalars(inbox.conversations(manager, "all", query))]
 
     assert titles("lovelace") == ["Ada Lovelace"]
     assert titles("Babbage Bob") == ["Bob Babbage"]
@@ -361,13 +361,13 @@ def test_the_report_counts_answers_and_misses_per_agent_with_the_median_response
     conversations.release(now=the_conversation().due_at)
     db.session.commit()
 
-    report = conversations.report(start, utcnow() + timedelta(hours=1))
+    report = conversation_report.report(start, utcnow() + timedelta(hours=1))
 
     (line,) = report["lines"]
     assert (line["name"], line["answered"], line["unanswered"]) == ("grace", 3, 1)
     assert 4 * 60 <= line["median_seconds"] < 4 * 60 + 5
     assert (report["total"]["answered"], report["total"]["unanswered"], report["waiting"]) == (3, 1, 1)
-    assert conversations.report(start - timedelta(days=2), start)["total"]["answered"] == 0
+    assert conversation_report.report(start - timedelta(days=2), start)["total"]["answered"] == 0
 
 
 def test_a_release_job_run_early_schedules_itself_again(ada, sender, grace):
@@ -419,7 +419,7 @@ def test_an_owner_leaving_or_an_unknown_number_is_not_an_unanswered_miss_in_the_
     conversations.leave(the_conversation(), grace)
     receive("Who is this?", number="+14155550177")
 
-    report = conversations.report(start, utcnow() + timedelta(minutes=1))
+    report = conversation_report.report(start, utcnow() + timedelta(minutes=1))
 
     assert report["total"]["unanswered"] == 0
 
