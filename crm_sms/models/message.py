@@ -17,6 +17,11 @@ HOLD_REASONS = {
 }
 
 
+
+def _where(condition):
+    """A partial index's condition, for both databases."""
+    return {"sqlite_where": db.text(condition), "postgresql_where": db.text(condition)}
+
 class Message(db.Model):
     """One SMS, outbound or inbound. Its status changes only through services.messages."""
 
@@ -41,7 +46,7 @@ class Message(db.Model):
     send_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     client_ref = db.Column(db.String(40), nullable=False, unique=True)
-    provider_id = db.Column(db.String(64), index=True)
+    provider_id = db.Column(db.String(64))
     price = db.Column(db.Numeric(12, 6))
     reject_reason = db.Column(db.String(255))
     # Set just before the provider is called: a claimed message without it was never handed over.
@@ -49,7 +54,7 @@ class Message(db.Model):
     sent_at = db.Column(UtcDateTime)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     status_changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
-    campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id", ondelete="SET NULL"))
 
     contact = db.relationship("Contact")
     account = db.relationship("Account")
@@ -59,18 +64,19 @@ class Message(db.Model):
     events = db.relationship("MessageEvent", back_populates="message", order_by="MessageEvent.id",
                              cascade="all, delete-orphan", passive_deletes=True)
 
+    # Partial where most rows would hold NULL, so a campaign's bulk insert maintains only the indexes it
+    # needs; campaign_id is served by uq_messages_campaign_phone, a number's messages by the conversation index.
     __table_args__ = (
         db.Index("ix_messages_due", "status", "send_at"),
-        db.Index("ix_messages_contact", "contact_id", "created_at"),
-        db.Index("ix_messages_account", "account_id", "created_at"),
-        db.Index("ix_messages_phone", "phone_e164", "status"),
+        db.Index("ix_messages_contact", "contact_id", "created_at", **_where("contact_id IS NOT NULL")),
+        db.Index("ix_messages_account", "account_id", "created_at", **_where("account_id IS NOT NULL")),
         db.Index("ix_messages_conversation", "phone_e164", "sender_e164", "created_at"),
+        db.Index("ix_messages_provider_id", "provider_id", **_where("provider_id IS NOT NULL")),
         # The provider may deliver one inbound message twice at once; only one is kept.
-        db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True,
-                 sqlite_where=db.text("direction = 'inbound'"), postgresql_where=db.text("direction = 'inbound'")),
+        db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True, **_where("direction = 'inbound'")),
         # A campaign never texts one number twice, however many of its recipients share it.
         db.Index("uq_messages_campaign_phone", "campaign_id", "phone_e164", unique=True,
-                 sqlite_where=db.text("campaign_id IS NOT NULL"), postgresql_where=db.text("campaign_id IS NOT NULL")),
+                 **_where("campaign_id IS NOT NULL")),
     )
 
     @property

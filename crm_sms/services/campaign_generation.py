@@ -105,7 +105,11 @@ def recipients_after(plan, after, limit):
     """Up to ``limit`` recipients past ``after`` (recipient id), each with what deciding and rendering needs."""
     contacts = plan.module == "contacts"
     owner = Contact if contacts else Account
-    owner_column = CampaignRecipient.contact_id if contacts else CampaignRecipient.account_id
+    # The chunk's recipients first: joined before the LIMIT, the planner would join every remaining one.
+    chunk = (db.select(CampaignRecipient.id, CampaignRecipient.contact_id, CampaignRecipient.account_id)
+             .where(CampaignRecipient.campaign_id == plan.campaign_id, CampaignRecipient.id > after)
+             .order_by(CampaignRecipient.id).limit(limit).subquery())
+    owner_column = chunk.c.contact_id if contacts else chunk.c.account_id
     consent_column = Consent.contact_id if contacts else Consent.account_id
     phone, phone_type = aliased(PhoneNumber), aliased(PhoneType)
     other, other_type = aliased(PhoneNumber), aliased(PhoneType)
@@ -114,7 +118,7 @@ def recipients_after(plan, after, limit):
                .exists())
     reachable = db.and_(Consent.state == "opted_in", phone_type.sms_capable.is_(True))
     columns = [
-        CampaignRecipient.id.label("rid"), owner.id.label("owner_id"), Consent.state.label("state"),
+        chunk.c.id.label("rid"), owner.id.label("owner_id"), Consent.state.label("state"),
         phone.e164.label("e164"), phone.region.label("region"),
         db.case((reachable, db.true()), else_=any_sms).label("has_sms"),
         Suppression.e164.label("suppressed"),
@@ -122,13 +126,12 @@ def recipients_after(plan, after, limit):
     assert len(columns) == _FIXED
     for record, names in plan.used.items():
         columns += [_RECORD_COLUMNS[record][name].label(f"{record}_{name}") for name in names]
-    stmt = (db.select(*columns).select_from(CampaignRecipient).join(owner, owner.id == owner_column)
+    stmt = (db.select(*columns).select_from(chunk).join(owner, owner.id == owner_column)
             .outerjoin(Consent, consent_column == owner.id)
             .outerjoin(phone, phone.id == Consent.phone_number_id)
             .outerjoin(phone_type, phone_type.id == phone.type_id)
             .outerjoin(Suppression, Suppression.e164 == phone.e164)
-            .where(CampaignRecipient.campaign_id == plan.campaign_id, CampaignRecipient.id > after)
-            .order_by(CampaignRecipient.id).limit(limit))
+            .order_by(chunk.c.id))
     if contacts and plan.used["account"]:
         stmt = stmt.outerjoin(Account, Account.id == Contact.account_id)
     return db.session.execute(stmt).all()
