@@ -16,7 +16,7 @@ between.
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy.orm import aliased
@@ -137,15 +137,21 @@ def recipients_after(plan, after, limit):
     return db.session.execute(stmt).all()
 
 
-#: The columns of a generated message, in the order ``classify`` fills them; the insert adds the id before
-#: and the times (the same for a whole chunk) after.
-COLUMNS = ("direction", "kind", "status", "body", "rendered_body", "encoding", "segments", "contact_id", "account_id",
-           "phone_e164", "sender_e164", "author_id", "signature_id", "attempts", "client_ref", "campaign_id")
+#: The columns that differ between a campaign's messages, in the order ``classify`` fills them; ``SHARED``
+#: are the same for all (``shared_values``), ``TIMES`` for a chunk. The insert adds the id before.
+PER_ROW = ("rendered_body", "encoding", "segments", "contact_id", "account_id", "phone_e164", "client_ref")
+SHARED = ("direction", "kind", "status", "body", "sender_e164", "author_id", "signature_id", "attempts",
+          "campaign_id")
 TIMES = ("send_at", "created_at", "status_changed_at")
 
 
+def shared_values(plan):
+    return ("outbound", "campaign", "queued", plan.body, plan.sender_e164, plan.author_id, plan.signature_id, 0,
+            plan.campaign_id)
+
+
 def classify(rows, plan, seen):
-    """Decide each recipient: a message row (values in ``COLUMNS`` order), or a skip reason. ``seen`` grows.
+    """Decide each recipient: a message row (values in ``PER_ROW`` order), or a skip reason. ``seen`` grows.
 
     A message's client reference is the run's random prefix and its recipient id: unique, and in
     ascending order, so its index grows at one end.
@@ -168,11 +174,8 @@ def classify(rows, plan, seen):
             texts[values] = (text, *_measure(text))
         text, encoding, count = texts[values]
         batch.segments += count
-        batch.rows.append((
-            "outbound", "campaign", "queued", plan.body, text, encoding, count,
-            row.owner_id if contacts else None, None if contacts else row.owner_id,
-            row.e164, plan.sender_e164, plan.author_id, plan.signature_id, 0, f"{prefix}{row.rid}", plan.campaign_id,
-        ))
+        batch.rows.append((text, encoding, count, row.owner_id if contacts else None,
+                           None if contacts else row.owner_id, row.e164, f"{prefix}{row.rid}"))
     return batch
 
 
@@ -253,47 +256,72 @@ def generate(campaign_id, body_of, chunk=None):
             execution_options={"synchronize_session": False}).rowcount
         if not claimed:
             return
-        _insert(batch.rows, shared.send_at, now)
+        _insert(batch.rows, shared_values(shared), shared.send_at, now)
         after = rows[-1].rid
         yield after
     _finish(campaign_id)
     yield None
 
 
-def _insert(rows, send_at, now):
-    """Insert the messages and their "queued" events with no per-row work in Python beyond the driver's.
+def _insert(rows, shared, send_at, now):
+    """Insert the messages and their "queued" events with as little per-row work in Python as it takes.
 
     Ids are taken first (the sequence on PostgreSQL; past the largest on SQLite, whose write lock
-    the chunk's claim already holds), so the events need no RETURNING. PostgreSQL gets COPY; SQLite
-    one executemany of a prepared INSERT. A second message for a number in the campaign fails
-    on the unique index (the claim keeps runs apart, so it never should).
+    the chunk's claim already holds), so the events need no RETURNING. PostgreSQL gets COPY, its
+    text written here: the shared columns and each distinct text are escaped once. SQLite gets one
+    executemany of a prepared INSERT. A second message for a number in the campaign fails on the
+    unique index (the claim keeps runs apart, so it never should).
     """
-    if not rows:
-        return
-    connection = db.session.connection()
-    messages_table, events_table = Message.__table__, MessageEvent.__table__
-    event_columns = ("message_id", "status", "at", "source", "note")
-    if connection.dialect.name == "postgresql":
-        ids = connection.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)",
-            {"n": len(rows)}).scalars().all()
-        cursor = connection.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY messages (id, {', '.join(COLUMNS + TIMES)}) FROM STDIN") as copy:
-            for id, row in zip(ids, rows):
-                copy.write_row((id, *row, send_at, now, now))
-        with cursor.copy(f"COPY message_events ({', '.join(event_columns)}) FROM STDIN") as copy:
-            for id in ids:
-                copy.write_row((id, "queued", now, "worker", "campaign generated"))
-        return
+    if rows:
+        connection = db.session.connection()
+        insert = _copy if connection.dialect.name == "postgresql" else _insert_prepared
+        insert(connection, rows, shared, send_at, now)
+
+
+_EVENT_COLUMNS = ("message_id", "status", "at", "source", "note")
+
+
+def _copy(connection, rows, shared, send_at, now):
+    ids = connection.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)",
+        {"n": len(rows)}).scalars().all()
+    tail = "\t".join(map(_copy_text, (*shared, send_at, now, now))) + "\n"
+    texts, lines = {}, []
+    for id, (text, encoding, count, contact_id, account_id, e164, ref) in zip(ids, rows):
+        if text not in texts:
+            texts[text] = f"{_copy_text(text)}\t{encoding}\t{count}"
+        lines.append(f"{id}\t{texts[text]}\t{_copy_text(contact_id)}\t{_copy_text(account_id)}\t{e164}\t{ref}\t{tail}")
+    event = "\t".join(map(_copy_text, ("queued", now, "worker", "campaign generated"))) + "\n"
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY messages (id, {', '.join(PER_ROW + SHARED + TIMES)}) FROM STDIN") as copy:
+        copy.write("".join(lines))
+    with cursor.copy(f"COPY message_events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+        copy.write("".join(f"{id}\t{event}" for id in ids))
+
+
+def _insert_prepared(connection, rows, shared, send_at, now):
+    messages_table = Message.__table__
     first = connection.scalar(db.select(db.func.coalesce(db.func.max(messages_table.c.id), 0))) + 1
     ids = range(first, first + len(rows))
     # The driver stores the values as they are, except times: each of the two is converted once.
     convert = _converter(messages_table.c.created_at.type, connection.dialect)
     send_at, at = convert(send_at), convert(now)
-    connection.exec_driver_sql(_prepared(messages_table, ("id", *COLUMNS, *TIMES)),
-                               [(id, *row, send_at, at, at) for id, row in zip(ids, rows)])
-    connection.exec_driver_sql(_prepared(events_table, event_columns),
+    connection.exec_driver_sql(_prepared(messages_table, ("id", *PER_ROW, *SHARED, *TIMES)),
+                               [(id, *row, *shared, send_at, at, at) for id, row in zip(ids, rows)])
+    connection.exec_driver_sql(_prepared(MessageEvent.__table__, _EVENT_COLUMNS),
                                [(id, "queued", at, "worker", "campaign generated") for id in ids])
+
+
+def _copy_text(value):
+    """``value`` as a field of COPY's text format: NULL as \\N, a time in ISO 8601, and text escaped."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def _prepared(table, columns):
