@@ -2,7 +2,7 @@
 
     flask --app wsgi crm-sms demo       # everything, for a try-out
     flask --app wsgi fire payment.received --contact 1   # an event, as the CRM fires it: its rule texts
-    gunicorn 'wsgi:create_app()'        # the web part in production
+    gunicorn --workers 4 --threads 4 'wsgi:create_app()'   # the web part in production (docs/deploy.md)
 """
 
 import os

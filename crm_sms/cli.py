@@ -73,7 +73,16 @@ def worker(burst, simple):
     """Run a job worker (with RQ's scheduler and the periodic sweep)."""
     from . import worker as worker_module
 
+    _log_to_stderr()
     worker_module.run(current_app._get_current_object(), burst=burst, simple=simple)
+
+
+def _log_to_stderr():
+    """Show crm_sms's logs (every send, every webhook) in a command's output: as set, else as text."""
+    from . import logs
+
+    log_format = current_app.config["CRM_SMS_LOG_FORMAT"]
+    logs.install("text" if log_format == "none" else log_format)
 
 
 @group.command("sweep")
@@ -92,6 +101,7 @@ def sweep():
 def demo(ctx, host, port):
     """Set up and run the demo: database, demo data, a worker and the web server."""
     app = current_app._get_current_object()
+    _log_to_stderr()
     with app.app_context():
         ctx.invoke(upgrade)
         ctx.invoke(seed_demo)

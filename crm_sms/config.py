@@ -163,6 +163,48 @@ DEFAULTS = {
         "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "
         "A host with its own CRM turns this off.",
     ),
+    "HTTPS": Setting(
+        False, _boolean,
+        "The site is served over HTTPS (by the app or by a proxy in front of it): session and remember-me "
+        "cookies are sent only over HTTPS, and URLs built outside a request use https.",
+    ),
+    "PROXIES": Setting(
+        0, _number(int, 0),
+        "How many reverse proxies (load balancer, nginx) stand in front of the app. Their X-Forwarded-For, "
+        "-Proto, -Host and -Port headers are trusted that many hops deep, so the client's address (for login "
+        "throttling) and the scheme (for HSTS) are the real ones. 0: no proxy, trust no such header.",
+    ),
+    "SECURITY_HEADERS": Setting(
+        True, _boolean,
+        "Add security headers to every response (a header the host already set is kept): "
+        "X-Content-Type-Options, X-Frame-Options, Referrer-Policy, the Content-Security-Policy below, "
+        "and Strict-Transport-Security on HTTPS requests.",
+    ),
+    "CONTENT_SECURITY_POLICY": Setting(
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        _text,
+        "The Content-Security-Policy header (empty: none). Scripts only from the site itself; 'unsafe-eval' "
+        "because htmx runs hx-on attributes, inline styles because pages and htmx use them.",
+    ),
+    "LOGIN_ATTEMPTS": Setting(
+        5, _number(int, 1),
+        "Failed logins allowed for one username from one address within LOGIN_WINDOW; then that pair is "
+        "refused (429) until the window ends. A successful login clears the count.",
+    ),
+    "LOGIN_ATTEMPTS_PER_IP": Setting(
+        50, _number(int, 1),
+        "Failed logins allowed from one address, whatever the usernames, within LOGIN_WINDOW.",
+    ),
+    "LOGIN_WINDOW": Setting(
+        900, _number(int, 1), "Seconds over which failed logins are counted (counted in Redis, shared by all processes).",
+    ),
+    "LOG_FORMAT": Setting(
+        "none", _choice("none", "text", "json"),
+        "How crm_sms writes its logs (one record per send attempt and per webhook, among others): 'json' "
+        "(one JSON object a line) or 'text', to standard error, or 'none' to leave them to the host's logging "
+        "configuration. The worker and demo commands write text when this is 'none'.",
+    ),
     "VONAGE_API_KEY": Setting(None, _optional_text, "Vonage API key (secret: environment only)."),
     "VONAGE_API_SECRET": Setting(None, _optional_text, "Vonage API secret (environment only)."),
     "VONAGE_SIGNATURE_SECRET": Setting(

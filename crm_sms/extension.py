@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
-from . import config, providers
+from . import config, logs, providers, security
 from .models import User, db
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -55,6 +55,9 @@ class CrmSms:
     def init_app(self, app):
         config.load(app)
         app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
+        if app.config["CRM_SMS_LOG_FORMAT"] != "none":
+            logs.install(app.config["CRM_SMS_LOG_FORMAT"])
+        security.init_app(app)
         if "sqlalchemy" not in app.extensions:
             db.init_app(app)
         if "csrf" not in app.extensions:

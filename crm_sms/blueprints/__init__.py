@@ -10,9 +10,9 @@ def register(app):
     app.register_blueprint(Blueprint(
         "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
     ))
-    from . import campaigns, consent, conversations, messages, sms_settings, templates, triggers, webhooks
+    from . import campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks
 
-    for module in (campaigns, consent, conversations, messages, sms_settings, templates, triggers, webhooks):
+    for module in (campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks):
         app.register_blueprint(module.bp)
     if app.config["CRM_SMS_CRM_PAGES"]:
         from . import accounts, admin, auth, contacts, phone_numbers

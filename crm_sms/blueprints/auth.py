@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from ..services import login_throttle
 from ..services.auth import authenticate, can
 from ._views import render
 
@@ -29,14 +30,23 @@ def index():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        username, address = form.username.data, request.remote_addr
+        # Checked before the password, so even the right one is refused while locked out.
+        locked = login_throttle.locked(username, address)
+        if locked:
+            form.form_errors.append(locked.message)
+            page, status, headers = render("crm_sms/auth/login.html", form=form, status=429)
+            return page, status, {**headers, "Retry-After": str(locked.retry_after)}
+        user = authenticate(username, form.password.data)
         if user is not None:
+            login_throttle.succeeded(username, address)
             login_user(user, remember=form.remember.data)
             target = request.args.get("next", "")
             # Only paths on this site: never redirect to another host after login.
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("auth.index")
             return redirect(target)
+        login_throttle.failed(username, address)
         form.password.errors.append("Wrong username or password.")
     return render("crm_sms/auth/login.html", form=form, status=200 if not form.errors else 401)
 

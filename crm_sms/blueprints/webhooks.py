@@ -5,9 +5,12 @@ otherwise), 401 for a bad signature, 400 for a body that is no event.
 """
 
 import logging
+import time
 
 from flask import Blueprint, abort, request
+from werkzeug.exceptions import HTTPException
 
+from .. import logs
 from ..extension import csrf
 from ..models import db
 from ..providers import WebhookError
@@ -36,18 +39,31 @@ def _params():
 
 
 def _handle(kind, receive):
+    """Store one event; one log record per webhook says what came of it (an error too)."""
+    started = time.monotonic()
+    outcome, status = "error", 500
+    try:
+        outcome, (body, status) = _receive(receive)
+        return body, status
+    except HTTPException as error:
+        outcome, status = error.description, error.code
+        raise
+    finally:
+        log.log(logging.INFO if status < 400 else logging.WARNING, "webhook %s: %s", kind, outcome, extra={
+            "event": "webhook", "kind": kind, "outcome": outcome, "status_code": status,
+            "duration_ms": logs.since(started)})
+
+
+def _receive(receive):
     params = _params()
     if not provider_events.provider().verify_signature(params):
-        log.warning("webhook %s refused: bad signature", kind, extra={"event": "webhook", "kind": kind})
-        return {"error": "bad signature"}, 401
+        return "bad signature", ({"error": "bad signature"}, 401)
     try:
         receive(params)
     except WebhookError as error:
-        log.warning("webhook %s refused: %s", kind, error, extra={"event": "webhook", "kind": kind})
-        return {"error": str(error)}, 400
+        return f"refused: {error}", ({"error": str(error)}, 400)
     db.session.commit()
-    log.info("webhook %s stored", kind, extra={"event": "webhook", "kind": kind})
-    return "", 204
+    return "stored", ("", 204)
 
 
 @bp.route("/vonage/status", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ that was never handed over (queued again) from one that may have been
 (``unknown``: never resent blindly).
 """
 
+import logging
 import random
 import time
 from datetime import timedelta
@@ -15,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import signals
+from .. import logs, signals
 from ..config import config_value
 from ..extension import state
 from ..models import Contact, Message, SenderNumber, db, utcnow
@@ -24,17 +25,29 @@ from ..queue import enqueue, redis
 from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, segments, settings
 from .sweep import sweeper
 
+log = logging.getLogger(__name__)
+
 #: Held messages that go again by themselves once their send_at comes.
 RETRYABLE_HOLDS = ("quiet_hours", "insufficient_funds")
 CREDIT_PAUSE_KEY = "crm_sms:paused:insufficient_funds"
 CREDIT_PAUSE_SECONDS = 600
+#: The messages that wait for a worker once their send_at comes.
+_WAITING = (Message.status == "queued", db.and_(Message.status == "held", Message.hold_reason.in_(RETRYABLE_HOLDS)))
 
 
 def _due(now):
-    return db.and_(Message.send_at <= now, db.or_(
-        Message.status == "queued",
-        db.and_(Message.status == "held", Message.hold_reason.in_(RETRYABLE_HOLDS)),
-    ))
+    return db.and_(Message.send_at <= now, db.or_(*_WAITING))
+
+
+def oldest_due(now=None):
+    """The send time of the message that has waited longest for a worker (due, not claimed), or None.
+
+    One indexed MIN per kind of waiting message, so it stays cheap with a long backlog.
+    """
+    now = now or utcnow()
+    times = [db.session.scalar(db.select(db.func.min(Message.send_at)).where(waiting, Message.send_at <= now))
+             for waiting in _WAITING]
+    return min((at for at in times if at is not None), default=None)
 
 
 def claim(limit, now=None):
@@ -114,11 +127,16 @@ def deliver(batch):
                                   (f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
         if wait > 0:
             time.sleep(wait)
+        started = time.monotonic()
         result = provider.send(OutboundSms(
             to=message.phone_e164, sender=message.sender_e164, text=message.rendered_body,
             client_ref=message.client_ref, unicode=message.encoding == "UCS-2"))
         balance = result.balance if result.balance is not None else balance
         _record(message, result)
+        log.info("send message %s: %s", message.id, result.outcome, extra={
+            "event": "send", "message_id": message.id, "provider_id": result.provider_id, "outcome": result.outcome,
+            "status": message.status, "code": result.code, "reason": result.reason, "sender": message.sender_e164,
+            "recipient": logs.mask(message.phone_e164), "duration_ms": logs.since(started)})
         out_of_credit = out_of_credit or result.outcome == "out_of_credit"
     if balance is not None:
         settings.put("provider_balance", str(balance))
