@@ -116,6 +116,10 @@ DEFAULTS = {
         "Requests per second the provider allows the account (Vonage: 30), shared by all workers.",
     ),
     "DISPATCH_BATCH": Setting(100, _number(int, 1), "Messages one dispatch job claims at a time."),
+    "DISPATCH_JOBS": Setting(
+        4, _number(int, 1),
+        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due.",
+    ),
     "MAX_SEGMENTS": Setting(
         10, _number(int, 1), "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
     ),

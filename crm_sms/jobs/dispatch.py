@@ -19,6 +19,8 @@ def dispatch():
         db.session.commit()
         if not batch:
             break
+        if handled == 0 and len(batch) == config_value("DISPATCH_BATCH"):
+            dispatch_service.spread()  # more is due than one batch: idle workers help, each at its own pace
         for _ in dispatch_service.deliver(batch):
             db.session.commit()
         handled += len(batch)

@@ -21,7 +21,7 @@ from ..config import config_value
 from ..extension import state
 from ..models import Contact, Message, SenderNumber, db, utcnow
 from ..providers import OutboundSms
-from ..queue import enqueue, redis
+from ..queue import enqueue, queue, redis
 from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, segments, settings
 from .sweep import sweeper
 
@@ -202,6 +202,19 @@ def enqueue_due():
         return 0
     enqueue(messages.DISPATCH_JOB, job_id="crm_sms-dispatch")
     return 1
+
+
+def spread():
+    """Enqueue the other dispatch jobs (``CRM_SMS_DISPATCH_JOBS`` in all) that are not already waiting or running.
+
+    One job sends one message at a time, so its pace is the provider's answer time; several send in
+    parallel, within the same shared rate limits. Claims keep them from ever holding one message twice.
+    """
+    waiting = {"queued", "started", "scheduled", "deferred"}
+    for slot in range(1, config_value("DISPATCH_JOBS")):
+        job = queue().fetch_job(f"crm_sms-dispatch-helper-{slot}")
+        if job is None or job.get_status(refresh=False) not in waiting:
+            enqueue(messages.DISPATCH_JOB, job_id=f"crm_sms-dispatch-helper-{slot}")
 
 
 @sweeper

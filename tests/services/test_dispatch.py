@@ -149,6 +149,23 @@ def test_concurrent_claims_share_out_the_messages_without_overlap(app, compose, 
     assert len(claimed) == len(set(claimed)) == 40
 
 
+def test_more_than_a_batch_due_brings_in_helper_jobs_and_each_message_goes_once(app, compose, provider, make_contact,
+                                                                                opt_in):
+    from crm_sms import worker
+
+    app.config.update(CRM_SMS_DISPATCH_BATCH=2, CRM_SMS_DISPATCH_JOBS=3)
+    for i in range(5):
+        compose(contact=opt_in(make_contact("P", f"N{i}", numbers=(f"+1415555{1000 + i}",))))
+    queue().empty()
+    assert dispatch() == 5
+    helpers = ["crm_sms-dispatch-helper-1", "crm_sms-dispatch-helper-2"]
+    assert queue().job_ids == helpers
+    dispatch_service.spread()  # already waiting: not enqueued twice
+    assert queue().job_ids == helpers
+    worker.run(app, burst=True, simple=True, with_scheduler=False)  # the helpers find nothing left
+    assert len(provider.sent) == len({sms.client_ref for sms in provider.sent}) == 5
+
+
 def test_a_throttled_message_is_retried_later_never_failed(compose, provider):
     provider.answer(*[SendResult("retry", code="1", reason="Throttled")] * 3)
     message = compose()
