@@ -118,7 +118,7 @@ DEFAULTS = {
     "DISPATCH_BATCH": Setting(100, _number(int, 1), "Messages one dispatch job claims at a time."),
     "DISPATCH_JOBS": Setting(
         4, _number(int, 1),
-        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due.",
+        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due; one worker is always left to the other jobs.",
     ),
     "MAX_SEGMENTS": Setting(
         10, _number(int, 1), "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",

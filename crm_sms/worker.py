@@ -1,10 +1,13 @@
 """The RQ worker: each job runs in a fresh app context; a ticker enqueues the periodic sweep."""
 
+import importlib
 import logging
 import os
+import pkgutil
 import threading
 
 from rq import SimpleWorker, Worker
+from sqlalchemy.orm import configure_mappers
 
 from .config import config_value
 from .models import db
@@ -48,6 +51,16 @@ def _ticker(app, stop):
             return
 
 
+def _warm_up():
+    """Do once, before forking, what every forked job would otherwise do again: import the jobs and the
+    features they use, and set up the ORM's mappers."""
+    from . import jobs
+
+    for module in pkgutil.iter_modules(jobs.__path__):
+        importlib.import_module(f"{jobs.__name__}.{module.name}")
+    configure_mappers()
+
+
 def run(app, burst=False, simple=False, with_scheduler=True):
     """Work the crm_sms queue until stopped (or until empty with ``burst``)."""
     base = SimpleWorker if simple else Worker
@@ -57,6 +70,7 @@ def run(app, burst=False, simple=False, with_scheduler=True):
         # A forked job must not reuse the parent's database connections.
         engines = list(db.engines.values())
         queue_name = config_value("QUEUE")
+        _warm_up()
     os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in engines])
     worker = worker_class([queue_name], connection=connection)
     stop = threading.Event()

@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from rq import Worker
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -205,13 +206,15 @@ def enqueue_due():
 
 
 def spread():
-    """Enqueue the other dispatch jobs (``CRM_SMS_DISPATCH_JOBS`` in all) that are not already waiting or running.
+    """Enqueue more dispatch jobs, up to ``CRM_SMS_DISPATCH_JOBS`` in all, those not already waiting or running.
 
     One job sends one message at a time, so its pace is the provider's answer time; several send in
-    parallel, within the same shared rate limits. Claims keep them from ever holding one message twice.
+    parallel, within the same shared rate limits, and claims keep them from ever holding one message twice.
+    One worker is left to the other jobs (receipts, releases, the sweep), so a campaign never starves them.
     """
+    workers = Worker.count(queue=queue())
     waiting = {"queued", "started", "scheduled", "deferred"}
-    for slot in range(1, config_value("DISPATCH_JOBS")):
+    for slot in range(1, min(config_value("DISPATCH_JOBS"), workers - 1)):
         job = queue().fetch_job(f"crm_sms-dispatch-helper-{slot}")
         if job is None or job.get_status(refresh=False) not in waiting:
             enqueue(messages.DISPATCH_JOB, job_id=f"crm_sms-dispatch-helper-{slot}")
