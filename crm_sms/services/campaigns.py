@@ -313,23 +313,27 @@ def settle_campaigns():
 def timeline(campaign, points=12):
     """The statuses over time: [(moment, {total key: messages in it by then})], from when each reached its status.
 
-    One aggregate query (a sum per point and total); empty before any message exists.
+    Two aggregate queries: the time span, then the messages counted by total key and point of time
+    (the points' sums are cumulated here). Empty before any message exists.
     """
-    bounds = db.session.execute(db.select(db.func.min(Message.created_at), db.func.max(Message.status_changed_at))
-                                .where(Message.campaign_id == campaign.id)).one()
-    if bounds[0] is None:
+    of_campaign = Message.campaign_id == campaign.id
+    start, end = db.session.execute(db.select(db.func.min(Message.created_at), db.func.max(Message.status_changed_at))
+                                    .where(of_campaign)).one()
+    if start is None:
         return []
-    start, end = bounds
     end = max(end, start + timedelta(seconds=points))
     moments = [start + (end - start) * (i + 1) / points for i in range(points)]
     opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
-    groups = {name: (Message.status.in_(statuses) & ~opted_out) if statuses else opted_out
-              for name, _, statuses in TOTALS}
-    columns = [db.func.sum(db.case((db.and_(group, Message.status_changed_at <= moment), 1), else_=0))
-               for moment in moments for group in groups.values()]
-    row = db.session.execute(db.select(*columns).where(Message.campaign_id == campaign.id)).one()
-    names = list(groups)
-    return [(moment, {name: int(row[i * len(names) + j] or 0) for j, name in enumerate(names)})
+    # A message's point: how many moments it changed after (it counts from that point on).
+    point = sum(db.case((Message.status_changed_at > moment, 1), else_=0) for moment in moments[:-1])
+    keyed = db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"),
+                      point.label("point")).where(of_campaign).subquery()
+    group_of = {status: name for name, _, statuses in TOTALS for status in statuses} | {"opted_out": "opted_out"}
+    reached = {name: [0] * points for name, _, _ in TOTALS}
+    for key, at, count in db.session.execute(db.select(keyed.c.key, keyed.c.point, db.func.count())
+                                             .group_by(keyed.c.key, keyed.c.point)):
+        reached[group_of[key]][at] += count
+    return [(moment, {name: sum(counts[:i + 1]) for name, counts in reached.items()})
             for i, moment in enumerate(moments)]
 
 
