@@ -61,8 +61,13 @@ def serve(processes, env, workers, threads, log=None):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    from gunicorn.config import KNOWN_SETTINGS
+
+    # Gunicorn 25+ opens a control socket at one path per user: several benches at once would share it.
+    private = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
     process = processes.start(["-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-                               "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "wsgi:create_app()"], env, log)
+                               "--keep-alive", "30", *private, "-b", f"127.0.0.1:{port}", "wsgi:create_app()"],
+                              env, log)
     for _ in range(300):
         if process.poll() is not None:
             raise SystemExit(f"gunicorn stopped at start-up (see {log})")
@@ -119,7 +124,8 @@ async def _open_loop(port, requests, rate, connections, timeout):
             try:
                 if connection is None:
                     connection = await asyncio.open_connection("127.0.0.1", port)
-                status, keep = await asyncio.wait_for(_exchange(*connection, raw), timeout)
+                async with asyncio.timeout(timeout):
+                    status, keep = await _exchange(*connection, raw)
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     ValueError, IndexError) as error:
                 status = type(error).__name__
