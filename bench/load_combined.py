@@ -197,7 +197,7 @@ def run_campaign(app, campaign_id, browsing, args, database):
         print(f"[{database}] {sent} of {args.contacts} handed to the provider in {span:.1f} s: {rate:.1f}/s = "
               f"{rate / args.rps:.0%} of the {args.rps:g}/s limit; campaign {status}; "
               f"{counts['failed'] + counts['unknown']} failed or unknown")
-    while counts["delivered"] < sent and time.monotonic() - sending_done < args.drain:
+    while counts["delivered"] + counts["failed"] < sent and time.monotonic() - sending_done < args.drain:
         time.sleep(1)
         status, counts, *_ = progress(app, campaign_id)
     with app.app_context():
