@@ -77,7 +77,7 @@ def pages(agent, manager, campaign_id, conversation_id, contacts):
 
 
 class Browsing:
-    """Page requests in turn, ``rate`` per second, open loop; keeps every result of the sending phase."""
+    """The pages requested in turn, ``rate`` per second, open loop, for a given number of seconds at a time."""
 
     def __init__(self, port, page_list, rate):
         self.port, self.pages, self.rate, self.made = port, page_list, rate, 0
