@@ -168,7 +168,7 @@ def run_campaign(app, campaign_id, browsing, args, database):
     with app.app_context():
         campaigns.generate(db.session.get(Campaign, campaign_id))
         db.session.commit()  # enqueues the generation
-    started, sending, during, generating = time.monotonic(), None, [], []
+    started, sending, capped, during, generating = time.monotonic(), None, False, [], []
     print("    s  campaign     handed over  last 5 s/s  delivered  queued  page p95 ms")
     previous = 0
     while True:
@@ -184,6 +184,7 @@ def run_campaign(app, campaign_id, browsing, args, database):
             break
         if sending is not None and time.monotonic() - sending > args.seconds:
             print(f"stopped after {args.seconds:g} s of sending (--seconds)")
+            capped = True
             break
         if sending is None and elapsed > 120:
             raise SystemExit(f"nothing sent two minutes after the generation began (see the logs in {args.logs})")
@@ -197,7 +198,8 @@ def run_campaign(app, campaign_id, browsing, args, database):
         print(f"[{database}] {sent} of {args.contacts} handed to the provider in {span:.1f} s: {rate:.1f}/s = "
               f"{rate / args.rps:.0%} of the {args.rps:g}/s limit; campaign {status}; "
               f"{counts['failed'] + counts['unknown']} failed or unknown")
-    while counts["delivered"] + counts["failed"] < sent and time.monotonic() - sending_done < args.drain:
+    # Once every message is handed over, wait for their receipts; a capped run is still sending: no wait.
+    while not capped and counts["delivered"] + counts["failed"] < sent and time.monotonic() - sending_done < args.drain:
         time.sleep(1)
         status, counts, *_ = progress(app, campaign_id)
     with app.app_context():
