@@ -1,6 +1,8 @@
 """A campaign sending at the provider limit while agents use the app: the pages' p95 during the send.
 
-    /tmp/venv-load/bin/python bench/load_combined.py [--contacts 20000] [--rps 200] [--workers 3] [--simple]
+Needs gunicorn: ``pip install -e '.[test,deploy]'``.
+
+    .venv/bin/python bench/load_combined.py [--contacts 20000] [--rps 200] [--workers 3] [--simple]
         [--page-rate 10] [--seconds 180] [--web-workers 2] [--threads 4]
 
 Seeds ``--contacts`` opted-in contacts and a draft campaign for them all (bench/campaign_generate.py's

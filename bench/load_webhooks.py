@@ -1,6 +1,8 @@
 """Webhooks at a rising rate against the app under gunicorn: the highest rate held with p99 under 100 ms, no errors.
 
-    /tmp/venv-load/bin/python bench/load_webhooks.py [--rates 50,100,200,400,800] [--seconds 10]
+Needs gunicorn: ``pip install -e '.[test,deploy]'``.
+
+    .venv/bin/python bench/load_webhooks.py [--rates 50,100,200,400,800] [--seconds 10]
         [--workers 2] [--threads 4] [--inbound 0.2] [--generator-max]
 
 A fresh schema (PostgreSQL when DATABASE_URL is set: its tables are dropped and rebuilt, so give it a
