@@ -39,7 +39,7 @@ from bench.send_throughput import make_app, prepare  # noqa: E402
 from tests.fakes.vonage import inbound  # noqa: E402
 
 AGENTS, PASSWORD, SENDER = 5, "bench-pass", "16285550100"  # the sender campaign_generate's seed makes
-CHUNK = 5  # seconds of page requests between two looks at the progress
+CHUNK = 5  # seconds of page requests between two looks at the progress (longer when answers straggle)
 UNFINISHED = ("queued", "sending")  # totals still waiting for the provider
 
 
@@ -171,17 +171,18 @@ def run_campaign(app, campaign_id, browsing, args, database):
         campaigns.generate(db.session.get(Campaign, campaign_id))
         db.session.commit()  # enqueues the generation
     started, sending, capped, during, generating = time.monotonic(), None, False, [], []
-    print("    s  campaign     handed over  last 5 s/s  delivered  queued  page p95 ms")
-    previous = 0
+    print("    s  campaign     handed over  since last/s  delivered  queued  page p95 ms")
+    previous, looked = 0, started
     while True:
         results = browsing.run(CHUNK)
         status, counts, sent, first, last, generation = progress(app, campaign_id)
         (during if first is not None else generating).extend(results)
         elapsed = time.monotonic() - started
         sending = sending or (time.monotonic() if first is not None else None)
-        print(f"{elapsed:5.0f}  {status:<11} {sent:>12} {(sent - previous) / CHUNK:>11.0f} {counts['delivered']:>10} "
-              f"{counts['queued']:>7} {percentile(summary(results, 200)[2], 95):>12.1f}", flush=True)
-        previous = sent
+        print(f"{elapsed:5.0f}  {status:<11} {sent:>12} {(sent - previous) / (time.monotonic() - looked):>13.0f} "
+              f"{counts['delivered']:>10} {counts['queued']:>7} {percentile(summary(results, 200)[2], 95):>12.1f}",
+              flush=True)
+        previous, looked = sent, time.monotonic()
         if status not in ("generating", "scheduled") and not any(counts[key] for key in UNFINISHED):
             break
         if sending is not None and time.monotonic() - sending > args.seconds:
