@@ -15,10 +15,12 @@ between.
 
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy.orm import aliased
 
 from ..config import config_value
@@ -242,9 +244,8 @@ def generate(campaign_id, body_of, chunk=None):
     shared = plan(campaign, body_of(campaign))
     after, skipped = campaign.cursor, Counter(campaign.skipped or {})
     seen = set(db.session.scalars(db.select(Message.phone_e164).where(Message.campaign_id == campaign_id)))
-    while rows := recipients_after(shared, after, chunk):
+    for rows, batch in _read_ahead(shared, after, chunk, seen):
         now = utcnow()
-        batch = classify(rows, shared, seen)
         skipped.update(batch.skipped)
         # Claim the chunk first: the row lock (PostgreSQL) or write lock (SQLite) makes a second run wait,
         # then find the cursor moved and stop before it inserts anything.
@@ -261,6 +262,28 @@ def generate(campaign_id, body_of, chunk=None):
         yield after
     _finish(campaign_id)
     yield None
+
+
+def _read_ahead(plan, after, chunk, seen):
+    """Yield (rows, batch) for each chunk past ``after``, the next one read and classified in a thread (with
+    an app context and connection of its own) while the caller inserts this one: the database's work and
+    this process's overlap. One chunk at a time, in order, so ``seen`` grows as without it.
+    """
+    app = current_app._get_current_object()
+
+    def read(after):
+        with app.app_context():
+            rows = recipients_after(plan, after, chunk)
+            return rows, classify(rows, plan, seen)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="crm_sms-generation") as reader:
+        ahead = reader.submit(read, after)
+        while True:
+            rows, batch = ahead.result()
+            if not rows:
+                return
+            ahead = reader.submit(read, rows[-1].rid)
+            yield rows, batch
 
 
 def _insert(rows, shared, send_at, now):
