@@ -183,7 +183,7 @@ class VonageFake:
         self._statuses = {}  # recipient -> (status, error-text)
         self._holds = {}  # recipient -> Hold
         self._faults = []  # (HTTP status, body, seconds before answering) for the next requests, one each
-        self._stretch = (0, None)  # until when (monotonic) every request gets the next fault of the cycle
+        self._stretch = (0, 0, None)  # (until when (monotonic), seconds, cycle of faults): a stretch of faults
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -208,8 +208,8 @@ class VonageFake:
         self._faults.extend([(status, _UNAVAILABLE, 0)] * times)
 
     def fail_for(self, seconds, *kinds):
-        """For the next ``seconds``, answer every send with the next of ``kinds`` (names in FAULTS), in turn."""
-        self._stretch = (time.monotonic() + seconds, itertools.cycle([FAULTS[kind] for kind in kinds]))
+        """For ``seconds`` from the next request on, answer each with the next of ``kinds`` (names in FAULTS)."""
+        self._stretch = (None, seconds, itertools.cycle([FAULTS[kind] for kind in kinds]))
 
     def hold(self, number):
         """Hold back the answer to the next send to ``number`` (digits, no "+") until released; returns the Hold.
@@ -250,7 +250,10 @@ class VonageFake:
                 return 404, {"type": "NOT_FOUND", "title": "Not Found"}, 0, None
             if self._faults:
                 return (*self._faults.pop(0), None)
-            until, cycle = self._stretch
+            until, seconds, cycle = self._stretch
+            if until is None:  # the stretch starts with the first request after it was scripted
+                until = request.at + seconds
+                self._stretch = (until, seconds, cycle)
             if request.at < until:
                 return (*next(cycle), None)
             if self._over_rate():
