@@ -138,6 +138,7 @@ class Request:
     form: dict
     headers: dict
     at: float = 0.0  # time.monotonic() on arrival
+    client: tuple = ()  # (host, port) of the connection it came on
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         headers = {name.lower(): value for name, value in self.headers.items()}
         form = dict(parse_qsl(body, keep_blank_values=True))
-        status, answer, wait, hold = fake._answer(Request(self.command, self.path, form, headers, time.monotonic()))
+        status, answer, wait, hold = fake._answer(Request(self.command, self.path, form, headers, time.monotonic(), self.client_address))
         if fake.delay or wait:
             fake._stopping.wait(fake.delay + wait)
         if hold is not None:
