@@ -26,6 +26,6 @@ def test_four_workers_claiming_from_one_queue_hand_each_of_5000_messages_over_ex
     assert wait_until(settled, 150, every=0.5), collections.Counter(statuses().values())
     assert collections.Counter(statuses().values()) == {"sent": 5000}
     assert vonage_fake.accepted_refs() == collections.Counter(refs.values())  # each exactly once
-    assert vonage_fake.sends() == collections.Counter(refs)  # and no other request for any number
+    assert vonage_fake.sends() == collections.Counter(list(refs))  # and no other request for any number
     connections = collections.Counter(request.client for request in vonage_fake.requests)
     assert len([n for n in connections.values() if n >= 100]) >= 4  # the four shared the work
