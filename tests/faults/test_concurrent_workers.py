@@ -23,7 +23,7 @@ def test_four_workers_claiming_from_one_queue_hand_each_of_5000_messages_over_ex
     assert wait_until(lambda: len(Worker.all(connection=redis())) == 4, 60, every=0.2)
     dispatch(jobs=4)  # one job for each worker: all four claim batches at once
 
-    assert wait_until(settled, 150, every=0.5), collections.Counter(statuses().values())
+    assert wait_until(settled, 240, every=0.5), collections.Counter(statuses().values())
     assert collections.Counter(statuses().values()) == {"sent": 5000}
     assert vonage_fake.accepted_refs() == collections.Counter(refs.values())  # each exactly once
     assert vonage_fake.sends() == collections.Counter(list(refs))  # and no other request for any number
