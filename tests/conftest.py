@@ -219,8 +219,12 @@ def provider(app):
 
 
 @pytest.fixture
-def start_worker(base_config):
-    """Start real ``flask crm-sms worker`` processes on the test database and Redis; stopped after the test."""
+def start_worker(base_config, tmp_path):
+    """Start real ``flask crm-sms worker`` processes on the test database and Redis; stopped after the test.
+
+    Each one's output goes to a file (``worker_output`` reads it): a pipe nobody reads fills up with its logs
+    (a line per send) and stops the worker.
+    """
     processes = []
 
     def start(**settings):
@@ -232,10 +236,12 @@ def start_worker(base_config):
             "SECRET_KEY": "test",
             **{key: str(value) for key, value in settings.items()},
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"], env=env,
-            cwd=os.path.dirname(os.path.dirname(__file__)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        with open(tmp_path / f"worker-{len(processes) + 1}.log", "w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"], env=env,
+                cwd=os.path.dirname(os.path.dirname(__file__)), stdout=log, stderr=subprocess.STDOUT,
+            )
+        process.log_path = log.name
         processes.append(process)
         return process
 
@@ -243,7 +249,16 @@ def start_worker(base_config):
     for process in processes:
         process.terminate()
     for process in processes:
-        process.communicate(timeout=20)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # still in a long job: stop it anyway, leave nothing running
+            kill_worker(process)
+
+
+def worker_output(process, last=5000):
+    """The end of what a worker started by ``start_worker`` printed so far."""
+    with open(process.log_path) as log:
+        return log.read()[-last:]
 
 
 @pytest.fixture(scope="session")
@@ -325,7 +340,7 @@ def wait_until(condition, timeout, worker=None, every=0.02):
         db.session.rollback()  # a fresh read each time
         if condition():
             return True
-        assert worker is None or worker.poll() is None, worker.communicate()[0]
+        assert worker is None or worker.poll() is None, worker_output(worker)
         time.sleep(every)
     return False
 

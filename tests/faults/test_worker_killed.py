@@ -4,7 +4,7 @@ import collections
 
 from crm_sms.models import Campaign, Message, MessageEvent, db
 from crm_sms.services import campaigns
-from tests.conftest import kill_worker, wait_until
+from tests.conftest import kill_worker, wait_until, worker_output
 from tests.fakes.vonage import SIGNATURE_SECRET, receipt
 
 from .conftest import SENDER, dispatch, settled, statuses
@@ -17,7 +17,7 @@ def test_a_worker_killed_mid_send_leaves_that_message_unknown_sends_the_rest_onc
     hold = vonage_fake.hold(in_flight)  # the fake takes this one, then keeps its answer until released
     first = vonage_worker(CRM_SMS_SWEEP_INTERVAL=5)
     dispatch()
-    assert hold.arrived.wait(60), first.communicate(timeout=20)[0] if first.poll() is not None else "no send"
+    assert hold.arrived.wait(60), worker_output(first)
 
     kill_worker(first)
     hold.release()  # its answer goes to a dead socket

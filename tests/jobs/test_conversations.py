@@ -4,6 +4,7 @@ import time
 
 from crm_sms.models import Conversation, ConversationEvent, db
 from crm_sms.services import messages, provider_events, settings
+from tests.conftest import worker_output
 from tests.fakes.vonage import inbound
 
 NUMBER = "+14155550101"
@@ -39,7 +40,6 @@ def test_an_unanswered_conversation_reaches_the_pool_by_itself(app, start_worker
     conversation = wait_until_pooled(30)
 
     if conversation is None:
-        worker.terminate()
-        raise AssertionError("the job scheduled at arrival did not release it:\n" + worker.communicate(timeout=20)[0])
+        raise AssertionError("the job scheduled at arrival did not release it:\n" + worker_output(worker))
     assert time.monotonic() - arrived >= 2.5  # not before its public minutes
     assert db.session.scalar(db.select(ConversationEvent.kind).order_by(ConversationEvent.id.desc())) == "pooled"
