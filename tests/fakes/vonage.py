@@ -333,7 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         headers = {name.lower(): value for name, value in self.headers.items()}
         form = dict(parse_qsl(body, keep_blank_values=True))
-        status, answer, wait, hold = fake._answer(Request(self.command, self.path, form, headers, time.monotonic(), self.client_address))
+        request = Request(self.command, self.path, form, headers, time.monotonic(), self.client_address)
+        status, answer, wait, hold = fake._answer(request)
         if fake.delay or wait:
             fake._stopping.wait(fake.delay + wait)
         if hold is not None:
