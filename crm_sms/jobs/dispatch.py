@@ -2,7 +2,9 @@ import time
 
 from ..config import config_value
 from ..models import db
+from ..queue import enqueue
 from ..services import dispatch as dispatch_service
+from ..services.messages import DISPATCH_JOB
 
 #: A dispatch job stops claiming after this long, so one job never holds a worker forever.
 TIME_BUDGET = 60
@@ -24,6 +26,7 @@ def dispatch():
         for _ in dispatch_service.deliver(batch):
             db.session.commit()
         handled += len(batch)
-    else:
-        dispatch_service.enqueue_due()  # more is due: let another job (or worker) carry on
+    else:  # more is due: another job carries on, under an id of its own (RQ deletes this job's id when it ends,
+        # and with it a twin enqueued under the same id: the work would wait for the sweep)
+        enqueue(DISPATCH_JOB)
     return handled

@@ -95,11 +95,14 @@ def send_draft(message, author, now=None):
 
 def schedule_dispatch(at, now=None):
     """Make sure a dispatch runs at ``at`` (after the current transaction commits)."""
-    delay = max(0.0, (at - (now or utcnow())).total_seconds())
-    if delay < 1:
+    delay = (at - (now or utcnow())).total_seconds()
+    if delay <= 0:
         enqueue_after_commit(DISPATCH_JOB, job_id="crm_sms-dispatch")
     else:
-        enqueue_after_commit(DISPATCH_JOB, job_id=f"crm_sms-dispatch-{int(at.timestamp())}", delay=delay)
+        # Not "now" for a message due in under a second (a retry): that job would find nothing due and end.
+        # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it
+        # late rather than early, and never under the id of the job scheduling it (RQ deletes that id at its end).
+        enqueue_after_commit(DISPATCH_JOB, job_id=f"crm_sms-dispatch-{int(at.timestamp())}", delay=delay + 1)
 
 
 def transition(message, status, source, actor=None, code=None, note=None, payload=None, **fields):

@@ -1,5 +1,7 @@
 """Settings an admin changes while the app runs, kept in the database with defaults here."""
 
+from sqlalchemy.dialects import postgresql, sqlite
+
 from ..models import Setting, db
 
 DEFAULTS = {
@@ -52,12 +54,11 @@ def get_all():
 
 
 def put(key, value):
-    """Store a setting (flushes)."""
+    """Store a setting. An upsert: two workers storing a new key at once (the provider's balance after their
+    first batches) both succeed, the last one wins, instead of one failing its job on the primary key."""
     if key not in DEFAULTS:
         raise KeyError(f"unknown setting {key!r}")
-    row = db.session.get(Setting, key)
-    if row is None:
-        db.session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
-    db.session.flush()
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(Setting).values(key=key, value=value)
+    db.session.execute(insert.on_conflict_do_update(index_elements=["key"], set_={"value": insert.excluded.value}))
+    db.session.get(Setting, key, populate_existing=True)  # a row this session already holds shows the new value

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from crm_sms.models import db
 from crm_sms.services import templates
-from tests.jobs.test_campaigns import bulk_contacts
+from tests.conftest import bulk_contacts
 
 
 def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(

@@ -1,8 +1,9 @@
 """A local Vonage SMS API, over TLS, speaking Vonage's own wire formats.
 
 Tests point VonageProvider's rest host at it, script its answers (a status for
-a number, a balance that runs out, throttling, 5xx, a slow answer) and read back
-every request it received. ``receipt()`` and ``inbound()`` build the webhook
+a number, a balance that runs out, throttling, 5xx, a slow answer, a timeout,
+an answer held back until the test lets it go) and read back every request it
+received, when it arrived, and every message it accepted. ``receipt()`` and ``inbound()`` build the webhook
 fields Vonage posts back, signed as Vonage signs them when given a secret.
 
 The signature code here is written from Vonage's documentation, not taken from
@@ -110,8 +111,22 @@ def inbound(text, *, msisdn=THEIR_NUMBER, to=OUR_NUMBER, message_id=None, concat
     return sign(params, secret, method) if secret else params
 
 
+_UNAVAILABLE = "<html><body>Service Unavailable</body></html>"
+
+
 def _error(status, text=None):
     return {"message-count": "1", "messages": [{"status": status, "error-text": text or ERROR_TEXTS[status]}]}
+
+
+#: Transient faults, as (HTTP status, body, seconds before answering). A timeout keeps the client waiting
+#: past its patience (CRM_SMS_VONAGE_TIMEOUT=1 in tests) and takes no message: sent again, it goes once.
+FAULTS = {
+    "timeout": (503, _UNAVAILABLE, 2),
+    "500": (500, _UNAVAILABLE, 0),
+    "503": (503, _UNAVAILABLE, 0),
+    "throttled": (200, _error("1"), 0),
+    "429": (429, "Too Many Requests", 0),
+}
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,33 @@ class Request:
     path: str
     form: dict
     headers: dict
+    at: float = 0.0  # time.monotonic() on arrival
+    client: tuple = ()  # (host, port) of the connection it came on
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A message the fake took (and charged for): what a later receipt names."""
+
+    to: str
+    client_ref: str | None
+    message_id: str
+
+
+class Hold:
+    """An answer held back: ``arrived`` is set when the request is in, ``release()`` lets the answer go."""
+
+    def __init__(self):
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self):
+        self._released.set()
+
+    def _wait(self, stopping):
+        self.arrived.set()
+        while not (self._released.wait(0.05) or stopping.is_set()):
+            pass
 
 
 class VonageFake:
@@ -138,8 +180,11 @@ class VonageFake:
         self.throttled = 0
         self._recent = collections.deque()
         self.requests = []
+        self.accepted = []  # Accepted, in order
         self._statuses = {}  # recipient -> (status, error-text)
-        self._faults = []  # (HTTP status, body) answered to the next requests, one each
+        self._holds = {}  # recipient -> Hold
+        self._faults = []  # (HTTP status, body, seconds before answering) for the next requests, one each
+        self._stretch = (0, 0, None)  # (until when (monotonic), seconds, cycle of faults): a stretch of faults
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -157,12 +202,33 @@ class VonageFake:
 
     def throttle(self, times=1, http=False):
         """Refuse the next ``times`` requests as too fast: status "1", or HTTP 429 with ``http``."""
-        fault = (429, "Too Many Requests") if http else (200, _error("1"))
-        self._faults.extend([fault] * times)
+        self._faults.extend([FAULTS["429" if http else "throttled"]] * times)
 
     def server_error(self, times=1, status=503):
         """Answer the next ``times`` requests with an HTTP 5xx."""
-        self._faults.extend([(status, "<html><body>Service Unavailable</body></html>")] * times)
+        self._faults.extend([(status, _UNAVAILABLE, 0)] * times)
+
+    def fail_for(self, seconds, *kinds):
+        """For ``seconds`` from the next request on, answer each with the next of ``kinds`` (names in FAULTS)."""
+        self._stretch = (None, seconds, itertools.cycle([FAULTS[kind] for kind in kinds]))
+
+    def hold(self, number):
+        """Hold back the answer to the next send to ``number`` (digits, no "+") until released; returns the Hold.
+
+        The message is taken when the request arrives, as Vonage takes it before it answers.
+        """
+        self._holds[number] = Hold()
+        return self._holds[number]
+
+    # Reading back
+
+    def sends(self):
+        """How many send requests arrived for each recipient (digits, no "+"), whatever the answer."""
+        return collections.Counter(r.form.get("to") for r in self.requests if r.path == "/sms/json")
+
+    def accepted_refs(self):
+        """How many times the fake took each client-ref."""
+        return collections.Counter(a.client_ref for a in self.accepted)
 
     # Serving
 
@@ -172,34 +238,41 @@ class VonageFake:
         return self
 
     def __exit__(self, *exc_info):
-        self._stopping.set()  # wakes answers held back by ``delay``
+        self._stopping.set()  # wakes answers held back by ``delay``, a timeout or a hold
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
 
     def _answer(self, request):
+        """(HTTP status, body, seconds to wait before answering, Hold or None)."""
         with self._lock:
             self.requests.append(request)
             if request.method != "POST" or request.path != "/sms/json":
-                return 404, {"type": "NOT_FOUND", "title": "Not Found"}
+                return 404, {"type": "NOT_FOUND", "title": "Not Found"}, 0, None
             if self._faults:
-                return self._faults.pop(0)
+                return (*self._faults.pop(0), None)
+            until, seconds, cycle = self._stretch
+            if until is None:  # the stretch starts with the first request after it was scripted
+                until = request.at + seconds
+                self._stretch = (until, seconds, cycle)
+            if request.at < until:
+                return (*next(cycle), None)
             if self._over_rate():
                 self.throttled += 1
-                return 200, _error("1")
+                return 200, _error("1"), 0, None
             form = request.form
             if not self._authenticated(request):
-                return 200, _error("4")
+                return 200, _error("4"), 0, None
             if "sig" in form and not self._signature_valid(form):
-                return 200, _error("14")
+                return 200, _error("14"), 0, None
             for name in ("from", "to", "text"):
                 if not form.get(name):
-                    return 200, _error("2", f"Missing {name} param")
+                    return 200, _error("2", f"Missing {name} param"), 0, None
             status, error_text = self._statuses.get(form["to"], ("0", None))
             if status != "0":
-                return 200, _error(status, error_text)
+                return 200, _error(status, error_text), 0, None
             if self.balance < self.price:
-                return 200, _error("9")
+                return 200, _error("9"), 0, None
             self.balance -= self.price
             message = {
                 "to": form["to"], "message-id": new_message_id(), "status": "0",
@@ -208,7 +281,8 @@ class VonageFake:
             }
             if "client-ref" in form:
                 message["client-ref"] = form["client-ref"]
-            return 200, {"message-count": "1", "messages": [message]}
+            self.accepted.append(Accepted(form["to"], form.get("client-ref"), message["message-id"]))
+            return 200, {"message-count": "1", "messages": [message]}, 0, self._holds.pop(form["to"], None)
 
     def _over_rate(self):
         if self.max_rps is None:
@@ -258,9 +332,13 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, answer = fake._answer(Request(self.command, self.path, dict(parse_qsl(body, keep_blank_values=True)), headers))
-        if fake.delay:
-            fake._stopping.wait(fake.delay)
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        request = Request(self.command, self.path, form, headers, time.monotonic(), self.client_address)
+        status, answer, wait, hold = fake._answer(request)
+        if fake.delay or wait:
+            fake._stopping.wait(fake.delay + wait)
+        if hold is not None:
+            hold._wait(fake._stopping)
         data = (json.dumps(answer) if isinstance(answer, dict) else answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/html")

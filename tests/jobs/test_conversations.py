@@ -3,8 +3,8 @@
 import time
 
 from crm_sms.models import Conversation, ConversationEvent, db
-from crm_sms.queue import redis
 from crm_sms.services import messages, provider_events, settings
+from tests.conftest import worker_output
 from tests.fakes.vonage import inbound
 
 NUMBER = "+14155550101"
@@ -40,18 +40,6 @@ def test_an_unanswered_conversation_reaches_the_pool_by_itself(app, start_worker
     conversation = wait_until_pooled(30)
 
     if conversation is None:
-        worker.terminate()
-        raise AssertionError("the job scheduled at arrival did not release it:\n" + worker.communicate(timeout=20)[0])
+        raise AssertionError("the job scheduled at arrival did not release it:\n" + worker_output(worker))
     assert time.monotonic() - arrived >= 2.5  # not before its public minutes
     assert db.session.scalar(db.select(ConversationEvent.kind).order_by(ConversationEvent.id.desc())) == "pooled"
-
-
-def test_the_sweep_releases_it_when_redis_lost_the_scheduled_job(app, start_worker, make_contact, make_sender,
-                                                                make_user, opt_in):
-    start_conversation(make_contact, make_sender, make_user, opt_in)
-    provider_events.receive_inbound(inbound("Anyone there?", msisdn=NUMBER.lstrip("+"), to=OURS.lstrip("+")))
-    db.session.commit()
-    redis().flushdb()  # the release job is gone; the database still says when it is due
-    start_worker(CRM_SMS_SWEEP_INTERVAL=5, CRM_SMS_SIMULATOR_DELAY=0)
-
-    assert wait_until_pooled(40) is not None
