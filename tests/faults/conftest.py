@@ -57,8 +57,9 @@ def queued(app, phone_types, make_sender):
         contacts = bulk_contacts(n, phone_types["Mobile"], numbers.get)
         rows = [{"direction": "outbound", "kind": "manual", "status": "queued",
                  "body": "Hello {{ contact.first_name }}", "encoding": "GSM-7", "segments": 1,
-                 "contact_id": contacts[i], "phone_e164": numbers[i], "sender_e164": SENDER, "send_at": send_at or now, "client_ref": uuid.uuid4().hex, "attempts": 0,
-                 "created_at": now, "status_changed_at": now} for i in range(1, n + 1)]
+                 "contact_id": contacts[i], "phone_e164": numbers[i], "sender_e164": SENDER,
+                 "send_at": send_at or now, "client_ref": uuid.uuid4().hex, "attempts": 0, "created_at": now,
+                 "status_changed_at": now} for i in range(1, n + 1)]
         db.session.execute(db.insert(Message), rows)
         db.session.commit()
         return {row["phone_e164"].lstrip("+"): row["client_ref"] for row in rows}
