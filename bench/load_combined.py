@@ -2,13 +2,13 @@
 
 Needs gunicorn: ``pip install -e '.[test,deploy]'``.
 
-    .venv/bin/python bench/load_combined.py [--contacts 20000] [--rps 200] [--workers 3] [--simple]
+    .venv/bin/python bench/load_combined.py [--contacts 20000] [--rps 200] [--workers 3] [--fork]
         [--page-rate 10] [--seconds 180] [--web-workers 2] [--threads 4]
 
 Seeds ``--contacts`` opted-in contacts and a draft campaign for them all (bench/campaign_generate.py's
 seed), five agents and a manager, and ``--conversations`` conversations opened by inbound messages
 (through the real inbound path) that the agents then take. ``wsgi:create_app()`` runs under gunicorn;
-``--workers`` real ``flask crm-sms worker`` processes (forking a work horse per job unless ``--simple``)
+``--workers`` real ``flask crm-sms worker`` processes (each job in the worker's own process; ``--fork`` forks a work horse per job)
 generate the campaign and send it with the simulator provider at CRM_SMS_PROVIDER_RPS = ``--rps``; the
 simulator's delivery receipts come back as jobs on the same queue, through the code the webhook runs.
 
@@ -121,7 +121,7 @@ def main():
     parser.add_argument("--contacts", type=int, default=20_000)
     parser.add_argument("--rps", type=float, default=200, help="CRM_SMS_PROVIDER_RPS, the provider limit")
     parser.add_argument("--workers", type=int, default=3, help="flask crm-sms worker processes")
-    parser.add_argument("--simple", action="store_true", help="workers run jobs in their own process (no fork)")
+    parser.add_argument("--fork", action="store_true", help="workers fork a work horse per job")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--page-rate", type=float, default=10, help="page requests per second")
@@ -152,9 +152,9 @@ def main():
         browsing.run(len(browsing.pages) / args.page_rate)  # each page once: every worker's caches filled
         quiet = browsing.run(args.baseline)
         print(f"[{database}] gunicorn {args.web_workers} x {args.threads} threads; {args.workers} workers "
-              f"({'simple' if args.simple else 'forking'}); limit {args.rps:g}/s; pages {args.page_rate:g}/s; "
+              f"({'forking' if args.fork else 'simple'}); limit {args.rps:g}/s; pages {args.page_rate:g}/s; "
               f"with nothing else running, page p95 {percentile(summary(quiet, 200)[2], 95):.1f} ms")
-        worker = ["-m", "flask", "--app", "wsgi", "crm-sms", "worker", *(["--simple"] if args.simple else [])]
+        worker = ["-m", "flask", "--app", "wsgi", "crm-sms", "worker", *(["--fork"] if args.fork else [])]
         for i in range(args.workers):
             processes.start(worker, env, log=f"{args.logs}/worker-{i}.log")
         run_campaign(app, campaign_id, browsing, args, database)

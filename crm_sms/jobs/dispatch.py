@@ -28,5 +28,5 @@ def dispatch():
         handled += len(batch)
     else:  # more is due: another job carries on, under an id of its own (RQ deletes this job's id when it ends,
         # and with it a twin enqueued under the same id: the work would wait for the sweep)
-        enqueue(DISPATCH_JOB)
+        enqueue(DISPATCH_JOB, at_front=True)
     return handled

@@ -94,15 +94,20 @@ def send_draft(message, author, now=None):
 
 
 def schedule_dispatch(at, now=None):
-    """Make sure a dispatch runs at ``at`` (after the current transaction commits)."""
+    """Make sure a dispatch runs at ``at`` (after the current transaction commits).
+
+    Dispatch jobs go to the front of the queue, here and wherever one is enqueued: they are few (one per
+    dispatching worker), and a campaign's receipts waiting must not hold its sending up.
+    """
     delay = (at - (now or utcnow())).total_seconds()
     if delay <= 0:
-        enqueue_after_commit(DISPATCH_JOB, job_id="crm_sms-dispatch")
+        enqueue_after_commit(DISPATCH_JOB, job_id="crm_sms-dispatch", at_front=True)
     else:
         # Not "now" for a message due in under a second (a retry): that job would find nothing due and end.
         # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it
         # late rather than early, and never under the id of the job scheduling it (RQ deletes that id at its end).
-        enqueue_after_commit(DISPATCH_JOB, job_id=f"crm_sms-dispatch-{int(at.timestamp())}", delay=delay + 1)
+        enqueue_after_commit(DISPATCH_JOB, job_id=f"crm_sms-dispatch-{int(at.timestamp())}", delay=delay + 1,
+                             at_front=True)
 
 
 def transition(message, status, source, actor=None, code=None, note=None, payload=None, **fields):
