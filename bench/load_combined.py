@@ -8,7 +8,8 @@ Needs gunicorn: ``pip install -e '.[test,deploy]'``.
 Seeds ``--contacts`` opted-in contacts and a draft campaign for them all (bench/campaign_generate.py's
 seed), five agents and a manager, and ``--conversations`` conversations opened by inbound messages
 (through the real inbound path) that the agents then take. ``wsgi:create_app()`` runs under gunicorn;
-``--workers`` real ``flask crm-sms worker`` processes (each job in the worker's own process; ``--fork`` forks a work horse per job)
+``--workers`` real ``flask crm-sms worker`` processes (each job in the worker's own process; ``--fork``
+forks a work horse per job)
 generate the campaign and send it with the simulator provider at CRM_SMS_PROVIDER_RPS = ``--rps``; the
 simulator's delivery receipts come back as jobs on the same queue, through the code the webhook runs.
 

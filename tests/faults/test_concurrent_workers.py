@@ -19,7 +19,8 @@ def test_four_workers_claiming_from_one_queue_hand_each_of_5000_messages_over_ex
                     "claim under test (SELECT … FOR UPDATE SKIP LOCKED, then UPDATE) is PostgreSQL's")
     refs = queued(5000, mps=100000)
     vonage_fake.balance = 10 ** 9
-    workers = [vonage_worker(CRM_SMS_PROVIDER_RPS=100000) for _ in range(4)]
+    for _ in range(4):
+        vonage_worker(CRM_SMS_PROVIDER_RPS=100000)
     assert wait_until(lambda: len(Worker.all(connection=redis())) == 4, 60, every=0.2)
     dispatch(jobs=4)  # one job for each worker: all four claim batches at once
 
