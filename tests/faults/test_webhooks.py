@@ -1,14 +1,12 @@
 """Webhooks posted over HTTP to the app served by a real server: repeats, early and unknown receipts, bad bodies."""
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from crm_sms.models import Message, MessageEvent, ProviderReceipt, db, utcnow
-from tests.conftest import wait_until
+from tests.conftest import serving, wait_until
 from tests.fakes.vonage import SIGNATURE_SECRET, receipt, sign
 
 from .conftest import SENDER, dispatch, statuses
@@ -19,12 +17,8 @@ THEM = "14153000001"
 @pytest.fixture
 def served(app):
     """The app in werkzeug's threaded server on a free port; yields the receipt webhook's URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/sms/webhooks/vonage/status"
-    server.shutdown()
-    thread.join()
+    with serving(app) as url:
+        yield f"{url}/sms/webhooks/vonage/status"
 
 
 @pytest.fixture
