@@ -2,9 +2,7 @@ import time
 
 from ..config import config_value
 from ..models import db
-from ..queue import enqueue
-from ..services import dispatch as dispatch_service
-from ..services.messages import DISPATCH_JOB
+from ..services import dispatch as dispatch_service, messages
 
 #: A dispatch job stops claiming after this long, so one job never holds a worker forever.
 TIME_BUDGET = 60
@@ -28,5 +26,5 @@ def dispatch():
         handled += len(batch)
     else:  # more is due: another job carries on, under an id of its own (RQ deletes this job's id when it ends,
         # and with it a twin enqueued under the same id: the work would wait for the sweep)
-        enqueue(DISPATCH_JOB, at_front=True)
+        messages.enqueue_dispatch()
     return handled

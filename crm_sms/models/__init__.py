@@ -1,7 +1,7 @@
 """The tables. One module per aggregate; no business rules here."""
 
 from .account import ACCOUNT_TYPES, Account
-from .base import UtcDateTime, db, utcnow
+from .base import UtcDateTime, conflict_insert, db, utcnow
 from .campaign import Campaign, CampaignRecipient
 from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
@@ -21,5 +21,6 @@ __all__ = [
     "ACCOUNT_TYPES", "Account", "Campaign", "CampaignRecipient", "Consent", "ConsentEvent", "Contact", "Conversation",
     "ConversationEvent", "Department", "InboundPart", "Message", "MessageEvent", "Notification", "PhoneNumber",
     "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "Subscription", "Suppression",
-    "Template", "TriggerFire", "TriggerRule", "User", "UtcDateTime", "db", "kind_of", "owner_fields", "utcnow",
+    "Template", "TriggerFire", "TriggerRule", "User", "UtcDateTime", "conflict_insert", "db", "kind_of",
+    "owner_fields", "utcnow",
 ]

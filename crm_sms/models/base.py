@@ -6,6 +6,7 @@ import sqlite3
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -19,6 +20,12 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def conflict_insert(model):
+    """An INSERT for ``model`` that takes ON CONFLICT clauses, in the dialect of the database in use."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def utcnow():

@@ -10,11 +10,10 @@ owner stays a subscriber). Every move is a ConversationEvent.
 
 from datetime import timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import config_value
 from ..models import (
-    Conversation, ConversationEvent, Message, Notification, SenderNumber, Subscription, User, db,
+    Conversation, ConversationEvent, Message, Notification, SenderNumber, Subscription, User, conflict_insert, db,
     kind_of, utcnow,
 )
 from ..queue import enqueue_after_commit
@@ -92,7 +91,7 @@ def note_inbound(message, keyword=None, now=None):
 
 def _open(message, now):
     """The conversation of the message's two numbers, opened if new (two requests at once open one)."""
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(Conversation)
+    insert = conflict_insert(Conversation)
     opened = db.session.execute(insert.values(
         phone_e164=message.phone_e164, sender_e164=message.sender_e164, contact_id=message.contact_id,
         account_id=message.account_id, created_at=now, last_message_at=now, last_text="",
@@ -228,7 +227,7 @@ def _own(conversation, user, kind, now):
 
 
 def _subscribe(conversation, user, now, record=True):
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(Subscription)
+    insert = conflict_insert(Subscription)
     added = db.session.execute(insert.values(conversation_id=conversation.id, user_id=user.id, since=now)
                                .on_conflict_do_nothing(index_elements=["conversation_id", "user_id"]))
     if added.rowcount and record:

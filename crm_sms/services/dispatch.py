@@ -22,7 +22,7 @@ from ..config import config_value
 from ..extension import state
 from ..models import Contact, Message, SenderNumber, db, utcnow
 from ..providers import OutboundSms
-from ..queue import enqueue, queue, redis
+from ..queue import queue, redis
 from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, segments, settings
 from .sweep import sweeper
 
@@ -201,7 +201,7 @@ def enqueue_due():
     """Dispatch again whatever is due (after a Redis flush, or a worker that died)."""
     if db.session.scalar(db.select(Message.id).where(_due(utcnow())).limit(1)) is None:
         return 0
-    enqueue(messages.DISPATCH_JOB, job_id="crm_sms-dispatch", at_front=True)
+    messages.enqueue_dispatch("crm_sms-dispatch")
     return 1
 
 
@@ -217,7 +217,7 @@ def spread():
     for slot in range(1, min(config_value("DISPATCH_JOBS"), workers - 1)):
         job = queue().fetch_job(f"crm_sms-dispatch-helper-{slot}")
         if job is None or job.get_status(refresh=False) not in waiting:
-            enqueue(messages.DISPATCH_JOB, job_id=f"crm_sms-dispatch-helper-{slot}", at_front=True)
+            messages.enqueue_dispatch(f"crm_sms-dispatch-helper-{slot}")
 
 
 @sweeper

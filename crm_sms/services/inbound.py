@@ -3,9 +3,8 @@
 import uuid
 from datetime import timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Account, Contact, InboundPart, Message, PhoneNumber, db, utcnow
+from ..models import Account, Contact, InboundPart, Message, PhoneNumber, conflict_insert, db, utcnow
 from . import messages
 from .sweep import sweeper
 
@@ -60,7 +59,7 @@ def _join_parts(inbound):
     db.session.execute(db.delete(InboundPart).where(
         InboundPart.sender == inbound.sender, InboundPart.concat_ref == inbound.concat_ref,
         InboundPart.joined_at.is_not(None)))
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(InboundPart)
+    insert = conflict_insert(InboundPart)
     db.session.execute(insert.values(
         sender=inbound.sender, concat_ref=inbound.concat_ref, part=inbound.concat_part, total=inbound.concat_total,
         text=inbound.text, provider_id=inbound.provider_id, payload=inbound.raw,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from ..config import config_value
 from ..models import Contact, Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
 from ..models.message import FINAL
-from ..queue import enqueue_after_commit
+from ..queue import enqueue, enqueue_after_commit
 from . import consent, conversations, rendering, segments, senders, settings
 from .errors import FieldError
 
@@ -93,21 +93,22 @@ def send_draft(message, author, now=None):
     conversations.note_outbound(message, author, now)
 
 
-def schedule_dispatch(at, now=None):
-    """Make sure a dispatch runs at ``at`` (after the current transaction commits).
+def enqueue_dispatch(job_id=None, delay=None, after_commit=False):
+    """Enqueue a dispatch job, at the front of the queue: dispatch jobs are few (one per dispatching worker),
+    and a campaign's receipts waiting must not hold its sending up."""
+    (enqueue_after_commit if after_commit else enqueue)(DISPATCH_JOB, job_id=job_id, delay=delay, at_front=True)
 
-    Dispatch jobs go to the front of the queue, here and wherever one is enqueued: they are few (one per
-    dispatching worker), and a campaign's receipts waiting must not hold its sending up.
-    """
+
+def schedule_dispatch(at, now=None):
+    """Make sure a dispatch runs at ``at`` (after the current transaction commits)."""
     delay = (at - (now or utcnow())).total_seconds()
     if delay <= 0:
-        enqueue_after_commit(DISPATCH_JOB, job_id="crm_sms-dispatch", at_front=True)
+        enqueue_dispatch("crm_sms-dispatch", after_commit=True)
     else:
         # Not "now" for a message due in under a second (a retry): that job would find nothing due and end.
         # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it
         # late rather than early, and never under the id of the job scheduling it (RQ deletes that id at its end).
-        enqueue_after_commit(DISPATCH_JOB, job_id=f"crm_sms-dispatch-{int(at.timestamp())}", delay=delay + 1,
-                             at_front=True)
+        enqueue_dispatch(f"crm_sms-dispatch-{int(at.timestamp())}", delay + 1, after_commit=True)
 
 
 def transition(message, status, source, actor=None, code=None, note=None, payload=None, **fields):

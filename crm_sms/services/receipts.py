@@ -9,9 +9,8 @@ dispatcher applies it as soon as it records the send.
 import hashlib
 import json
 
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Message, ProviderReceipt, db
+from ..models import Message, ProviderReceipt, conflict_insert, db
 from . import messages
 
 #: Fields that change when the provider sends the same receipt again.
@@ -22,7 +21,7 @@ def record(receipt):
     """Store a receipt and apply it if its message is ready. Returns the message, or None (waiting or repeat)."""
     content = {k: v for k, v in sorted(receipt.raw.items()) if k not in _VOLATILE}
     key = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(ProviderReceipt)
+    insert = conflict_insert(ProviderReceipt)
     row_id = db.session.scalar(insert.values(
         dedup_key=key, provider_id=receipt.provider_id, client_ref=receipt.client_ref, status=receipt.status,
         code=receipt.code, reason=receipt.reason, payload=receipt.raw,

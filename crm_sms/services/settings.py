@@ -1,8 +1,7 @@
 """Settings an admin changes while the app runs, kept in the database with defaults here."""
 
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Setting, db
+from ..models import Setting, conflict_insert, db
 
 DEFAULTS = {
     "business_name": "Our business",
@@ -58,7 +57,6 @@ def put(key, value):
     first batches) both succeed, the last one wins, instead of one failing its job on the primary key."""
     if key not in DEFAULTS:
         raise KeyError(f"unknown setting {key!r}")
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(Setting).values(key=key, value=value)
-    db.session.execute(insert.on_conflict_do_update(index_elements=["key"], set_={"value": insert.excluded.value}))
+    upsert = conflict_insert(Setting).values(key=key, value=value)
+    db.session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={"value": upsert.excluded.value}))
     db.session.get(Setting, key, populate_existing=True)  # a row this session already holds shows the new value

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import signals
-from ..models import Contact, Message, SenderNumber, Template, TriggerFire, TriggerRule, db, owner_fields, utcnow
+from ..models import (
+    Contact, Message, SenderNumber, Template, TriggerFire, TriggerRule, conflict_insert, db, owner_fields, utcnow,
+)
 from ..models.template import MODULES
 from ..models.trigger import EVENT_NAME
 from . import consent, messages, quiet_hours, rendering, segments, settings
@@ -95,7 +96,7 @@ def _on_trigger(sender, event, **kwargs):
 
 def _record_fire(event, key, contact, account, fields, now):
     """The new TriggerFire row, or None when (event, key) was fired before (one atomic INSERT, no race)."""
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(TriggerFire)
+    insert = conflict_insert(TriggerFire)
     row_id = db.session.scalar(insert.values(
         event=event, key=key, contact_id=contact.id if contact is not None else None,
         account_id=account.id if account is not None else None, fields=_plain(fields) or None, at=now,
