@@ -101,7 +101,7 @@ def sweep():
 @click.option("--port", default=5000, type=int)
 @click.pass_context
 def demo(ctx, host, port):
-    """Set up and run the demo: database, demo data, a worker and the web server."""
+    """Set up and run the demo: database, demo data, two workers and the web server."""
     app = current_app._get_current_object()
     _log_to_stderr()
     with app.app_context():
@@ -109,10 +109,14 @@ def demo(ctx, host, port):
         ctx.invoke(seed_demo)
         app.extensions["crm_sms"].redis.ping()  # start the embedded Redis before the worker looks for it
     app_path = ctx.find_object(ScriptInfo).app_import_path or os.environ.get("FLASK_APP", "wsgi")
-    worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "crm-sms", "worker"])
+    # Two, as deployed (docs/deploy.md): while one sends a campaign, the other takes receipts and replies.
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "crm-sms", "worker"])
+               for _ in range(2)]
     click.echo(f"\nThe demo runs on http://{host}:{port}  (Ctrl-C stops it)\n")
     try:
         run_simple(host, port, app, threaded=True)
     finally:
-        worker_process.terminate()
-        worker_process.wait(timeout=10)
+        for worker_process in workers:
+            worker_process.terminate()
+        for worker_process in workers:
+            worker_process.wait(timeout=10)

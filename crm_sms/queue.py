@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask_sqlalchemy.session import Session
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from sqlalchemy import event
 
 from .config import config_value
@@ -38,7 +39,22 @@ def queue():
 
 
 def enqueue(func, *args, job_id=None, delay=None, **kwargs):
-    """Enqueue ``func`` (a dotted path) now, or ``delay`` seconds from now."""
+    """Enqueue ``func`` (a dotted path) now, or ``delay`` seconds from now.
+
+    Under one ``job_id``, one job waits and one runs at most. RQ would push a waiting job's id again
+    (two workers would run it at once) or overwrite a running job; whichever copy ended first would
+    delete the other's record (its worker logs "Failed to retrieve status" and counts it failed; a
+    twin still queued is lost). So a job already queued under ``job_id`` stands for the new one, and
+    while a job runs under it, the new one gets ``job_id_2`` (or ``_3``…).
+    """
+    if job_id:
+        candidate, n = job_id, 1
+        while (status := redis().hget(Job.key_for(candidate), "status")) == b"started":
+            n += 1
+            candidate = f"{job_id}_{n}"
+        if status == b"queued" and not delay:
+            return
+        job_id = candidate
     options = {"job_id": job_id, "result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
     if delay:
         return queue().enqueue_in(timedelta(seconds=delay), func, *args, **options, **kwargs)

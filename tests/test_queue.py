@@ -1,6 +1,6 @@
 from crm_sms import worker
 from crm_sms.models import db
-from crm_sms.queue import enqueue_after_commit, queue, redis
+from crm_sms.queue import enqueue, enqueue_after_commit, queue, redis
 
 
 def test_a_job_is_enqueued_only_when_the_transaction_commits(app):
@@ -28,3 +28,31 @@ def test_the_sweep_is_enqueued_again_at_once_after_redis_is_emptied(app):
     redis().flushdb()
     assert worker.tick(30) is True
     assert queue().count == 1
+
+
+def enqueue_a_twin():
+    """A job that, while it runs, has a job enqueued under its own id (as the sweep or a sent message does)."""
+    from crm_sms.queue import enqueue
+
+    enqueue("tests.test_queue.count_a_run", job_id="crm_sms-test-twin")
+    count_a_run()
+
+
+def count_a_run():
+    redis().incr("crm_sms-test-runs")
+
+
+def test_a_job_enqueued_under_the_id_of_a_running_one_runs_too_and_neither_fails(app):
+    from rq import SimpleWorker
+
+    redis().delete("crm_sms-test-runs")
+    enqueue("tests.test_queue.enqueue_a_twin", job_id="crm_sms-test-twin")
+    SimpleWorker([queue()], connection=redis()).work(burst=True)
+    assert int(redis().get("crm_sms-test-runs")) == 2
+    assert queue().failed_job_registry.count == 0
+
+
+def test_a_job_enqueued_again_while_it_waits_is_queued_once(app):
+    for _ in range(3):
+        enqueue("tests.test_queue.count_a_run", job_id="crm_sms-test-once")
+    assert queue().job_ids == ["crm_sms-test-once"]

@@ -28,7 +28,7 @@ CITIES = ["San Francisco", "New York", "Chicago", "Boston", "Seattle", "Denver",
           "Toronto", "Vancouver", "Montreal", "Calgary"]
 
 
-def seed(accounts=30, contacts=120):
+def seed(accounts=40, contacts=300):
     """Create the demo users, phone types, departments, accounts and contacts.
 
     Returns False (and changes nothing) when the demo data is already there.
@@ -36,7 +36,7 @@ def seed(accounts=30, contacts=120):
     if db.session.scalar(db.select(User.id).where(User.username == "admin")):
         return False
     rng = random.Random(42)
-    numbers = iter(rng.sample([f"+1{area}55501{n:02d}" for area in AREA_CODES for n in range(100)], 600))
+    numbers = iter(rng.sample([f"+1{area}55501{n:02d}" for area in AREA_CODES for n in range(100)], 1000))
     types = {name: phone_numbers.save_phone_type(None, name, sms) for name, sms in PHONE_TYPES}
     support, *_ = [departments.save(None, name, next(numbers), f"{email}@example.com")
                    for name, email in [("Support", "support"), ("Billing", "billing"), ("Sales", "sales")]]

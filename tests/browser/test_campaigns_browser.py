@@ -1,9 +1,10 @@
 import re
 import time
 
+import requests
 from playwright.sync_api import expect
 
-from crm_sms.models import db
+from crm_sms.models import db, utcnow
 from crm_sms.services import templates
 from tests.conftest import bulk_contacts
 
@@ -65,3 +66,40 @@ def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(
     expect(messages).to_contain_text("300", timeout=15_000)
     expect(messages.locator("tbody .badge").first).to_have_text("In queue")
     assert re.search(r"100% · 301 of 301 recipients · 300 messages", page.locator("#campaign-progress-text").inner_text())
+
+
+def test_a_sending_campaigns_statuses_settle_and_a_stop_reply_gets_nothing_more(
+        app, page, live_server, log_in_as, phone_types, campaign, start_worker):
+    from crm_sms.models import Message
+    from crm_sms.services import campaigns
+
+    ids = bulk_contacts(20, phone_types["Mobile"], lambda i: f"+1415{3000000 + i:07d}")
+    campaigns.add_records(campaign, ids.values())
+    campaign.send_at = utcnow()
+    db.session.commit()
+    log_in_as("boss", "manager")
+    page.goto(f"/sms/campaigns/{campaign.id}")
+    page.get_by_role("link", name="Generate all SMS messages…").click()
+    page.get_by_role("button", name="Generate 20 messages").click()
+    status, totals = page.locator("#campaign-status-label"), page.locator("#campaign-totals")
+
+    # One a second: the last recipient's message is still queued well after the first ones are delivered.
+    # Two workers, as deployed: one sends, the other takes the simulator's receipts meanwhile.
+    for _ in range(2):
+        start_worker(CRM_SMS_PROVIDER_RPS=1, CRM_SMS_SIMULATOR_DELAY=0.2, CRM_SMS_DISPATCH_BATCH=5)
+    expect(status).to_have_text("Sending", timeout=20_000)
+    expect(totals.locator(".total-delivered strong")).not_to_have_text("0", timeout=20_000)
+    last = "14153000020"
+    answer = requests.post(f"{live_server}/sms/webhooks/vonage/inbound", data={
+        "msisdn": last, "to": "16285550100", "messageId": "STOP-1", "text": "STOP", "type": "text",
+        "message-timestamp": "2026-12-02 09:00:00"}, timeout=10)
+    assert answer.status_code == 204
+
+    expect(status).to_have_text("Completed", timeout=40_000)
+    expect(totals.locator(".total-delivered strong")).to_have_text("19")
+    expect(totals.locator(".total-opted_out strong")).to_have_text("1")
+    expect(totals.locator(".total-queued strong")).to_have_text("0")
+    db.session.expire_all()
+    stopped = db.session.scalars(db.select(Message).where(Message.campaign_id == campaign.id,
+                                                          Message.phone_e164 == f"+{last}")).one()
+    assert (stopped.status, stopped.provider_id) == ("canceled", None)  # never handed to the provider
