@@ -47,7 +47,7 @@ def _form(owner, formdata=None):
 def panel_context(owner, form=None, notice=None):
     kind = kind_of(owner)
     rows = db.session.scalars(messages.for_record(owner, current_user).limit(50)).all()
-    threads = [c for c in conversations.of_record(owner) if conversations.can_read(current_user, c)]
+    threads = conversations.of_record(owner, current_user)
     return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice, threads=threads,
                 variables=rendering.variables(kind), templates=templates.for_module(kind),
                 pending=any(not m.final for m in rows if m.status != "draft"))

@@ -329,8 +329,8 @@ def history(conversation):
         .order_by(ConversationEvent.id)).all()
 
 
-def of_record(owner):
-    """The conversations of a contact or an account, latest first."""
+def of_record(owner, user):
+    """The conversations of a contact or an account that ``user`` may read, latest first."""
     column = Conversation.contact_id if kind_of(owner) == "contacts" else Conversation.account_id
-    return db.session.scalars(db.select(Conversation).where(column == owner.id).options(
+    return db.session.scalars(db.select(Conversation).where(column == owner.id, readable_by(user)).options(
         db.joinedload(Conversation.owner)).order_by(Conversation.last_message_at.desc())).all()

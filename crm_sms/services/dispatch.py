@@ -205,16 +205,47 @@ def enqueue_due():
     return 1
 
 
+def senders_allowed():
+    """How many dispatch jobs may send at once: ``CRM_SMS_DISPATCH_JOBS``, leaving one worker to the other
+    jobs (receipts, releases, the sweep) so that a campaign never starves them; one at least."""
+    return max(1, min(config_value("DISPATCH_JOBS"), Worker.count(queue=queue()) - 1))
+
+
+#: The dispatch jobs sending now, each with the time its place lapses (a killed job's lapses by itself).
+SENDERS_KEY = "crm_sms:dispatch:senders"
+_JOIN = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+    return 1
+end
+return 0
+"""
+
+
+def join(name, seconds):
+    """Count the dispatch job ``name`` among those sending for ``seconds`` more, if fewer than allowed are
+    (or it is one already). True if it is.
+
+    Without the cap, each wake-up (a message queued, the sweep) while a campaign sends would hold one
+    more worker, until none was left for receipts, releases and the sweep.
+    """
+    now = time.time()
+    return bool(redis().eval(_JOIN, 1, SENDERS_KEY, now, now + seconds, name, senders_allowed()))
+
+
+def leave(name):
+    redis().zrem(SENDERS_KEY, name)
+
+
 def spread():
-    """Enqueue more dispatch jobs, up to ``CRM_SMS_DISPATCH_JOBS`` in all, those not already waiting or running.
+    """Enqueue more dispatch jobs, up to ``senders_allowed`` in all, those not already waiting or running.
 
     One job sends one message at a time, so its pace is the provider's answer time; several send in
     parallel, within the same shared rate limits, and claims keep them from ever holding one message twice.
-    One worker is left to the other jobs (receipts, releases, the sweep), so a campaign never starves them.
     """
-    workers = Worker.count(queue=queue())
     waiting = {"queued", "started", "scheduled", "deferred"}
-    for slot in range(1, min(config_value("DISPATCH_JOBS"), workers - 1)):
+    for slot in range(1, senders_allowed()):
         job = queue().fetch_job(f"crm_sms-dispatch-helper-{slot}")
         if job is None or job.get_status(refresh=False) not in waiting:
             messages.enqueue_dispatch(f"crm_sms-dispatch-helper-{slot}")

@@ -107,7 +107,7 @@ def schedule_dispatch(at, now=None):
     else:
         # Not "now" for a message due in under a second (a retry): that job would find nothing due and end.
         # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it
-        # late rather than early, and never under the id of the job scheduling it (RQ deletes that id at its end).
+        # late rather than early.
         enqueue_dispatch(f"crm_sms-dispatch-{int(at.timestamp())}", delay + 1, after_commit=True)
 
 

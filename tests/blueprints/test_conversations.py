@@ -284,7 +284,8 @@ def test_an_agent_cannot_read_someone_elses_conversation_on_the_contact_page_or_
     message = db.session.scalar(db.select(Message).where(Message.direction == "inbound"))
     login("agent")
 
-    assert "My account number" not in client.get(f"/sms/contacts/{ada.id}/panel").text
+    panel = client.get(f"/sms/contacts/{ada.id}/panel").text
+    assert "My account number" not in panel and f"/sms/conversations/{the_conversation().id}" not in panel
     assert "0 in all" in client.get("/sms/messages").text
     assert "My account number" not in client.get("/sms/messages.csv").text
     assert client.get(f"/sms/messages/{message.id}").status_code == 404

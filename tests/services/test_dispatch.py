@@ -11,7 +11,7 @@ from rq import Worker
 from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import Contact, db, utcnow
 from crm_sms.providers import SendResult
-from crm_sms.queue import queue
+from crm_sms.queue import queue, redis
 from crm_sms.services import consent, dispatch as dispatch_service, messages, settings
 from crm_sms.services.sweep import run as sweep
 
@@ -167,6 +167,28 @@ def test_more_than_a_batch_due_brings_in_helper_jobs_and_each_message_goes_once(
     assert sorted(queue().job_ids) == helpers
     worker.run(app, burst=True, simple=True, with_scheduler=False)  # the helpers find nothing left
     assert len(provider.sent) == len({sms.client_ref for sms in provider.sent}) == 5
+
+
+@pytest.fixture
+def five_due(compose, make_contact, opt_in):
+    for i in range(5):
+        compose(contact=opt_in(make_contact("P", f"N{i}", numbers=(f"+1415555{1000 + i}",))))
+
+
+def test_a_dispatch_job_finding_as_many_sending_as_allowed_sends_one_batch_and_leaves_them_the_rest(
+        app, five_due, provider):
+    app.config.update(CRM_SMS_DISPATCH_BATCH=2)
+    assert dispatch_service.join("another-job", 60)  # no other worker: one job may send, and that one does
+    assert dispatch() == 2
+    dispatch_service.leave("another-job")
+    assert dispatch() == 3
+    assert len(provider.sent) == 5 and redis().zcard(dispatch_service.SENDERS_KEY) == 0
+
+
+def test_the_place_of_a_killed_dispatch_job_lapses_by_itself(app, five_due, provider):
+    app.config.update(CRM_SMS_DISPATCH_BATCH=2)
+    dispatch_service.join("killed-job", -1)
+    assert dispatch() == 5
 
 
 def test_a_throttled_message_is_retried_later_never_failed(compose, provider):
