@@ -3,7 +3,7 @@
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..config import config_value
@@ -40,6 +40,15 @@ def render(template, fragment=None, status=200, **context):
 
 #: The record kinds a URL can name (``/<kind>/<id>/...``).
 OWNERS = {"contacts": Contact, "accounts": Account}
+
+
+def go(url):
+    """Leave the page: htmx follows HX-Redirect, a plain form a 303."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
 
 
 def owner_or_404(kind, owner_id):

@@ -15,7 +15,7 @@ from ..models.campaign import LABELS
 from ..services import campaign_generation, campaigns, mass_messages, senders, signatures
 from ..services.auth import can
 from ..services.campaigns import CampaignError
-from ._views import aware, get_or_404, local, permission_required, render
+from ._views import aware, get_or_404, go, local, permission_required, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/sms/campaigns")
 
@@ -187,6 +187,9 @@ def add_recipients(campaign_id):
 def add_filtered(campaign_id):
     campaign = get_or_404(Campaign, campaign_id)
     form = request.form
+    if form.get("every"):
+        return _change_recipients(campaign, lambda: campaigns.add_matching(campaign, every=True),
+                                  f"Added {{}} recipient{{}}: all {campaign.module}.")
     return _change_recipients(campaign, lambda: campaigns.add_matching(
         campaign, q=form.get("q", "").strip() or None, city=form.get("city", "").strip() or None,
         type=form.get("type") or None), "Added {} recipient{} matching the filter.")
@@ -274,7 +277,7 @@ def cancel(campaign_id):
     else:
         db.session.commit()
         flash(f"Canceled the campaign and {count} message{'' if count == 1 else 's'} not sent yet.", "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return go(url_for("campaigns.show", campaign_id=campaign.id))
 
 
 # Mass messages -------------------------------------------------------------------------------------------------

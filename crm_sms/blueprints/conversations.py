@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
@@ -15,7 +15,7 @@ from ..services.auth import can
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
-from ._views import aware, get_or_404, paginate, permission_required, render
+from ._views import aware, get_or_404, go, paginate, permission_required, render
 
 bp = Blueprint("conversations", __name__, url_prefix="/sms")
 
@@ -104,7 +104,7 @@ def move(conversation_id, action):
                       **_context(_readable(conversation_id), error=str(error)))
     db.session.commit()
     if not conversations.can_read(current_user, conversation):
-        return _go(url_for(".index"))
+        return go(url_for(".index"))
     return render("crm_sms/conversations/show.html", "crm_sms/conversations/_people.html", **_context(conversation))
 
 
@@ -122,7 +122,7 @@ def create_contact(conversation_id):
             form[getattr(error, "field", "first_name")].errors.append(str(error))
         else:
             db.session.commit()
-            return _go(url_for(".show", conversation_id=conversation.id))
+            return go(url_for(".show", conversation_id=conversation.id))
     return render("crm_sms/conversations/show.html", "crm_sms/conversations/_new_contact.html", status=422,
                   **_context(conversation, contact_form=form))
 
@@ -139,7 +139,7 @@ def notifications():
 def read_all():
     inbox.mark_all_read(current_user)
     db.session.commit()
-    return _go(url_for(".notifications"))
+    return go(url_for(".notifications"))
 
 
 @bp.route("/conversations/report")
@@ -177,11 +177,3 @@ def _contact_form(formdata=None):
         db.select(PhoneType).where(PhoneType.sms_capable).order_by(PhoneType.name))]
     return form
 
-
-def _go(url):
-    """Leave the page: htmx follows HX-Redirect, a plain form a 303."""
-    if htmx:
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)

@@ -173,11 +173,13 @@ def add_records(campaign, ids):
     return _add(campaign, db.select(_model(campaign).id).where(_model(campaign).id.in_(ids)))
 
 
-def add_matching(campaign, q=None, city=None, type=None):
-    """Add every record matching a filter (see ``matching``) with one INSERT … SELECT; returns how many were added."""
+def add_matching(campaign, q=None, city=None, type=None, every=False):
+    """Add every record matching a filter (see ``matching``), or ``every`` record of the module, with one
+    INSERT … SELECT; returns how many were added. An empty filter is refused: it says nothing of "every"."""
     _editable(campaign)
-    if not (q or city or type):
-        raise CampaignError("filter", "Choose a filter: a search, a city or an account type.")
+    if not (q or city or type or every):
+        raise CampaignError("filter", f"Choose a filter: a search, a city or an account type (or add all "
+                                      f"{campaign.module}).")
     if type and type not in ACCOUNT_TYPES:
         raise CampaignError("type", f"Choose an account type: {', '.join(ACCOUNT_TYPES)}.")
     return _add(campaign, matching(campaign.module, q, city, type))

@@ -134,7 +134,18 @@ def test_an_empty_filter_is_refused_with_a_message(client, login, draft):
     response = client.post(f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": ""},
                            headers={"HX-Request": "true"})
     assert response.status_code == 422
-    assert "Choose a filter: a search, a city or an account type." in html.unescape(response.text)
+    assert "Choose a filter: a search, a city or an account type (or add all contacts)." in html.unescape(
+        response.text)
+
+
+def test_a_manager_adds_all_contacts_at_once(client, login, draft, make_contact):
+    for i in range(3):
+        make_contact("P", f"N{i}", numbers=(f"+1415555000{i}",), city=["Boston", "Denver", None][i])
+    login("manager")
+    response = client.post(f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "", "every": "1"},
+                           headers={"HX-Request": "true"})
+    assert "Added 3 recipients: all contacts." in response.text
+    assert campaigns.recipient_count(draft) == 3
 
 
 def test_the_search_lists_contacts_to_tick(client, login, draft, make_contact):

@@ -103,3 +103,19 @@ def test_a_sending_campaigns_statuses_settle_and_a_stop_reply_gets_nothing_more(
     stopped = db.session.scalars(db.select(Message).where(Message.campaign_id == campaign.id,
                                                           Message.phone_e164 == f"+{last}")).one()
     assert (stopped.status, stopped.provider_id) == ("canceled", None)  # never handed to the provider
+
+
+def test_canceling_a_campaign_asks_first(page, log_in_as, campaign):
+    log_in_as("boss", "manager")
+    page.goto(f"/sms/campaigns/{campaign.id}")
+    status = page.locator("#campaign-status-label")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Cancel campaign").click()
+    page.wait_for_timeout(500)
+    expect(status).to_have_text("Draft")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel campaign").click()
+    expect(status).to_have_text("Canceled")
+    expect(page.get_by_role("button", name="Cancel campaign")).to_have_count(0)
