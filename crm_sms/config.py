@@ -151,6 +151,11 @@ DEFAULTS = {
         "What the provider charges per SMS segment (in the account's currency); the confirmation before a "
         "campaign or mass message is generated estimates its cost with it.",
     ),
+    "CURRENCY": Setting(
+        "EUR", _text,
+        "The currency of the provider account (Vonage bills in EUR unless the account says otherwise): "
+        "charges, prices and the balance are shown in it.",
+    ),
     "CAMPAIGN_CHUNK": Setting(
         2000, _number(int, 1),
         "Recipients a campaign's generation handles per transaction; each chunk is committed with its "

@@ -1,6 +1,7 @@
 """The Flask extension: ``CrmSms(app)`` or ``CrmSms().init_app(app)``."""
 
 import os
+from decimal import Decimal
 
 from flask import current_app, render_template
 from flask_htmx import HTMX
@@ -76,6 +77,7 @@ class CrmSms:
         app.jinja_env.globals["can"] = lambda permission: can(current_user, permission)
         app.jinja_env.globals["sms_panel"] = _sms_panel
         app.jinja_env.filters["localtime"] = _localtime
+        app.jinja_env.filters["money"] = _money
         if app.config["CRM_SMS_CRM_PAGES"]:
             if not hasattr(app, "login_manager"):
                 login_manager.init_app(app)
@@ -102,6 +104,14 @@ def _localtime(value):
     from .services import settings
 
     return value.astimezone(ZoneInfo(settings.get("time_zone"))).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _money(amount, places=None):
+    """An amount in the provider account's currency: ``1.83 EUR``; to ``places`` decimals, else as given."""
+    if amount is None:
+        return ""
+    number = Decimal(str(amount))
+    return f"{number if places is None else f'{number:.{places}f}'} {config.config_value('CURRENCY')}"
 
 
 @login_manager.user_loader

@@ -165,7 +165,7 @@ def test_the_confirmation_shows_messages_skips_and_charges(client, login, draft,
     text = _text(client.get(f"/sms/campaigns/{draft.id}/confirm"))
     assert "2 messages will be created for 3 recipients" in text
     assert "1 recipient will be skipped: Not opted in: 1" in text
-    assert "Estimated: 2 segments, about 0.02 in charges (0.0079 per segment). Charges will occur." in text
+    assert "Estimated: 2 segments, about 0.02 EUR in charges (0.0079 EUR per segment). Charges will occur." in text
 
 
 def test_a_campaign_without_recipients_cannot_be_confirmed(client, login, draft):

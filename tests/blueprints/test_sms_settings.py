@@ -256,7 +256,7 @@ def test_settings_page_shows_the_provider_and_its_last_balance(client, login):
     db.session.commit()
     page = client.get("/sms/settings").text
     assert "<dt>Provider</dt><dd>Simulator" in page
-    assert "<strong>12.3456</strong>" in page
+    assert "<strong>12.35 EUR</strong>" in page  # in the account's currency (CRM_SMS_CURRENCY)
 
 
 # Who may
