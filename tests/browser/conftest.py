@@ -69,3 +69,9 @@ def log_in_as(page, make_user):
         page.wait_for_url("**/contacts**")
 
     return log_in
+
+
+def settled(page):
+    """Wait until htmx has processed what it last swapped in: an event on a new element before that is lost."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')")

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from crm_sms.models import db, utcnow
 from crm_sms.services import templates
+from tests.browser.conftest import settled
 from tests.conftest import bulk_contacts
 
 
@@ -33,6 +34,7 @@ def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(
     recipients.get_by_role("button", name="Add all matching").click()
     expect(recipients).to_contain_text("Added 300 recipients matching the filter.")
     expect(page.locator("#recipient-count")).to_have_text("300 contacts")
+    settled(page)  # the search box is new: typed in before htmx knows it, the list would not follow
     recipients.get_by_label("Search contacts to tick").fill("outsider")
     expect(page.locator("#campaign-candidates label")).to_have_count(1)
     page.locator("#campaign-candidates").get_by_label("Olive Outsider · Denver").check()
