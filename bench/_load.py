@@ -8,6 +8,7 @@ itself started the request (``lag``), so a generator that falls behind shows.
 """
 
 import asyncio
+import math
 import os
 import re
 import signal
@@ -17,7 +18,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench.send_throughput import ROOT
+
 
 
 class Processes:
@@ -158,7 +160,7 @@ def percentile(values, q):
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def login(port, username, password):

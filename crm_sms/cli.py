@@ -80,11 +80,12 @@ def worker(burst, fork):
 
 
 def _log_to_stderr():
-    """Show crm_sms's logs (every send, every webhook) in a command's output: as set, else as text."""
+    """Show crm_sms's logs (every send, every webhook) in a command's output: as set (``init_app`` installed
+    that), else as text."""
     from . import logs
 
-    log_format = current_app.config["CRM_SMS_LOG_FORMAT"]
-    logs.install("text" if log_format == "none" else log_format)
+    if current_app.config["CRM_SMS_LOG_FORMAT"] == "none":
+        logs.install("text")
 
 
 @group.command("sweep")

@@ -32,8 +32,6 @@ def test_the_sweep_is_enqueued_again_at_once_after_redis_is_emptied(app):
 
 def enqueue_a_twin():
     """A job that, while it runs, has a job enqueued under its own id (as the sweep or a sent message does)."""
-    from crm_sms.queue import enqueue
-
     enqueue("tests.test_queue.count_a_run", job_id="crm_sms-test-twin")
     count_a_run()
 

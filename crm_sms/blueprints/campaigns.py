@@ -186,13 +186,12 @@ def add_recipients(campaign_id):
 @permission_required("campaigns.manage")
 def add_filtered(campaign_id):
     campaign = get_or_404(Campaign, campaign_id)
-    form = request.form
-    if form.get("every"):
-        return _change_recipients(campaign, lambda: campaigns.add_matching(campaign, every=True),
-                                  f"Added {{}} recipient{{}}: all {campaign.module}.")
-    return _change_recipients(campaign, lambda: campaigns.add_matching(
-        campaign, q=form.get("q", "").strip() or None, city=form.get("city", "").strip() or None,
-        type=form.get("type") or None), "Added {} recipient{} matching the filter.")
+    form, every = request.form, bool(request.form.get("every"))
+    filters = {} if every else dict(q=form.get("q", "").strip() or None, city=form.get("city", "").strip() or None,
+                                    type=form.get("type") or None)
+    return _change_recipients(campaign, lambda: campaigns.add_matching(campaign, every=every, **filters),
+                              f"Added {{}} recipient{{}}: all {campaign.module}." if every
+                              else "Added {} recipient{} matching the filter.")
 
 
 @bp.route("/<int:campaign_id>/recipients/remove", methods=["POST"])

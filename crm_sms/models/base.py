@@ -28,6 +28,11 @@ def conflict_insert(model):
     return dialect.insert(model)
 
 
+def only_where(condition):
+    """The options of an index on only the rows where ``condition`` holds, for both databases."""
+    return {"sqlite_where": db.text(condition), "postgresql_where": db.text(condition)}
+
+
 def utcnow():
     return datetime.now(timezone.utc)
 

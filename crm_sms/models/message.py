@@ -1,4 +1,4 @@
-from .base import UtcDateTime, db, utcnow
+from .base import UtcDateTime, db, only_where, utcnow
 
 STATUSES = (
     "draft", "queued", "held", "sending", "sent", "delivered", "undeliverable", "failed", "canceled", "unknown",
@@ -16,11 +16,6 @@ HOLD_REASONS = {
     "quiet_hours": "Quiet hours", "awaiting_consent": "Awaiting consent", "insufficient_funds": "Insufficient funds",
 }
 
-
-
-def _where(condition):
-    """A partial index's condition, for both databases."""
-    return {"sqlite_where": db.text(condition), "postgresql_where": db.text(condition)}
 
 class Message(db.Model):
     """One SMS, outbound or inbound. Its status changes only through services.messages."""
@@ -68,15 +63,15 @@ class Message(db.Model):
     # needs; campaign_id is served by uq_messages_campaign_phone, a number's messages by the conversation index.
     __table_args__ = (
         db.Index("ix_messages_due", "status", "send_at"),
-        db.Index("ix_messages_contact", "contact_id", "created_at", **_where("contact_id IS NOT NULL")),
-        db.Index("ix_messages_account", "account_id", "created_at", **_where("account_id IS NOT NULL")),
+        db.Index("ix_messages_contact", "contact_id", "created_at", **only_where("contact_id IS NOT NULL")),
+        db.Index("ix_messages_account", "account_id", "created_at", **only_where("account_id IS NOT NULL")),
         db.Index("ix_messages_conversation", "phone_e164", "sender_e164", "created_at"),
-        db.Index("ix_messages_provider_id", "provider_id", **_where("provider_id IS NOT NULL")),
+        db.Index("ix_messages_provider_id", "provider_id", **only_where("provider_id IS NOT NULL")),
         # The provider may deliver one inbound message twice at once; only one is kept.
-        db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True, **_where("direction = 'inbound'")),
+        db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True, **only_where("direction = 'inbound'")),
         # A campaign never texts one number twice, however many of its recipients share it.
         db.Index("uq_messages_campaign_phone", "campaign_id", "phone_e164", unique=True,
-                 **_where("campaign_id IS NOT NULL")),
+                 **only_where("campaign_id IS NOT NULL")),
     )
 
     @property

@@ -1,6 +1,6 @@
 import phonenumbers
 
-from .base import UtcDateTime, db, utcnow
+from .base import UtcDateTime, db, only_where, utcnow
 
 
 class PhoneType(db.Model):
@@ -44,7 +44,7 @@ class PhoneNumber(db.Model):
         db.UniqueConstraint("account_id", "e164", name="uq_phone_numbers_account_e164"),
         db.Index(
             "uq_phone_numbers_preferred_sms", "contact_id", unique=True,
-            sqlite_where=db.text("preferred_sms"), postgresql_where=db.text("preferred_sms"),
+            **only_where("preferred_sms"),
         ),
     )
 

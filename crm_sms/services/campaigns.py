@@ -276,12 +276,19 @@ def _editable(campaign):
 
 # Progress -----------------------------------------------------------------------------------------------------
 
+def _keyed(campaign, *columns):
+    """The campaign's messages as a subquery of their ``key`` (their status, or "opted_out") and ``columns``.
+
+    Grouped through a subquery: PostgreSQL would not match a GROUP BY repeating the CASE with new parameters.
+    """
+    opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
+    return (db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"), *columns)
+            .where(Message.campaign_id == campaign.id).subquery())
+
+
 def totals(campaign):
     """{total key: count} of the campaign's messages (see TOTALS), with one aggregate query."""
-    opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
-    # Grouped through a subquery: PostgreSQL would not match a GROUP BY repeating the CASE with new parameters.
-    keys = (db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"))
-            .where(Message.campaign_id == campaign.id).subquery())
+    keys = _keyed(campaign)
     counts = dict(db.session.execute(db.select(keys.c.key, db.func.count()).group_by(keys.c.key)).all())
     result = {name: sum(counts.get(s, 0) for s in statuses) for name, _, statuses in TOTALS}
     result["opted_out"] = counts.get("opted_out", 0)
@@ -325,11 +332,9 @@ def timeline(campaign, points=12):
         return []
     end = max(end, start + timedelta(seconds=points))
     moments = [start + (end - start) * (i + 1) / points for i in range(points)]
-    opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
     # A message's point: how many moments it changed after (it counts from that point on).
     point = sum(db.case((Message.status_changed_at > moment, 1), else_=0) for moment in moments[:-1])
-    keyed = db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"),
-                      point.label("point")).where(of_campaign).subquery()
+    keyed = _keyed(campaign, point.label("point"))
     group_of = {status: name for name, _, statuses in TOTALS for status in statuses} | {"opted_out": "opted_out"}
     reached = {name: [0] * points for name, _, _ in TOTALS}
     for key, at, count in db.session.execute(db.select(keyed.c.key, keyed.c.point, db.func.count())

@@ -112,10 +112,11 @@ def test_canceling_a_campaign_asks_first(page, log_in_as, campaign):
     page.goto(f"/sms/campaigns/{campaign.id}")
     status = page.locator("#campaign-status-label")
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Cancel campaign").click()
-    page.wait_for_timeout(500)
     expect(status).to_have_text("Draft")
+    assert asked == ["Cancel this campaign? Messages not sent yet will not be sent."]
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel campaign").click()

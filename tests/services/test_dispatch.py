@@ -150,15 +150,18 @@ def test_concurrent_claims_share_out_the_messages_without_overlap(app, compose, 
     assert len(claimed) == len(set(claimed)) == 40
 
 
-def test_more_than_a_batch_due_brings_in_helper_jobs_and_each_message_goes_once(app, compose, provider, make_contact,
-                                                                                opt_in):
+@pytest.fixture
+def five_due(compose, make_contact, opt_in):
+    for i in range(5):
+        compose(contact=opt_in(make_contact("P", f"N{i}", numbers=(f"+1415555{1000 + i}",))))
+
+
+def test_more_than_a_batch_due_brings_in_helper_jobs_and_each_message_goes_once(app, five_due, provider):
     from crm_sms import worker
 
     app.config.update(CRM_SMS_DISPATCH_BATCH=2, CRM_SMS_DISPATCH_JOBS=3)
     for name in ("w1", "w2", "w3", "w4"):  # four workers: three may dispatch, one is left to the other jobs
         Worker([queue()], name=name, connection=queue().connection).register_birth()
-    for i in range(5):
-        compose(contact=opt_in(make_contact("P", f"N{i}", numbers=(f"+1415555{1000 + i}",))))
     queue().empty()
     assert dispatch() == 5
     helpers = ["crm_sms-dispatch-helper-1", "crm_sms-dispatch-helper-2"]
@@ -167,12 +170,6 @@ def test_more_than_a_batch_due_brings_in_helper_jobs_and_each_message_goes_once(
     assert sorted(queue().job_ids) == helpers
     worker.run(app, burst=True, simple=True, with_scheduler=False)  # the helpers find nothing left
     assert len(provider.sent) == len({sms.client_ref for sms in provider.sent}) == 5
-
-
-@pytest.fixture
-def five_due(compose, make_contact, opt_in):
-    for i in range(5):
-        compose(contact=opt_in(make_contact("P", f"N{i}", numbers=(f"+1415555{1000 + i}",))))
 
 
 def test_a_dispatch_job_finding_as_many_sending_as_allowed_sends_one_batch_and_leaves_them_the_rest(
