@@ -1,7 +1,9 @@
 """HTTP: forms, pages, HTMX fragments. Views validate, call one service, commit."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
+from werkzeug.exceptions import Forbidden, NotFound
 
+from ..services.access import Denied
 from ..services.auth import PERMISSIONS
 
 
@@ -14,6 +16,7 @@ def register(app):
 
     for module in (campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks):
         app.register_blueprint(module.bp)
+    app.register_error_handler(Denied, _denied)
     if app.config["CRM_SMS_CRM_PAGES"]:
         from . import accounts, admin, auth, contacts, phone_numbers
 
@@ -21,6 +24,11 @@ def register(app):
             app.register_blueprint(module.bp)
         app.register_error_handler(403, _forbidden)
         app.register_error_handler(404, _not_found)
+
+
+def _denied(error):
+    """An object the user may not have: 404 when they may not know it exists, else 403 (the host's pages)."""
+    return current_app.handle_http_exception(NotFound() if error.hidden else Forbidden(description=error.permission))
 
 
 def _forbidden(error):

@@ -10,12 +10,12 @@ from wtforms.validators import Optional
 
 from ..config import config_value
 from ..extension import htmx
-from ..models import ACCOUNT_TYPES, Campaign, Message, SenderNumber, Signature, Template, db
+from ..models import ACCOUNT_TYPES, Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
-from ..services import campaign_generation, campaigns, mass_messages, senders, signatures
+from ..services import access, campaign_generation, campaigns, mass_messages, senders, signatures
 from ..services.auth import can
 from ..services.campaigns import CampaignError
-from ._views import aware, get_or_404, go, local, permission_required, render
+from ._views import aware, go, local, permission_required, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/sms/campaigns")
 
@@ -69,7 +69,7 @@ def new():
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
 @permission_required("campaigns.manage")
 def edit(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     if not campaign.editable:
         flash(f"Only a draft can be changed; this campaign is {campaign.label.lower()}.", "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -114,7 +114,7 @@ def template_choices():
 @bp.route("/<int:campaign_id>")
 @permission_required("campaigns.manage")
 def show(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     context = _status_context(campaign)
     db.session.commit()  # the status settled from its messages
     return render("crm_sms/campaigns/show.html", campaign=campaign, text=campaigns.text_of(campaign), **context,
@@ -125,7 +125,7 @@ def show(campaign_id):
 @permission_required("campaigns.manage")
 def status(campaign_id):
     """Progress, totals and chart; the fragment polls itself while the campaign is under way."""
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     context = _status_context(campaign)
     db.session.commit()
     return render("crm_sms/campaigns/_status.html", campaign=campaign, **context)
@@ -143,7 +143,7 @@ def _status_context(campaign):
 @bp.route("/<int:campaign_id>/messages")
 @permission_required("campaigns.manage")
 def messages(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     return render("crm_sms/campaigns/_messages.html", campaign=campaign, **_messages_context(campaign))
 
 
@@ -160,7 +160,7 @@ def _messages_context(campaign):
 @bp.route("/<int:campaign_id>/recipients")
 @permission_required("campaigns.manage")
 def recipients(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     return render("crm_sms/campaigns/_recipients.html", campaign=campaign, **_recipients_context(campaign))
 
 
@@ -168,7 +168,7 @@ def recipients(campaign_id):
 @permission_required("campaigns.manage")
 def candidates(campaign_id):
     """The records matching the search, to tick."""
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     q = request.args.get("q", "").strip()
     return render_template("crm_sms/campaigns/_candidates.html", campaign=campaign, q=q,
                            candidates=campaigns.candidates(campaign, q=q))
@@ -177,7 +177,7 @@ def candidates(campaign_id):
 @bp.route("/<int:campaign_id>/recipients/add", methods=["POST"])
 @permission_required("campaigns.manage")
 def add_recipients(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     return _change_recipients(campaign, lambda: campaigns.add_records(
         campaign, request.form.getlist("record_ids", type=int)), "Added {} recipient{}.")
 
@@ -185,7 +185,7 @@ def add_recipients(campaign_id):
 @bp.route("/<int:campaign_id>/recipients/filter", methods=["POST"])
 @permission_required("campaigns.manage")
 def add_filtered(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     form, every = request.form, bool(request.form.get("every"))
     filters = {} if every else dict(q=form.get("q", "").strip() or None, city=form.get("city", "").strip() or None,
                                     type=form.get("type") or None)
@@ -197,7 +197,7 @@ def add_filtered(campaign_id):
 @bp.route("/<int:campaign_id>/recipients/remove", methods=["POST"])
 @permission_required("campaigns.manage")
 def remove_recipients(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     chosen = None if request.form.get("all") else request.form.getlist("recipient_ids", type=int)
     return _change_recipients(campaign, lambda: campaigns.remove_recipients(campaign, chosen),
                               "Removed {} recipient{}.")
@@ -234,7 +234,7 @@ def _recipients_context(campaign):
 @permission_required("campaigns.manage")
 def confirm(campaign_id):
     """Seed 002's confirmation: how many messages, who is skipped and why, segments and cost."""
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     return _confirm(campaign)
 
 
@@ -242,7 +242,7 @@ def _confirm(campaign, error=None, status=200):
     confirmation = None
     if error is None:
         try:
-            confirmation = campaigns.confirmation(campaign)
+            confirmation = campaigns.confirmation(campaign, current_user)
         except CampaignError as refused:
             error, status = str(refused), 422
     return render("crm_sms/campaigns/confirm.html", status=status, campaign=campaign, confirmation=confirmation,
@@ -253,9 +253,9 @@ def _confirm(campaign, error=None, status=200):
 @bp.route("/<int:campaign_id>/generate", methods=["POST"])
 @permission_required("campaigns.manage")
 def generate(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     try:
-        campaigns.generate(campaign)
+        campaigns.generate(campaign, current_user)
     except CampaignError as error:
         db.session.rollback()
         return _confirm(campaign, error=str(error), status=422)
@@ -267,7 +267,7 @@ def generate(campaign_id):
 @bp.route("/<int:campaign_id>/cancel", methods=["POST"])
 @permission_required("campaigns.manage")
 def cancel(campaign_id):
-    campaign = get_or_404(Campaign, campaign_id)
+    campaign = access.campaign(current_user, campaign_id)
     try:
         count = campaigns.cancel(campaign)
     except CampaignError as error:

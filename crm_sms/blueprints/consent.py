@@ -8,20 +8,20 @@ customer's "My preferred SMS"); each renders nothing for a user who may not see 
 import csv
 import io
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from ..extension import htmx
-from ..models import Contact, PhoneNumber, PhoneType, db, kind_of
+from ..models import PhoneNumber, PhoneType, db, kind_of
 from ..models.consent import STATE_LABELS
 from ..models.phone_number import format_e164
 from ..services import consent, consent_log, phone_numbers
 from ..services.auth import can
 from ..services.consent_log import ConsentError
-from ._views import OWNERS, get_or_404, owner_or_404, owner_url, paginate, permission_required, render
+from ._views import OWNERS, owner_or_404, owner_url, paginate, permission_required, render
 
 bp = Blueprint("consent", __name__, url_prefix="/sms/consent")
 
@@ -127,9 +127,7 @@ def history(kind, owner_id):
 @permission_required("self.manage")
 def preferred(contact_id):
     """A customer's own Edit preferred SMS form; anyone else's contact does not exist for them."""
-    if current_user.contact_id != contact_id:
-        abort(404)
-    contact = get_or_404(Contact, contact_id)
+    contact = owner_or_404("contacts", contact_id)  # a customer sees only their own contact
     form = PreferredSmsForm(prefix="sms")
     form.phone_id.choices = _number_choices(contact)
     if not form.is_submitted():

@@ -9,13 +9,13 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..extension import htmx
-from ..models import Conversation, PhoneType, db, kind_of, utcnow
-from ..services import conversation_report, conversations, inbox, messages, rendering, templates
+from ..models import PhoneType, db, kind_of, utcnow
+from ..services import access, conversation_report, conversations, inbox, messages, rendering, templates
 from ..services.auth import can
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
-from ._views import aware, get_or_404, go, paginate, permission_required, render
+from ._views import aware, go, paginate, permission_required, render
 
 bp = Blueprint("conversations", __name__, url_prefix="/sms")
 
@@ -54,7 +54,7 @@ def counts():
 @bp.route("/conversations/<int:conversation_id>")
 @permission_required("sms.send")
 def show(conversation_id):
-    conversation = _readable(conversation_id)
+    conversation = access.conversation(current_user, conversation_id)
     inbox.mark_read(conversation, current_user)
     db.session.commit()
     return render("crm_sms/conversations/show.html", **_context(conversation))
@@ -64,7 +64,7 @@ def show(conversation_id):
 @permission_required("sms.send")
 def thread(conversation_id):
     """The chat alone; it polls itself, so new messages and statuses show without a reload (and count as read)."""
-    conversation = _readable(conversation_id)
+    conversation = access.conversation(current_user, conversation_id)
     inbox.mark_read(conversation, current_user)
     db.session.commit()
     return render("crm_sms/conversations/_thread.html", "crm_sms/conversations/_thread.html",
@@ -74,7 +74,7 @@ def thread(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
 @permission_required("sms.send")
 def reply(conversation_id):
-    conversation = _readable(conversation_id)
+    conversation = access.conversation(current_user, conversation_id)
     form = ReplyForm(request.form)
     status = 422
     if form.validate_on_submit():
@@ -95,13 +95,13 @@ def reply(conversation_id):
 @permission_required("sms.send")
 def move(conversation_id, action):
     """Take it from the pool, join it as a subscriber, or leave it."""
-    conversation = _readable(conversation_id)
+    conversation = access.conversation(current_user, conversation_id)
     try:
         getattr(conversations, action)(conversation, current_user)
     except ConversationError as error:
         db.session.rollback()
         return render("crm_sms/conversations/show.html", "crm_sms/conversations/_people.html", status=422,
-                      **_context(_readable(conversation_id), error=str(error)))
+                      **_context(access.conversation(current_user, conversation_id), error=str(error)))
     db.session.commit()
     if not conversations.can_read(current_user, conversation):
         return go(url_for(".index"))
@@ -112,7 +112,7 @@ def move(conversation_id, action):
 @permission_required("crm.edit")
 def create_contact(conversation_id):
     """Make a contact of the unknown number that texted in."""
-    conversation = _readable(conversation_id)
+    conversation = access.conversation(current_user, conversation_id)
     form = _contact_form(request.form)
     if form.validate_on_submit():
         try:
@@ -151,14 +151,6 @@ def report():
     return render("crm_sms/conversations/report.html", "crm_sms/conversations/_report.html",
                   report=conversation_report.report(since, until + timedelta(days=1)),
                   since=since.date().isoformat(), until=until.date().isoformat())
-
-
-def _readable(conversation_id):
-    """The conversation, if the user may read it: else 404, so its existence is not told either."""
-    conversation = get_or_404(Conversation, conversation_id)
-    if not conversations.can_read(current_user, conversation):
-        abort(404)
-    return conversation
 
 
 def _context(conversation, form=None, contact_form=None, error=None):

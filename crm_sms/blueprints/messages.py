@@ -11,11 +11,11 @@ from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..extension import htmx
-from ..models import Message, SenderNumber, db, kind_of
+from ..models import SenderNumber, db, kind_of
 from ..models.message import LABELS
-from ..services import campaigns, consent, conversations, messages, rendering, senders, settings, templates
+from ..services import access, campaigns, consent, conversations, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
-from ._views import aware, get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
+from ._views import aware, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
 bp = Blueprint("messages", __name__, url_prefix="/sms")
 
@@ -99,7 +99,7 @@ def compose(kind, owner_id):
 @bp.route("/messages/<int:message_id>/send", methods=["POST"])
 @permission_required("sms.send")
 def send_draft(message_id):
-    message = get_or_404(Message, message_id)
+    message = access.draft(current_user, message_id)
     owner = message.contact or message.account or abort(404)
     try:
         messages.send_draft(message, current_user)
@@ -113,9 +113,7 @@ def send_draft(message_id):
 @bp.route("/messages/<int:message_id>")
 @permission_required("sms.view")
 def show(message_id):
-    message = get_or_404(Message, message_id)
-    if not messages.readable(message, current_user):
-        abort(404)
+    message = access.message(current_user, message_id)
     return render("crm_sms/messages/show.html", "crm_sms/messages/_detail.html", message=message)
 
 

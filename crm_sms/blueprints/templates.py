@@ -6,11 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
 from ..extension import htmx
-from ..models import Template, db
-from ..services import rendering, segments, templates
+from ..models import db
+from ..services import access, rendering, segments, templates
 from ..services.rendering import RenderError
 from ..services.templates import TemplateError
-from ._views import get_or_404, permission_required, render
+from ._views import permission_required, render
 
 bp = Blueprint("templates", __name__, url_prefix="/sms/templates")
 
@@ -40,13 +40,13 @@ def new():
 @bp.route("/<int:template_id>", methods=["GET", "POST"])
 @permission_required("templates.manage")
 def edit(template_id):
-    return _edit(get_or_404(Template, template_id))
+    return _edit(access.template(current_user, template_id))
 
 
 @bp.route("/<int:template_id>/delete", methods=["POST"])
 @permission_required("templates.manage")
 def delete(template_id):
-    template = get_or_404(Template, template_id)
+    template = access.template(current_user, template_id)
     name = template.name
     try:
         templates.delete(template)

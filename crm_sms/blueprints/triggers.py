@@ -6,7 +6,7 @@ from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from ..extension import htmx
 from ..models import SenderNumber, Signature, Template, TriggerRule, db
-from ..services import signatures, triggers
+from ..services import senders, signatures, triggers
 from ..services.triggers import TriggerError
 from ._views import get_or_404, permission_required, render
 
@@ -80,10 +80,9 @@ def _choices(form):
     saved = sorted(triggers.templates_for(), key=lambda t: (t.module != "contacts", t.name))
     form.template.choices = [SelectChoice(0, "Choose a saved message")] + [
         SelectChoice(t.id, t.name, optgroup=TEMPLATE_GROUPS[t.module]) for t in saved]
-    senders = db.session.scalars(db.select(SenderNumber).where(SenderNumber.active, SenderNumber.sms)
-                                 .order_by(SenderNumber.e164)).all()
     form.sender.choices = [SelectChoice(0, "The account's default number")] + [
-        SelectChoice(s.id, f"{s.e164} ({s.label})" if s.label else s.e164) for s in senders]
+        SelectChoice(s.id, f"{s.e164} ({s.label})" if s.label else s.e164)
+        for s in sorted(senders.for_user(None), key=lambda s: s.e164)]
     form.signature.choices = [SelectChoice(0, "The default signature for bulk messages")] + [
         SelectChoice(s.id, s.name) for s in signatures.all_signatures()]
 

@@ -264,7 +264,7 @@ def reply(conversation, body, author, send_at=None, now=None):
         SenderNumber.e164 == conversation.sender_e164, SenderNumber.active))
     if sender is None:
         raise messages.MessageError("body", f"{conversation.sender_e164} is no longer one of our sender numbers.")
-    return messages.compose(owner, phone, sender, body, author, send_at=send_at, now=now, any_sender=True)
+    return messages.compose(owner, phone, sender, body, author, send_at=send_at, now=now, conversation=conversation)
 
 
 def create_contact(conversation, first_name, last_name, phone_type):

@@ -21,13 +21,15 @@ class MessageError(FieldError):
     """A message that cannot be saved as asked."""
 
 
-def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=None, any_sender=False):
+def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=None, conversation=None):
     """Save a message typed on a contact's or account's page, queued (or a draft).
 
     Refuses, naming the field: a number that is not the record's, cannot receive
     SMS or is not opted in; a sender the author may not use; an empty or
     over-long body; an unknown variable; a send date in the past. Nothing is
     saved when it refuses. A queued message is dispatched once the caller commits.
+    ``conversation``: the message answers it (its number may then be someone's own line, see
+    ``senders.may_send_from``).
     """
     now = now or utcnow()
     if phone is None or phone not in owner.phone_numbers:
@@ -35,7 +37,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     reason = consent.reasons(owner)[phone]
     if reason:
         raise MessageError("phone", f"{phone.display} cannot be texted: {reason}.")
-    if sender is None or not (any_sender or sender in senders.for_user(author)):
+    if not senders.may_send_from(author, sender, conversation):
         raise MessageError("sender", "Choose a number you may send from.")
     body = (body or "").strip()
     if not body:
@@ -155,17 +157,25 @@ def default_signature(purpose):
 _shown = db.not_(db.and_(Message.direction == "inbound", Message.status == "held"))
 
 
+def readable_by(reader):
+    """A condition on messages: those ``reader`` may read (the one rule for pages, lists, exports and ids).
+
+    Not a message in a conversation they may not read, and not someone else's draft: a draft is its author's.
+    """
+    return db.and_(_shown, conversations.messages_readable_by(reader),
+                   db.or_(Message.status != "draft", Message.author_id == reader.id))
+
+
 def for_record(owner, reader):
     """A select of the record's messages ``reader`` may read, newest first."""
     column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
-    return db.select(Message).where(column == owner.id, _shown, conversations.messages_readable_by(reader)) \
+    return db.select(Message).where(column == owner.id, readable_by(reader)) \
         .order_by(Message.created_at.desc(), Message.id.desc())
 
 
 def readable(message, reader):
-    """Whether ``reader`` may read the message (not when it is in someone else's conversation)."""
-    return db.session.scalar(db.select(Message.id).where(
-        Message.id == message.id, conversations.messages_readable_by(reader))) is not None
+    """Whether ``reader`` may read the message (see ``readable_by``)."""
+    return db.session.scalar(db.select(Message.id).where(Message.id == message.id, readable_by(reader))) is not None
 
 
 def between(phone_e164, sender_e164):
@@ -176,8 +186,8 @@ def between(phone_e164, sender_e164):
 
 def search(reader, status=None, since=None, until=None, sender=None, campaign_id=None):
     """A select of every message ``reader`` may read for the sent messages page, newest first."""
-    stmt = db.select(Message).where(_shown, conversations.messages_readable_by(reader)).options(db.joinedload(Message.contact), db.joinedload(Message.account),
-                                                    db.joinedload(Message.campaign))
+    stmt = db.select(Message).where(readable_by(reader)).options(
+        db.joinedload(Message.contact), db.joinedload(Message.account), db.joinedload(Message.campaign))
     if status:
         stmt = stmt.where(Message.status == status)
     if since:

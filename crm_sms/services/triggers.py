@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..models.template import MODULES
 from ..models.trigger import EVENT_NAME
-from . import consent, messages, quiet_hours, rendering, segments, settings
+from . import consent, messages, quiet_hours, rendering, segments, senders, settings
 from .errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def _message(rule, contact, account, now):
     phone, reason = _number(owner)
     if reason:
         return None, reason
-    sender = rule.sender if rule.sender is not None and rule.sender.active else _default_sender()
+    sender = rule.sender if senders.may_send_from(None, rule.sender) else _default_sender()
     if sender is None:
         return None, NO_SENDER
     signature = rule.signature or messages.default_signature("bulk")
@@ -194,7 +194,8 @@ def save(rule, event, module, template, sender=None, signature=None, active=True
     Guarantees: the event name is lower-case words joined by dots (at most 80
     characters) and no other rule has it; the module is "contacts" or
     "accounts" and the template was written for that module (its variables
-    must be the record's); the sender, when given, is active. Nothing is
+    must be the record's); the sender, when given, is an active shared number
+    (``senders.may_send_from`` with nobody: never a user's own line). Nothing is
     written when it refuses; the error names the field.
     """
     event = (event or "").strip()
@@ -217,6 +218,9 @@ def save(rule, event, module, template, sender=None, signature=None, active=True
             f"choose a saved message for {module}."))
     if sender is not None and not sender.active:
         raise TriggerError("sender", f"{sender.e164} is not active: choose another number, or the default.")
+    if sender is not None and not senders.may_send_from(None, sender):
+        raise TriggerError("sender", f"{sender.e164} is a user's own line: a triggered message goes from one of "
+                                     "the account's shared numbers.")
     if rule is None:
         rule = TriggerRule()
         db.session.add(rule)

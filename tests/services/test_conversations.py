@@ -252,10 +252,21 @@ def test_a_reply_goes_from_the_conversations_number_even_if_it_is_a_colleagues_l
     line = make_sender("+16285550101", user=grace)
     text(ada, grace, line)
     receive(to=line.e164)
+    conversations.join(the_conversation(), alan)
 
     message = conversations.reply(the_conversation(), "Covering for Grace", alan)
 
     assert message.sender_e164 == line.e164
+
+
+def test_a_colleague_who_may_not_read_the_conversation_cannot_reply_from_its_owners_line(ada, make_sender, grace,
+                                                                                          alan):
+    line = make_sender("+16285550101", user=grace)
+    text(ada, grace, line)
+    receive(to=line.e164)
+
+    with pytest.raises(messages.MessageError, match="Choose a number you may send from"):
+        conversations.reply(the_conversation(), "Covering for Grace", alan)
 
 
 def test_a_reply_is_refused_as_on_the_contacts_page(ada, sender, grace):
