@@ -337,3 +337,80 @@ def test_the_campaign_pages_open_for_a_manager(client, login, draft):
     mass = _text(client.get("/sms/campaigns/mass/new"))
     assert "Planned outage: Planned maintenance: service for {{ account.name }} will be down" in mass
     assert "Unplanned outage (no restoration ETA)" in mass
+
+
+# Senders: a campaign obeys the sender rule of manual sends ---------------------------------------------------------
+
+@pytest.fixture
+def agents_line(make_sender, make_user):
+    """Grace's own line (an agent's: nobody else sends from it)."""
+    return make_sender("+16285550111", user=make_user("grace", "agent"))
+
+
+def test_a_manager_cannot_pick_an_agents_own_line_as_the_campaign_sender(client, login, template, agents_line):
+    login("manager")
+    page = client.get("/sms/campaigns/new").text
+    assert agents_line.e164 not in page
+
+    response = client.post("/sms/campaigns/new", data={
+        "name": "Spring sale", "send_at": _local(utcnow() + timedelta(days=2)), "module": "contacts",
+        "template_id": template.id, "sender_id": agents_line.id, "signature_id": 0})
+
+    assert response.status_code == 422
+    assert _field_errors(response, "sender_id") == [
+        "+16285550111 is another user's own line: a campaign sends from one of the account's shared numbers "
+        "(or your own line)."]
+    assert db.session.scalars(db.select(Campaign)).all() == []
+
+
+def test_a_manager_cannot_move_a_draft_campaign_to_an_agents_own_line(client, login, draft, agents_line):
+    login("manager")
+    response = client.post(f"/sms/campaigns/{draft.id}/edit", data={
+        "name": draft.name, "send_at": _local(draft.send_at), "module": "contacts", "template_id": draft.template_id,
+        "sender_id": agents_line.id, "signature_id": 0})
+    assert response.status_code == 422
+    assert "another user's own line" in _field_errors(response, "sender_id")[0]
+    db.session.expire_all()
+    assert db.session.get(Campaign, draft.id).sender_id != agents_line.id
+
+
+def test_a_mass_message_cannot_go_from_an_agents_own_line(client, login, make_account, agents_line):
+    login("manager")
+    make_account("North Fiber", type="Customer")
+    planned = mass_messages.ensure_saved_messages()[0]
+    db.session.commit()
+    start = utcnow() + timedelta(days=1)
+    response = client.post("/sms/campaigns/mass/new", data={
+        "template_id": planned.id, "outage_start": _local(start), "outage_end": _local(start + timedelta(hours=2)),
+        "type": "Customer", "sender_id": agents_line.id, "signature_id": 0})
+    assert response.status_code == 422
+    assert "another user's own line" in _field_errors(response, "sender_id")[0]
+    assert db.session.scalars(db.select(Campaign)).all() == []
+
+
+def test_a_campaign_already_on_an_agents_line_is_neither_confirmed_nor_generated(client, login, draft, people,
+                                                                                agents_line):
+    campaigns.add_records(draft, [p.id for p in people(1)])
+    draft.sender = agents_line  # saved before the rule, or the line was handed to an agent since
+    db.session.commit()
+    login("manager")
+
+    confirm = client.get(f"/sms/campaigns/{draft.id}/confirm")
+    generate = client.post(f"/sms/campaigns/{draft.id}/generate")
+
+    for response in (confirm, generate):
+        assert response.status_code == 422
+        assert "+16285550111 is another user's own line" in html.unescape(response.text)
+    db.session.expire_all()
+    assert db.session.get(Campaign, draft.id).status == "draft"
+    assert queue().count == 0 and db.session.scalars(db.select(Message)).all() == []
+
+
+def test_a_manager_may_run_a_campaign_from_their_own_line(client, login, template, make_sender):
+    manager = login("manager")
+    own = make_sender("+16285550112", user=manager)
+    assert own.e164 in client.get("/sms/campaigns/new").text
+    response = client.post("/sms/campaigns/new", data={
+        "name": "Spring sale", "send_at": _local(utcnow() + timedelta(days=2)), "module": "contacts",
+        "template_id": template.id, "sender_id": own.id, "signature_id": 0})
+    assert response.status_code == 302

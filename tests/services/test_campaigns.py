@@ -455,3 +455,27 @@ def test_the_timeline_counts_messages_by_status_over_time(make_campaign, people)
     points = campaigns.timeline(campaign, points=4)
     assert len(points) == 4
     assert points[-1][1]["queued"] == 3
+
+
+def test_generation_refuses_a_sender_that_is_another_users_own_line(make_campaign, people, make_sender, make_user,
+                                                                    manager):
+    campaign = make_campaign()
+    _add(campaign, people(1))
+    campaign.sender = make_sender("+16285550111", user=make_user("grace", "agent"))
+    db.session.commit()
+
+    for attempt in (lambda: campaigns.confirmation(campaign, manager), lambda: campaigns.generate(campaign, manager)):
+        with pytest.raises(CampaignError, match="another user's own line") as refused:
+            attempt()
+        assert refused.value.field == "sender"
+    assert campaign.status == "draft" and queue().count == 0
+
+
+def test_saving_refuses_another_users_own_line_but_not_ones_own(make_campaign, make_sender, make_user, manager):
+    campaign = make_campaign()
+    agents = make_sender("+16285550111", user=make_user("grace", "agent"))
+    with pytest.raises(CampaignError, match="another user's own line"):
+        campaigns.save(campaign, campaign.name, campaign.send_at, "contacts", campaign.template, agents, None, manager)
+    own = make_sender("+16285550112", user=manager)
+    assert campaigns.save(campaign, campaign.name, campaign.send_at, "contacts", campaign.template, own, None,
+                          manager).sender == own

@@ -316,3 +316,20 @@ def test_a_saved_message_moved_to_the_other_module_leaves_its_rule_sending_nothi
     db.session.commit()
     fired = crm_sms.trigger("payment.received", contact=ada)
     assert fired.message is None and "now written for accounts" in fired.reason
+
+
+def test_a_rule_cannot_send_from_an_agents_own_line(make_rule, make_sender, make_user):
+    line = make_sender("+16285550111", user=make_user("grace", "agent"))
+    with pytest.raises(triggers.TriggerError, match="is a user's own line") as refused:
+        make_rule(sender=line)
+    assert refused.value.field == "sender"
+
+
+def test_a_rule_whose_line_became_an_agents_sends_from_the_default_instead(make_rule, ada, make_sender, make_user,
+                                                                           sender):
+    line = make_sender("+16285550111", is_default=False)
+    make_rule(sender=line)
+    line.user = make_user("grace", "agent")  # the number was handed to an agent after the rule chose it
+    db.session.commit()
+    fired = triggers.fire("payment.received", contact=ada, now=NOON)
+    assert fired.message.sender_e164 == sender.e164
