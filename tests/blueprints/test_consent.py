@@ -452,12 +452,12 @@ def test_agents_cannot_see_the_report(client, login):
 CONSENT_SETTINGS = {
     "consent_policy": "request_consent", "keywords_opt_out": "STOP, QUIT", "keywords_opt_in": "START, YES",
     "keywords_help": "HELP", "support_phone": "(415) 555-0100", "support_email": "help@example.com",
-    "customer_legal_text": "I agree to texts from {business_name}.", "customer_changed_by": "email",
-    "notice_opt_in": "{business_name}: subscribed. Reply STOP to stop.",
-    "notice_opt_out": "{business_name}: unsubscribed.", "notice_help": "Call {support_phone} or {support_email}.",
-    "disclaimer_text": "This is {business_name}. Reply STOP to opt out.",
-    "notice_request_mt": "{employee_name} wants to text you: reply YES or STOP.",
-    "notice_request_mo": "You wrote to {employee_name}: reply YES or STOP.",
+    "customer_legal_text": "I agree to texts from {{ business_name }}.", "customer_changed_by": "email",
+    "notice_opt_in": "{{ business_name }}: subscribed. Reply STOP to stop.",
+    "notice_opt_out": "{{ business_name }}: unsubscribed.", "notice_help": "Call {{ support_phone }} or {{ support_email }}.",
+    "disclaimer_text": "This is {{ business_name }}. Reply STOP to opt out.",
+    "notice_request_mt": "{{ employee_name }} wants to text you: reply YES or STOP.",
+    "notice_request_mo": "You wrote to {{ employee_name }}: reply YES or STOP.",
     "notice_confirmed": "Opt in confirmed.", "notice_refused": "Opt out confirmed.",
 }
 
@@ -482,7 +482,7 @@ def test_admin_saves_the_consent_settings(client, login):
     assert settings.get("consent_policy") == "request_consent"
     assert settings.get("keywords_opt_out") == ["STOP", "QUIT"]
     assert settings.get("customer_changed_by") == "email"
-    assert settings.get("notice_help") == "Call {support_phone} or {support_email}."
+    assert settings.get("notice_help") == "Call {{ support_phone }} or {{ support_email }}."
 
 
 def test_settings_page_explains_each_consent_policy_in_one_line(client, login):
@@ -494,19 +494,20 @@ def test_settings_page_explains_each_consent_policy_in_one_line(client, login):
 
 def test_an_unknown_placeholder_is_refused_naming_it(client, login):
     login("admin")
-    response = _save_consent_settings(client, notice_help="Call {support_fone}.")
+    response = _save_consent_settings(client, notice_help="Call {{ support_fone }}.")
     assert response.status_code == 422
     assert _field_errors(response, "notice_help") == [
-        "Unknown placeholder {support_fone}: use only {business_name}, {employee_name}, {support_phone}, "
-        "{support_email}."]
+        "Unknown variable {{ support_fone }}: automatic messages can use {{ business_name }}, {{ employee_name }}, "
+        "{{ support_phone }}, {{ support_email }}."]
     assert settings.get("consent_policy") == "require_opt_in"
 
 
 def test_the_legal_text_cannot_name_an_employee(client, login):
     login("admin")
-    response = _save_consent_settings(client, customer_legal_text="Texts from {employee_name}.")
+    response = _save_consent_settings(client, customer_legal_text="Texts from {{ employee_name }}.")
     assert _field_errors(response, "customer_legal_text") == [
-        "Unknown placeholder {employee_name}: use only {business_name}, {support_phone}, {support_email}."]
+        "Unknown variable {{ employee_name }}: the legal text can use {{ business_name }}, {{ support_phone }}, "
+        "{{ support_email }}."]
 
 
 def test_a_keyword_in_two_lists_is_refused(client, login):
@@ -534,7 +535,7 @@ def test_a_text_quoting_the_support_phone_needs_one(client, login):
     login("admin")
     response = _save_consent_settings(client, support_phone="")
     assert _field_errors(response, "support_phone") == [
-        "Answer to HELP quotes {support_phone}: fill this in, or take it out of that text."]
+        "Answer to HELP quotes {{ support_phone }}: fill this in, or take it out of that text."]
 
 
 def test_agents_cannot_change_consent_settings(client, login):

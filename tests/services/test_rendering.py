@@ -26,7 +26,7 @@ def test_the_picker_offers_account_variables_on_contacts_but_not_the_reverse():
 
 
 def test_signature_fills_the_department_phone_and_email():
-    signature = Signature(text="Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. Reply STOP to unsubscribe.",
+    signature = Signature(text="Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe.",
                           department=Department(name="Support", phone="+14155550100", email="help@example.com"))
     assert rendering.signature_text(signature) == "Call (415) 555-0100. Email help@example.com. Reply STOP to unsubscribe."
 
