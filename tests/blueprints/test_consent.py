@@ -502,6 +502,42 @@ def test_an_unknown_placeholder_is_refused_naming_it(client, login):
     assert settings.get("consent_policy") == "require_opt_in"
 
 
+@pytest.mark.parametrize("text, error", [
+    ("{business_name.__class__.__mro__}: subscribed.", "{business_name.__class__.__mro__} is not a variable: "
+                                                        "automatic messages can use {{ business_name }}"),
+    ("{business_name!r:>99999999}: subscribed.", "Write variables in double braces: {{ business_name }}, "
+                                                  "not {business_name!r:>99999999}."),
+    ("{{ business_name.__class__ }}: subscribed.", "Unknown variable {{ business_name.__class__ }}: automatic"),
+    ("{{ business_name!r:>99999999 }}: subscribed.", "{{ business_name!r:>99999999 }} is not a variable"),
+])
+def test_a_notice_that_reaches_into_python_or_pads_itself_is_refused_at_save(client, login, text, error):
+    login("admin")
+    response = _save_consent_settings(client, notice_opt_in=text)
+    assert response.status_code == 422
+    [shown] = _field_errors(response, "notice_opt_in")
+    assert shown.startswith(error)
+    assert settings.get("notice_opt_in") == settings.DEFAULTS["notice_opt_in"]
+
+
+def test_a_hostile_legal_text_stored_before_renders_as_written_and_small(client, login):
+    customer = login("customer")
+    settings.put("customer_legal_text", "From {business_name.__class__.__mro__} {business_name!r:>99999999}.")
+    db.session.commit()
+    response = client.get(f"/sms/consent/contacts/{customer.contact_id}/preferred")
+    assert "From {business_name.__class__.__mro__} {business_name!r:&gt;99999999}." in response.text
+    assert "class 'str'" not in response.text and len(response.data) < 100_000
+
+
+def test_the_settings_page_names_the_variables_each_text_may_use(client, login):
+    login("admin")
+    page = html.unescape(client.get("/sms/settings").text)
+    help_text = re.search(r'<p class="wide muted" id="text-variables">(.*?)</p>', page, re.DOTALL).group(1)
+    assert " ".join(help_text.split()) == (
+        "Variables are written in double braces and filled in when a text is sent: {{ business_name }}, "
+        "{{ employee_name }}, {{ support_phone }}, {{ support_email }} ({{ business_name }}, {{ support_phone }}, "
+        "{{ support_email }} in the legal text).")
+
+
 def test_the_legal_text_cannot_name_an_employee(client, login):
     login("admin")
     response = _save_consent_settings(client, customer_legal_text="Texts from {{ employee_name }}.")

@@ -177,6 +177,12 @@ def test_signature_form_offers_the_fixed_texts_only(client, login, support):
     assert [html.unescape(v) for v in re.findall(r'value="([^"]*)"', select)] == list(TEXTS)
 
 
+def test_signature_form_shows_where_the_department_fills_in(client, login, support):
+    login("admin")
+    page = html.unescape(client.get("/sms/settings/signatures").text)
+    assert ">Have a question? Call [department phone]. Email [department email]. Reply STOP to unsubscribe.<" in page
+
+
 def test_signatures_page_without_departments_links_to_the_departments_tab(client, login):
     login("admin")
     page = client.get("/sms/settings/signatures").text
