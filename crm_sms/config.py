@@ -3,7 +3,9 @@
 Each key is read as ``CRM_SMS_<KEY>``. Where a value comes from, first to last:
 the host's ``app.config``, an environment variable of the same name, the
 default below. Every value is checked when the app starts; a bad one stops
-start-up with a message naming the key.
+start-up with a message naming the key. A key's check is declared on its line
+of ``DEFAULTS``: a number with its type and bounds (``_number(int, 1, 500)``:
+finite, 1 to 500), a choice with its options, a text that may not be empty.
 """
 
 import math
@@ -160,10 +162,12 @@ DEFAULTS = {
     "DISPATCH_BATCH": Setting(100, _number(int, 1, 10_000), "Messages one dispatch job claims at a time."),
     "DISPATCH_JOBS": Setting(
         4, _number(int, 1, 256),
-        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due; one worker is always left to the other jobs.",
+        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due; one worker "
+        "is always left to the other jobs.",
     ),
     "MAX_SEGMENTS": Setting(
-        10, _number(int, 1, 50), "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
+        10, _number(int, 1, 50),
+        "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
     ),
     "STALE_SENDING_SECONDS": Setting(
         300, _number(int, 30, 86_400),
@@ -249,7 +253,8 @@ DEFAULTS = {
         "Failed logins allowed from one address, whatever the usernames, within LOGIN_WINDOW.",
     ),
     "LOGIN_WINDOW": Setting(
-        900, _number(int, 1, 604_800), "Seconds over which failed logins are counted (counted in Redis, shared by all processes).",
+        900, _number(int, 1, 604_800),
+        "Seconds over which failed logins are counted (counted in Redis, shared by all processes).",
     ),
     "LOG_FORMAT": Setting(
         "none", _choice("none", "text", "json"),
