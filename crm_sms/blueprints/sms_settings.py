@@ -55,8 +55,8 @@ class SenderForm(FlaskForm):
             raise ValidationError("The account's default number cannot belong to one user: set the owner to none.")
 
     def validate_mps(self, field):
-        if field.data is not None and not (math.isfinite(field.data) and field.data > 0):
-            raise ValidationError("Messages per second must be more than 0.")
+        if field.data is not None and not (math.isfinite(field.data) and 0 < field.data <= senders.MAX_MPS):
+            raise ValidationError(f"Messages per second must be more than 0 and at most {senders.MAX_MPS}.")
 
 
 _ANY_DEPARTMENT = {"department": {"phone": "[department phone]", "email": "[department email]"}}
