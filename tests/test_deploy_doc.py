@@ -35,3 +35,10 @@ def test_every_path_in_the_doc_is_served(app, doc):
     paths = set(re.findall(r"/sms/[\w/]+", doc))
     served = {rule.rule for rule in app.url_map.iter_rules()}
     assert {"/sms/health", "/sms/webhooks/vonage/status", "/sms/webhooks/vonage/inbound"} <= paths <= served
+
+
+@pytest.mark.parametrize("key", sorted(k for k, s in config.DEFAULTS.items() if hasattr(s.parse, "bounds")))
+def test_every_numeric_setting_has_its_bounds_in_the_table(doc, key):
+    low, high = config.DEFAULTS[key].parse.bounds
+    row = re.search(rf"^\| `{config.PREFIX}{key}` \|.*$", doc, flags=re.MULTILINE).group(0)
+    assert f"From {low} to {high}." in row

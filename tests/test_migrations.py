@@ -10,22 +10,31 @@ def test_migrations_build_exactly_the_schema_the_models_describe(app):
     assert differences == []
 
 
-def _backfill():
-    """Run migration 0009 (conversations for threads from before 0007) on the test database."""
+def _migration(stem):
     import importlib.util
-
-    from alembic.operations import Operations
 
     from crm_sms.extension import MIGRATIONS
 
-    spec = importlib.util.spec_from_file_location(
-        "backfill", f"{MIGRATIONS}/versions/0009_backfill_conversations.py")
-    backfill = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(backfill)
+    spec = importlib.util.spec_from_file_location(stem, f"{MIGRATIONS}/versions/{stem}.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+def _run(stem, step="upgrade"):
+    """Run one migration's upgrade (or downgrade) on the test database, as ``flask db upgrade`` would."""
+    from alembic.operations import Operations
+
+    migration = _migration(stem)
     db.session.commit()
     with db.engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
-        backfill.upgrade()
+        getattr(migration, step)()
     db.session.expire_all()
+
+
+def _backfill():
+    """Run migration 0009 (conversations for threads from before 0007) on the test database."""
+    _run("0009_backfill_conversations")
 
 
 def test_threads_from_before_conversations_existed_get_theirs_with_owner_and_subscribers(
@@ -68,3 +77,80 @@ def test_threads_from_before_conversations_existed_get_theirs_with_owner_and_sub
     receive("One more question", "+14155550101")
     assert (ours.owner, ours.pooled_at) == (grace, None)  # the owner's, not the pool's
     assert set(db.session.scalars(db.select(Notification.user_id))) == {grace.id, alan.id}
+
+
+OLD_TEXTS = {
+    "notice_help": "{business_name}: call {support_phone} or email {support_email}. Reply STOP to unsubscribe.",
+    "notice_request_mt": "{employee_name} wants to text you. Reply YES or STOP.",
+    "customer_legal_text": "I agree to texts from {business_name} {{literally}}.",
+    "notice_opt_in": "{business_name.__class__.__mro__}: subscribed. Reply STOP to stop.",
+    "notice_opt_out": "{business_name!r:>99999999}: unsubscribed.",
+    "disclaimer_text": "This is {business_name. Reply STOP",  # format_map refused it: it never rendered
+}
+NEW_TEXTS = {
+    "notice_help": "{{ business_name }}: call {{ support_phone }} or email {{ support_email }}. "
+                   "Reply STOP to unsubscribe.",
+    "notice_request_mt": "{{ employee_name }} wants to text you. Reply YES or STOP.",
+    "customer_legal_text": "I agree to texts from {{ business_name }} {literally}.",
+    "notice_opt_in": "{business_name.__class__.__mro__}: subscribed. Reply STOP to stop.",
+    "notice_opt_out": "{{ business_name }}: unsubscribed.",
+    "disclaimer_text": "This is {business_name. Reply STOP",
+}
+OLD_SIGNATURE = "Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. Reply STOP to unsubscribe."
+
+
+def _old_texts():
+    from crm_sms.models import Signature
+    from crm_sms.services import departments, settings
+
+    for key, text in OLD_TEXTS.items():
+        settings.put(key, text)
+    settings.put("business_name", "Acme Fiber")
+    settings.put("support_phone", "(415) 555-0100")
+    department = departments.save(None, "Support", "+14155550100", "help@example.com")
+    signature = Signature(name="Support", department=department, text=OLD_SIGNATURE)
+    db.session.add(signature)
+    db.session.commit()
+    return signature
+
+
+def test_stored_texts_in_the_old_placeholder_syntaxes_are_rewritten_in_the_new_one(app):
+    from crm_sms.services import consent_log, notices, rendering, settings
+
+    signature = _old_texts()
+    _run("0010_settings_placeholders")
+    assert {key: settings.get(key) for key in OLD_TEXTS} == NEW_TEXTS
+    assert signature.text == "Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe."
+    assert rendering.signature_text(signature) == \
+        "Call (415) 555-0100. Email help@example.com. Reply STOP to unsubscribe."
+    assert notices.text("notice_help").startswith("Acme Fiber: call (415) 555-0100 or email .")
+    assert notices.text("notice_request_mt", "Grace") == "Grace wants to text you. Reply YES or STOP."
+    assert consent_log.legal_text() == "I agree to texts from Acme Fiber {literally}."
+    # The two hostile texts render harmlessly: the first as written, the second as the bare name.
+    assert notices.text("notice_opt_in") == NEW_TEXTS["notice_opt_in"]
+    assert notices.text("notice_opt_out") == "Acme Fiber: unsubscribed."
+
+    _run("0010_settings_placeholders")  # a second upgrade of a copy: nothing changes again
+    assert {key: settings.get(key) for key in OLD_TEXTS} == NEW_TEXTS
+    assert signature.text.startswith("Call {{ department.phone }}.")
+
+
+def test_the_placeholder_migration_downgrades_to_the_old_syntaxes(app):
+    from crm_sms.services import settings
+
+    signature = _old_texts()
+    _run("0010_settings_placeholders")
+    _run("0010_settings_placeholders", "downgrade")
+    restored = {key: settings.get(key) for key in OLD_TEXTS}
+    assert restored["notice_help"] == OLD_TEXTS["notice_help"]
+    assert restored["customer_legal_text"] == OLD_TEXTS["customer_legal_text"]
+    assert restored["notice_opt_out"] == "{business_name}: unsubscribed."  # the format spec is gone for good
+    assert signature.text == OLD_SIGNATURE
+
+
+def test_default_texts_need_no_migration():
+    from crm_sms.services import settings
+
+    migration = _migration("0010_settings_placeholders")
+    for key in migration.TEXT_SETTINGS:
+        assert migration.to_new(settings.DEFAULTS[key]) == settings.DEFAULTS[key], key

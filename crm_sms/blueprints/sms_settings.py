@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from ..config import config_value
 from ..models import Department, SenderNumber, Signature, User, db
 from ..models.signature import TEXTS
-from ..services import consent_log, departments, quiet_hours, rendering, senders, settings, signatures
+from ..services import consent_log, departments, notices, quiet_hours, rendering, senders, settings, signatures
 from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
@@ -55,8 +55,11 @@ class SenderForm(FlaskForm):
             raise ValidationError("The account's default number cannot belong to one user: set the owner to none.")
 
     def validate_mps(self, field):
-        if field.data is not None and not (math.isfinite(field.data) and field.data > 0):
-            raise ValidationError("Messages per second must be more than 0.")
+        if field.data is not None and not (math.isfinite(field.data) and 0 < field.data <= senders.MAX_MPS):
+            raise ValidationError(f"Messages per second must be more than 0 and at most {senders.MAX_MPS}.")
+
+
+_ANY_DEPARTMENT = {"department": {"phone": "[department phone]", "email": "[department email]"}}
 
 
 class SignatureForm(FlaskForm):
@@ -64,8 +67,7 @@ class SignatureForm(FlaskForm):
     # The service checks both choices, so its message (not "Not a valid choice") is what people read.
     department = SelectField("Department", coerce=int, validate_choice=False)
     text = SelectField("Text", validate_choice=False,
-                       choices=[SelectChoice(text, text.replace("|DEPARTMENT_PHONE_NUMBER|", "[department phone]")
-                                             .replace("|DEPARTMENT_EMAIL|", "[department email]")) for text in TEXTS])
+                       choices=[SelectChoice(text, rendering.fill_in(text, _ANY_DEPARTMENT)) for text in TEXTS])
     default_for_manual = BooleanField("Default for manual messages")
     default_for_bulk = BooleanField("Default for bulk messages")
 
@@ -144,9 +146,9 @@ KEYWORDS = {
 }
 
 
-def _placeholders(allowed):
+def _placeholders(allowed, where):
     def check(form, field):
-        error = consent_log.placeholder_error(field.data, allowed)
+        error = consent_log.placeholder_error(field.data, allowed, where)
         if error:
             raise ValidationError(error)
 
@@ -156,7 +158,7 @@ def _placeholders(allowed):
 def _notice(label):
     return TextAreaField(label, filters=[_strip], validators=[
         DataRequired(message="Enter the text: it is sent automatically."),
-        _placeholders(consent_log.NOTICE_PLACEHOLDERS)])
+        _placeholders(notices.PLACEHOLDERS, "automatic messages")])
 
 
 class ConsentSettingsForm(FlaskForm):
@@ -170,7 +172,7 @@ class ConsentSettingsForm(FlaskForm):
                                validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     customer_legal_text = TextAreaField("Legal text under “I agree to receive SMS/Text messages”", filters=[_strip],
                                         validators=[DataRequired(message="Enter the legal text customers agree to."),
-                                                    _placeholders(consent_log.LEGAL_PLACEHOLDERS)])
+                                                    _placeholders(consent_log.LEGAL_PLACEHOLDERS, "the legal text")])
     customer_changed_by = RadioField("“Changed by” shows the customer's",
                                      choices=[SelectChoice("username", "username"), SelectChoice("email", "email")])
     notice_opt_in = _notice(NOTICES["notice_opt_in"])
@@ -189,9 +191,10 @@ class ConsentSettingsForm(FlaskForm):
         for key, error in consent_log.keyword_errors(lists).items():
             self[key].errors.append(error)
         for name in ("support_phone", "support_email"):
-            quoting = [NOTICES[key] for key in NOTICES if "{" + name + "}" in self[key].data]
+            quoting = [NOTICES[key] for key in NOTICES if name in rendering.names(self[key].data)]
             if quoting and not self[name].data:
-                self[name].errors.append(f"{quoting[0]} quotes {{{name}}}: fill this in, or take it out of that text.")
+                self[name].errors.append(f"{quoting[0]} quotes {rendering.placeholder(name)}: fill this in, "
+                                         "or take it out of that text.")
         return not self.errors
 
 
@@ -295,5 +298,8 @@ def _index_page(form, consent_form):
     provider = config_value("PROVIDER")
     return render("crm_sms/sms_settings/index.html", form=form, consent_form=consent_form,
                   provider=PROVIDERS.get(provider, provider), balance=settings.get("provider_balance"),
-                  time_zones=sorted(available_timezones()), default_public_minutes=config_value("PUBLIC_MINUTES"), policies=POLICIES, notices=NOTICES, keywords=KEYWORDS,
+                  time_zones=sorted(available_timezones()), default_public_minutes=config_value("PUBLIC_MINUTES"),
+                  policies=POLICIES, notices=NOTICES, keywords=KEYWORDS,
+                  notice_variables=[rendering.placeholder(name) for name in notices.PLACEHOLDERS],
+                  legal_variables=[rendering.placeholder(name) for name in consent_log.LEGAL_PLACEHOLDERS],
                   status=422 if form.errors or consent_form.errors else 200)

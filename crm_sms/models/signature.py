@@ -1,14 +1,14 @@
 from .base import db
 
-#: The only signature texts allowed (seed 002); the pipes are filled from the department.
+#: The only signature texts allowed (seed 002); rendering.signature_text fills the variables from the department.
 TEXTS = (
     "Reply STOP to unsubscribe.",
-    "Need something else? Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. Reply STOP to unsubscribe.",
-    "Looking for more information? Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. "
+    "Need something else? Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe.",
+    "Looking for more information? Call {{ department.phone }}. Email {{ department.email }}. "
     "Reply STOP to unsubscribe.",
-    "Have a question? Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. Reply STOP to unsubscribe.",
-    "Need to chat? Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. Reply STOP to unsubscribe.",
-    "We're here to help! Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. Reply STOP to unsubscribe.",
+    "Have a question? Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe.",
+    "Need to chat? Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe.",
+    "We're here to help! Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe.",
 )
 
 

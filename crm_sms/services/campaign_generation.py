@@ -89,9 +89,9 @@ def plan(campaign, body):
 
     signature = campaign.signature or default_signature("bulk")
     used = {"contact": set(), "account": set()}
-    for match in rendering._VARIABLE.finditer(body):
-        record, name = match.groups()
-        if record in used:
+    for variable in rendering.names(body):
+        record, _, name = variable.partition(".")
+        if record in used and name:
             used[record].update(("first_name", "last_name") if name == "full_name" else (name,))
     return Plan(
         campaign_id=campaign.id, module=campaign.module, body=body,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from ..models import Account, ConsentEvent, Contact, db
 from ..models.consent import STATE_LABELS, STATES, TYPES
-from . import consent, keywords, phone_numbers, settings
+from . import consent, keywords, phone_numbers, rendering, settings
 from .errors import FieldError
 
 #: What a staff user may say the consent came by; "Web" and "SMS response" are set by the customer's own act.
@@ -19,8 +19,6 @@ STAFF_TYPES = ("Email", "Phone", "Paper")
 #: A change from one of these sources shows its consent type read-only: staff did not collect that consent.
 CUSTOMER_SOURCES = ("customer_web", "sms_reply")
 SOURCE_LABELS = {"staff": "Staff", "customer_web": "Customer (web)", "sms_reply": "SMS reply", "import": "Import"}
-#: The placeholders an automatic message may use; services.notices fills them in.
-NOTICE_PLACEHOLDERS = ("business_name", "employee_name", "support_phone", "support_email")
 #: The customer's legal text is shown on a web page: nobody is texting, so no employee name.
 LEGAL_PLACEHOLDERS = ("business_name", "support_phone", "support_email")
 KEYWORD_KINDS = {"keywords_opt_out": "opt-out", "keywords_opt_in": "opt-in", "keywords_help": "help"}
@@ -62,7 +60,7 @@ def summary(owner):
 def legal_text():
     """The customer's legal text under "I agree to receive SMS/Text messages", placeholders filled in."""
     values = settings.get_all()
-    return values["customer_legal_text"].format_map({name: values[name] for name in LEGAL_PLACEHOLDERS})
+    return rendering.fill_in(values["customer_legal_text"], {name: values[name] for name in LEGAL_PLACEHOLDERS})
 
 
 # Changing it
@@ -293,15 +291,12 @@ def never_asked_rows(kind="contacts", until=None):
 # Checking the consent settings
 
 
-def placeholder_error(text, allowed):
-    """Why ``text`` would not fill in (an unknown or malformed {placeholder}), or None when it is fine."""
-    names = ", ".join("{" + name + "}" for name in allowed)
+def placeholder_error(text, allowed, where="this text"):
+    """Why ``text`` would not fill in (an unknown or malformed ``{{ variable }}``), or None when it is fine."""
     try:
-        (text or "").format_map({name: "" for name in allowed})
-    except KeyError as error:
-        return f"Unknown placeholder {{{error.args[0]}}}: use only {names}."
-    except (ValueError, IndexError, AttributeError, TypeError):
-        return f"Curly braces mark placeholders, in pairs around a name: use only {names}."
+        rendering.check_text(text, allowed, where)
+    except rendering.RenderError as error:
+        return str(error)
     return None
 
 

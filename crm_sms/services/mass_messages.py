@@ -6,12 +6,11 @@ own. Sending one makes a campaign of source "mass" with the fields filled in,
 then the same confirmation and generation as any campaign.
 """
 
-import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ..models import Campaign, Template, db, utcnow
-from . import campaigns, settings
+from . import campaigns, rendering, settings
 from .campaigns import CampaignError
 
 
@@ -43,7 +42,6 @@ SAVED_MESSAGES = (
         ("outage.start",),
     ),
 )
-_FIELD = re.compile(r"\{\{\s*(outage\.[a-z_]+)\s*\}\}")
 
 
 def ensure_saved_messages():
@@ -65,8 +63,15 @@ def saved_message(template):
 
 
 def fill_fields(body, fields):
-    """``body`` with each field variable replaced by its value in ``fields`` (others are left as written)."""
-    return _FIELD.sub(lambda match: fields.get(match.group(1), match.group(0)), body)
+    """``body`` with each field variable (``{{ outage.start }}``) replaced by its value in ``fields``
+    ({"outage.start": "Nov 24, 2:00 PM"}); the others stay as written (record variables are filled for each
+    recipient)."""
+    values = {}
+    for name, value in fields.items():
+        record, _, field = name.partition(".")
+        values.setdefault(record, {})[field] = value
+    others = {name.partition(".")[0] for name in rendering.names(body)} - set(values)
+    return rendering.fill_in(body, values, keep=others)
 
 
 def create(template, values, sender, signature, send_at, user, type=None, city=None, now=None):

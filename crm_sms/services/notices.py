@@ -7,15 +7,23 @@ is confirmed (the one message allowed after STOP).
 import uuid
 
 from ..models import Message, SenderNumber, db, owner_fields, utcnow
-from . import messages, segments, settings
+from . import messages, rendering, segments, settings
 
 
-def text(name, employee_name="", **extra):
-    values = settings.get_all()
-    return values[name].format_map({
-        "business_name": values["business_name"], "support_phone": values["support_phone"],
-        "support_email": values["support_email"], "employee_name": employee_name, **extra,
-    })
+#: The variables an automatic message may use.
+PLACEHOLDERS = ("business_name", "employee_name", "support_phone", "support_email")
+
+
+def values(employee_name=""):
+    """What an automatic message's variables are filled from: the admin's settings and the employee's name."""
+    stored = settings.get_all()
+    return {"business_name": stored["business_name"], "support_phone": stored["support_phone"],
+            "support_email": stored["support_email"], "employee_name": employee_name}
+
+
+def text(name, employee_name=""):
+    """The automatic message ``name`` as the admin wrote it, its variables filled in."""
+    return rendering.fill_in(settings.get(name), values(employee_name))
 
 
 def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=None):

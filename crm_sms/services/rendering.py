@@ -1,6 +1,16 @@
-"""Message text: record variables (``{{ contact.first_name }}``), signatures, opt-out language."""
+"""Every text an admin or manager writes, filled in by one function: ``fill_in``.
+
+One placeholder syntax everywhere: ``{{ name }}`` or ``{{ record.field }}``
+(templates and manual messages, mass-message outage fields, signatures,
+automatic messages, the customer's legal text). A placeholder is a name looked
+up in an explicit dict of values, never an attribute of a Python object, with
+no filters, formats or expressions; its value is text. A text is checked when
+it is saved (``check_text``: the error names the unknown variable), and the
+filled-in text is bounded (``MAX_LENGTH``).
+"""
 
 import re
+from collections.abc import Mapping
 
 from ..models.phone_number import format_e164
 
@@ -10,46 +20,153 @@ VARIABLES = {
 }
 #: The variables each kind of record offers.
 MODULES = {"contacts": ("contact", "account"), "accounts": ("account",)}
+#: What a signature text may use, filled from its department.
+SIGNATURE_VARIABLES = ("department.phone", "department.email")
+#: Longest text an admin may save, and longest a filled-in text may become (values are short fields).
+MAX_TEXT = 5_000
+MAX_LENGTH = 10_000
 
-_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([A-Za-z_]+)\s*\}\}")
+# A placeholder holds no brace, so a stray "{{" fails at the next brace instead of scanning the rest of the text.
+_PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
+_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*")
+# The old syntaxes, recognised only to say how to write them now.
+_OLD_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:[!:][^{}]*)?\}(?!\})")
 
 
 class RenderError(ValueError):
-    """A message uses a variable its record does not have; the message names it."""
+    """A text with a placeholder that cannot be filled in; the message names it."""
 
+
+def placeholder(name):
+    """How ``name`` is written in a text: ``{{ name }}``."""
+    return "{{ " + name + " }}"
+
+
+def names(text):
+    """The variables ``text`` uses ("business_name", "contact.first_name"), in order; malformed ones left out."""
+    found = []
+    for match in _PLACEHOLDER.finditer(text or ""):
+        name = _NAME.fullmatch(match.group(1))
+        if name and name.group(1) not in found:
+            found.append(name.group(1))
+    return found
+
+
+def check_text(text, allowed, where="this text"):
+    """Raise RenderError unless every placeholder of ``text`` is one of ``allowed`` (names such as
+    "business_name" or "contact.first_name"), well formed, and the text is at most ``MAX_TEXT`` long.
+    The message names the first offending placeholder and what ``where`` may use instead."""
+    text = text or ""
+    offered = ", ".join(placeholder(name) for name in allowed) or "no variables"
+    if len(text) > MAX_TEXT:
+        raise RenderError(f"The text is too long: at most {MAX_TEXT} characters.")
+    for match in _PLACEHOLDER.finditer(text):
+        name = _NAME.fullmatch(match.group(1))
+        if name is None:
+            raise RenderError(f"{match.group(0)} is not a variable: a variable is a name in double braces, with no "
+                              f"filter or format; {where} can use {offered}.")
+        if name.group(1) not in allowed:
+            raise RenderError(f"Unknown variable {placeholder(name.group(1))}: {where} can use {offered}.")
+    rest = _PLACEHOLDER.sub("", text)
+    if "{{" in rest or "}}" in rest:
+        raise RenderError(f"A variable is not closed: write it in double braces, such as {placeholder(allowed[0])}."
+                          if allowed else "Double braces mark variables, and this text can use none.")
+    roots = {name.partition(".")[0] for name in allowed}
+    for match in _OLD_BRACES.finditer(rest):
+        if match.group(1) in allowed:
+            raise RenderError(f"Write variables in double braces: {placeholder(match.group(1))}, "
+                              f"not {match.group(0)}.")
+        if match.group(1).partition(".")[0] in roots:
+            raise RenderError(f"{match.group(0)} is not a variable: {where} can use {offered}.")
+
+
+def fill_in(text, values, keep=()):
+    """``text`` with each ``{{ name }}`` / ``{{ record.field }}`` replaced by its value in ``values``.
+
+    ``values`` maps a name to text (None fills in as nothing) or to a dict of
+    field names to text; nothing else is looked up. Placeholders of the records
+    named in ``keep`` stay as written (filled later). Raises RenderError for a
+    placeholder that is not in ``values`` or not well formed, and for a result
+    longer than ``MAX_LENGTH``. A value is never read as a placeholder itself.
+    """
+
+    def value(match):
+        name = _NAME.fullmatch(match.group(1))
+        if name is None:
+            raise RenderError(f"{match.group(0)} is not a variable.")
+        root, _, field = name.group(1).partition(".")
+        if root in keep:
+            return match.group(0)
+        found = values.get(root, _MISSING)
+        if field:
+            found = found.get(field, _MISSING) if isinstance(found, Mapping) else _MISSING
+        elif isinstance(found, Mapping):
+            found = _MISSING
+        if found is _MISSING:
+            raise RenderError(f"Unknown variable {placeholder(name.group(1))}.")
+        return _as_text(found)
+
+    filled = _PLACEHOLDER.sub(value, text or "")
+    if len(filled) > MAX_LENGTH:
+        raise RenderError(f"The filled-in text is too long: at most {MAX_LENGTH} characters.")
+    return filled
+
+
+_MISSING = object()
+
+
+def _as_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"a placeholder is filled with text, not {type(value).__name__}")
+
+
+# Records: templates and messages ------------------------------------------------------------------------------
 
 def variables(module):
     """Every ``{{ record.field }}`` a message to this module may use, for the picker."""
-    return [f"{{{{ {record}.{field} }}}}" for record in MODULES[module] for field in VARIABLES[record]]
+    return [placeholder(name) for name in variable_names(module)]
+
+
+def variable_names(module):
+    return [f"{record}.{field}" for record in MODULES[module] for field in VARIABLES[record]]
 
 
 def check(body, module):
     """Raise RenderError naming the first variable the module does not have."""
-    for match in _VARIABLE.finditer(body):
-        record, field = match.groups()
-        if record not in MODULES[module] or field not in VARIABLES[record]:
-            offered = ", ".join(variables(module))
-            raise RenderError(f"Unknown variable {match.group(0)}: messages to {module} can use {offered}.")
-    if "{{" in _VARIABLE.sub("", body) or "}}" in _VARIABLE.sub("", body):
-        raise RenderError("A variable is not closed: write it as {{ contact.first_name }}.")
+    check_text(body, variable_names(module), f"messages to {module}")
+
+
+def record_values(contact=None, account=None):
+    """The values a message's variables are filled from: each offered field of the contact and its account."""
+    account = account if account is not None else getattr(contact, "account", None)
+    return {record: {field: _field(owner, field) for field in VARIABLES[record]}
+            for record, owner in (("contact", contact), ("account", account))}
+
+
+def _field(owner, name):
+    value = getattr(owner, name, None) if owner is not None else None
+    return None if value is None else str(value)
 
 
 def fill(body, contact=None, account=None):
     """The body with every variable replaced by the record's value (empty when unset)."""
-    records = {"contact": contact, "account": account if account is not None else getattr(contact, "account", None)}
+    return fill_in(body, record_values(contact, account))
 
-    def value(match):
-        record = records.get(match.group(1))
-        return str(getattr(record, match.group(2), "") or "") if record is not None else ""
 
-    return _VARIABLE.sub(value, body)
+# Signatures ---------------------------------------------------------------------------------------------------
+
+def signature_values(department):
+    return {"department": {"phone": format_e164(department.phone) if department.phone else "",
+                           "email": department.email or ""}}
 
 
 def signature_text(signature):
-    department = signature.department
-    return (signature.text
-            .replace("|DEPARTMENT_PHONE_NUMBER|", format_e164(department.phone) if department.phone else "")
-            .replace("|DEPARTMENT_EMAIL|", department.email or ""))
+    return fill_in(signature.text, signature_values(signature.department))
 
 
 def final_text(body, contact=None, account=None, signature=None, opt_out_text=None):

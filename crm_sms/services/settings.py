@@ -20,21 +20,24 @@ DEFAULTS = {
     "support_phone": "",
     "support_email": "",
     "customer_legal_text": (
-        "By checking this box you agree to receive text messages from {business_name} at the number you choose. "
-        "Message frequency varies. Message and data rates may apply. Reply STOP to cancel, HELP for help."
+        "By checking this box you agree to receive text messages from {{ business_name }} at the number you "
+        "choose. Message frequency varies. Message and data rates may apply. Reply STOP to cancel, HELP for help."
     ),
     "customer_changed_by": "username",  # what the audit log names for a customer's own change: username or email
-    # Automatic messages. {business_name}, {employee_name}, {support_phone} and {support_email} are filled in.
-    "notice_opt_in": "{business_name}: you are subscribed to text messages. Reply HELP for help, STOP to stop.",
-    "notice_opt_out": "{business_name}: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
-    "notice_help": "{business_name}: for help call {support_phone} or email {support_email}. Reply STOP to unsubscribe.",
-    "disclaimer_text": "This is {business_name}. Msg & data rates may apply. Reply STOP to unsubscribe.",
+    # Automatic messages: the variables of notices.PLACEHOLDERS ({{ business_name }}...) are filled in.
+    "notice_opt_in": "{{ business_name }}: you are subscribed to text messages. Reply HELP for help, STOP to stop.",
+    "notice_opt_out": (
+        "{{ business_name }}: you are unsubscribed and will get no more messages. Reply START to resubscribe."),
+    "notice_help": (
+        "{{ business_name }}: for help call {{ support_phone }} or email {{ support_email }}. "
+        "Reply STOP to unsubscribe."),
+    "disclaimer_text": "This is {{ business_name }}. Msg & data rates may apply. Reply STOP to unsubscribe.",
     "notice_request_mt": (
-        "[Auto Message] {employee_name} is trying to reach you. As per company policy, you must provide your consent "
-        "to continue messaging. To opt in, reply YES. To opt out, reply STOP."),
+        "[Auto Message] {{ employee_name }} is trying to reach you. As per company policy, you must provide your "
+        "consent to continue messaging. To opt in, reply YES. To opt out, reply STOP."),
     "notice_request_mo": (
-        "[Auto Message] You are trying to reach {employee_name}. As per company policy, you must provide your consent "
-        "in order for your message to be delivered. To opt in, reply YES. To opt out, reply STOP."),
+        "[Auto Message] You are trying to reach {{ employee_name }}. As per company policy, you must provide your "
+        "consent in order for your message to be delivered. To opt in, reply YES. To opt out, reply STOP."),
     "notice_confirmed": "[Auto Message] Opt in confirmed. If you wish to opt out at any time, reply STOP.",
     "notice_refused": "[Auto Message] Opt out confirmed. If you change your mind, please reply with a new message.",
 }

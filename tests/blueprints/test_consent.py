@@ -452,12 +452,13 @@ def test_agents_cannot_see_the_report(client, login):
 CONSENT_SETTINGS = {
     "consent_policy": "request_consent", "keywords_opt_out": "STOP, QUIT", "keywords_opt_in": "START, YES",
     "keywords_help": "HELP", "support_phone": "(415) 555-0100", "support_email": "help@example.com",
-    "customer_legal_text": "I agree to texts from {business_name}.", "customer_changed_by": "email",
-    "notice_opt_in": "{business_name}: subscribed. Reply STOP to stop.",
-    "notice_opt_out": "{business_name}: unsubscribed.", "notice_help": "Call {support_phone} or {support_email}.",
-    "disclaimer_text": "This is {business_name}. Reply STOP to opt out.",
-    "notice_request_mt": "{employee_name} wants to text you: reply YES or STOP.",
-    "notice_request_mo": "You wrote to {employee_name}: reply YES or STOP.",
+    "customer_legal_text": "I agree to texts from {{ business_name }}.", "customer_changed_by": "email",
+    "notice_opt_in": "{{ business_name }}: subscribed. Reply STOP to stop.",
+    "notice_opt_out": "{{ business_name }}: unsubscribed.",
+    "notice_help": "Call {{ support_phone }} or {{ support_email }}.",
+    "disclaimer_text": "This is {{ business_name }}. Reply STOP to opt out.",
+    "notice_request_mt": "{{ employee_name }} wants to text you: reply YES or STOP.",
+    "notice_request_mo": "You wrote to {{ employee_name }}: reply YES or STOP.",
     "notice_confirmed": "Opt in confirmed.", "notice_refused": "Opt out confirmed.",
 }
 
@@ -482,7 +483,7 @@ def test_admin_saves_the_consent_settings(client, login):
     assert settings.get("consent_policy") == "request_consent"
     assert settings.get("keywords_opt_out") == ["STOP", "QUIT"]
     assert settings.get("customer_changed_by") == "email"
-    assert settings.get("notice_help") == "Call {support_phone} or {support_email}."
+    assert settings.get("notice_help") == "Call {{ support_phone }} or {{ support_email }}."
 
 
 def test_settings_page_explains_each_consent_policy_in_one_line(client, login):
@@ -494,19 +495,56 @@ def test_settings_page_explains_each_consent_policy_in_one_line(client, login):
 
 def test_an_unknown_placeholder_is_refused_naming_it(client, login):
     login("admin")
-    response = _save_consent_settings(client, notice_help="Call {support_fone}.")
+    response = _save_consent_settings(client, notice_help="Call {{ support_fone }}.")
     assert response.status_code == 422
     assert _field_errors(response, "notice_help") == [
-        "Unknown placeholder {support_fone}: use only {business_name}, {employee_name}, {support_phone}, "
-        "{support_email}."]
+        "Unknown variable {{ support_fone }}: automatic messages can use {{ business_name }}, {{ employee_name }}, "
+        "{{ support_phone }}, {{ support_email }}."]
     assert settings.get("consent_policy") == "require_opt_in"
+
+
+@pytest.mark.parametrize("text, error", [
+    ("{business_name.__class__.__mro__}: subscribed.", "{business_name.__class__.__mro__} is not a variable: "
+                                                        "automatic messages can use {{ business_name }}"),
+    ("{business_name!r:>99999999}: subscribed.", "Write variables in double braces: {{ business_name }}, "
+                                                  "not {business_name!r:>99999999}."),
+    ("{{ business_name.__class__ }}: subscribed.", "Unknown variable {{ business_name.__class__ }}: automatic"),
+    ("{{ business_name!r:>99999999 }}: subscribed.", "{{ business_name!r:>99999999 }} is not a variable"),
+])
+def test_a_notice_that_reaches_into_python_or_pads_itself_is_refused_at_save(client, login, text, error):
+    login("admin")
+    response = _save_consent_settings(client, notice_opt_in=text)
+    assert response.status_code == 422
+    [shown] = _field_errors(response, "notice_opt_in")
+    assert shown.startswith(error)
+    assert settings.get("notice_opt_in") == settings.DEFAULTS["notice_opt_in"]
+
+
+def test_a_hostile_legal_text_stored_before_renders_as_written_and_small(client, login):
+    customer = login("customer")
+    settings.put("customer_legal_text", "From {business_name.__class__.__mro__} {business_name!r:>99999999}.")
+    db.session.commit()
+    response = client.get(f"/sms/consent/contacts/{customer.contact_id}/preferred")
+    assert "From {business_name.__class__.__mro__} {business_name!r:&gt;99999999}." in response.text
+    assert "class 'str'" not in response.text and len(response.data) < 100_000
+
+
+def test_the_settings_page_names_the_variables_each_text_may_use(client, login):
+    login("admin")
+    page = html.unescape(client.get("/sms/settings").text)
+    help_text = re.search(r'<p class="wide muted" id="text-variables">(.*?)</p>', page, re.DOTALL).group(1)
+    assert " ".join(help_text.split()) == (
+        "Variables are written in double braces and filled in when a text is sent: {{ business_name }}, "
+        "{{ employee_name }}, {{ support_phone }}, {{ support_email }} ({{ business_name }}, {{ support_phone }}, "
+        "{{ support_email }} in the legal text).")
 
 
 def test_the_legal_text_cannot_name_an_employee(client, login):
     login("admin")
-    response = _save_consent_settings(client, customer_legal_text="Texts from {employee_name}.")
+    response = _save_consent_settings(client, customer_legal_text="Texts from {{ employee_name }}.")
     assert _field_errors(response, "customer_legal_text") == [
-        "Unknown placeholder {employee_name}: use only {business_name}, {support_phone}, {support_email}."]
+        "Unknown variable {{ employee_name }}: the legal text can use {{ business_name }}, {{ support_phone }}, "
+        "{{ support_email }}."]
 
 
 def test_a_keyword_in_two_lists_is_refused(client, login):
@@ -534,7 +572,7 @@ def test_a_text_quoting_the_support_phone_needs_one(client, login):
     login("admin")
     response = _save_consent_settings(client, support_phone="")
     assert _field_errors(response, "support_phone") == [
-        "Answer to HELP quotes {support_phone}: fill this in, or take it out of that text."]
+        "Answer to HELP quotes {{ support_phone }}: fill this in, or take it out of that text."]
 
 
 def test_agents_cannot_change_consent_settings(client, login):

@@ -98,12 +98,19 @@ def test_editing_a_sender_keeps_its_own_number_without_calling_it_a_duplicate(cl
     assert (sender.label, sender.mps, sender.mms, sender.active) == ("New", 5.0, True, False)
 
 
-def test_messages_per_second_must_be_more_than_zero(client, login):
+@pytest.mark.parametrize("bad", ["0", "-1", "nan", "inf", "100001", "1e999"])
+def test_messages_per_second_must_be_more_than_zero_and_finite_and_bounded(client, login, bad):
     login("admin")
-    response = client.post("/sms/settings/senders", data={"e164": "+16285550100", "mps": "0", "active": "y"})
+    response = client.post("/sms/settings/senders", data={"e164": "+16285550100", "mps": bad, "active": "y"})
     assert response.status_code == 422
-    assert _field_errors(response, "mps") == ["Messages per second must be more than 0."]
+    assert _field_errors(response, "mps") == ["Messages per second must be more than 0 and at most 100000."]
     assert _count(SenderNumber) == 0
+
+
+@pytest.mark.parametrize("bad", [0, float("nan"), float("inf"), 100_001])
+def test_the_sender_service_refuses_a_rate_out_of_bounds(app, bad):
+    with pytest.raises(senders.SenderError, match="more than 0 and at most 100000"):
+        senders.save(None, "+16285550100", mps=bad)
 
 
 def test_the_account_default_sender_cannot_belong_to_one_user(client, login, make_user):
@@ -175,6 +182,12 @@ def test_signature_form_offers_the_fixed_texts_only(client, login, support):
     page = client.get("/sms/settings/signatures").text
     select = re.search(r'<select[^>]*name="text".*?</select>', page, re.DOTALL).group(0)
     assert [html.unescape(v) for v in re.findall(r'value="([^"]*)"', select)] == list(TEXTS)
+
+
+def test_signature_form_shows_where_the_department_fills_in(client, login, support):
+    login("admin")
+    page = html.unescape(client.get("/sms/settings/signatures").text)
+    assert ">Have a question? Call [department phone]. Email [department email]. Reply STOP to unsubscribe.<" in page
 
 
 def test_signatures_page_without_departments_links_to_the_departments_tab(client, login):

@@ -72,6 +72,20 @@ def test_an_account_template_cannot_use_contact_variables(client, login):
     assert _templates() == []
 
 
+@pytest.mark.parametrize("body, error", [
+    ("Hi {{ contact.first_name.__class__ }}", "{{ contact.first_name.__class__ }} is not a variable"),
+    ("Hi {{ contact.first_name!r:>99999999 }}", "{{ contact.first_name!r:>99999999 }} is not a variable"),
+    ("Hi {contact.first_name}",
+     "Write variables in double braces: {{ contact.first_name }}, not {contact.first_name}."),
+])
+def test_a_template_with_an_attribute_a_format_or_single_braces_is_refused(client, login, body, error):
+    login("manager")
+    response = client.post("/sms/templates/new", data={"name": "Hostile", "module": "contacts", "body": body})
+    assert response.status_code == 422
+    assert _field_errors(response, "body")[0].startswith(error)
+    assert _templates() == []
+
+
 def test_a_duplicate_name_is_refused_on_the_name(client, login, make_template):
     login("manager")
     make_template("Order ready")

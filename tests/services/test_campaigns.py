@@ -92,7 +92,7 @@ def test_generation_makes_one_queued_campaign_message_per_recipient_rendered_wit
 
 def test_a_campaign_uses_the_signature_it_chose_instead_of_the_bulk_default(make_campaign, people, bulk_signature):
     other = signatures.save(None, "Chat", bulk_signature.department,
-                            "Need to chat? Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. "
+                            "Need to chat? Call {{ department.phone }}. Email {{ department.email }}. "
                             "Reply STOP to unsubscribe.")
     campaign = make_campaign(signature=other)
     _add(campaign, people(1))

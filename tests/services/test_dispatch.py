@@ -65,7 +65,7 @@ def test_a_signature_that_says_stop_replaces_the_opt_out_text(compose, provider,
 
     department = departments.save(None, "Support", "+14155550100", "help@example.com")
     db.session.add(Signature(name="Support", department=department, default_for_manual=True,
-                             text="Have a question? Call |DEPARTMENT_PHONE_NUMBER|. Email |DEPARTMENT_EMAIL|. "
+                             text="Have a question? Call {{ department.phone }}. Email {{ department.email }}. "
                                   "Reply STOP to unsubscribe."))
     db.session.commit()
     compose()
