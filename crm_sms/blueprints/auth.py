@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from ..models import db
 from ..services import login_throttle
 from ..services.auth import authenticate, can
 from ._views import render
@@ -66,6 +67,9 @@ def local_path(target):
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    user = current_user._get_current_object()
     logout_user()
+    user.end_sessions()  # a copy of the cookie, or one on another device, is logged out too
+    db.session.commit()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
