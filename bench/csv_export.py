@@ -46,11 +46,11 @@ def seed(app, count, contacts):
             {"id": i + 1, "name": f"Account {i}" if i % 7 else f"@SUM(A{i})", "type": "Customer", "created_at": now,
              "updated_at": now} for i in range(accounts)])
         db.session.execute(db.insert(Contact), [
-            {"id": i + 1, "account_id": i % accounts + 1, "first_name": "Ada" if i % 9 else "=cmd", "last_name": f"P{i}",
-             "ready": True, "created_at": now, "updated_at": now} for i in range(contacts)])
+            {"id": i + 1, "account_id": i % accounts + 1, "first_name": "Ada" if i % 9 else "=cmd",
+             "last_name": f"P{i}", "ready": True, "created_at": now, "updated_at": now} for i in range(contacts)])
         for start in range(0, count, CHUNK):
-            db.session.execute(db.insert(Message), [_message(i, contacts, now) for i in range(start, min(start + CHUNK,
-                                                                                                         count))])
+            block = range(start, min(start + CHUNK, count))
+            db.session.execute(db.insert(Message), [_message(i, contacts, now) for i in block])
             db.session.commit()
             print(f"\rseeded {min(start + CHUNK, count):,} messages", end="", flush=True)
         print(f" in {time.perf_counter() - started:.0f} s")

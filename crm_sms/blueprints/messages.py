@@ -145,7 +145,8 @@ def _export_rows(reader, filters):
     for m in db.session.scalars(stmt.execution_options(yield_per=1000)):
         recipient, kind, related = _recipient(m)
         yield [m.id, m.created_at.isoformat(), m.direction, recipient, kind, related, m.phone_e164, m.sender_e164,
-               m.label, m.reject_reason, m.segments or None, m.price or None, m.text, m.campaign.name if m.campaign else None]
+               m.label, m.reject_reason, m.segments or None, m.price or None, m.text,
+               m.campaign.name if m.campaign else None]
 
 
 def _note(message, draft):
