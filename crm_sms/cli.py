@@ -44,6 +44,25 @@ def create_user(username, role, email, contact_id, password):
     click.echo(f"Created {user.role} {user.username}.")
 
 
+@group.command("set-password")
+@click.argument("username")
+@click.password_option()
+@with_appcontext
+def set_password(username, password):
+    """Give a user a new password; it logs them out everywhere."""
+    from .services import users
+
+    user = users.find_user(username)
+    if user is None:
+        raise click.ClickException(f"There is no user {username!r}.")
+    try:
+        users.change_password(user, password)
+    except users.UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"New password set for {user.username}; their sessions have ended.")
+
+
 @group.command("seed-demo")
 @with_appcontext
 def seed_demo():

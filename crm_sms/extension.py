@@ -115,5 +115,6 @@ def _money(amount, places=None):
 
 
 @login_manager.user_loader
-def _load_user(user_id):
-    return db.session.get(User, int(user_id))
+def _load_user(session_token):
+    """The active user whose current session token a session or remember-me cookie carries (never an old one)."""
+    return db.session.scalar(db.select(User).where(User.session_token == session_token, User.active.is_(True)))

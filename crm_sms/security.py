@@ -2,13 +2,18 @@
 
 All of it follows settings (``CRM_SMS_HTTPS``, ``CRM_SMS_PROXIES``,
 ``CRM_SMS_SECURITY_HEADERS``, ``CRM_SMS_CONTENT_SECURITY_POLICY``), and none
-of it overrides what the host already chose.
+of it overrides what the host already chose, except that a remember-me cookie
+lasts 14 days at most.
 """
+
+from datetime import timedelta
 
 from flask import current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 HSTS = "max-age=31536000"
+#: The longest a "Keep me logged in" cookie lasts (Flask-Login's default is a year).
+REMEMBER_AT_MOST = timedelta(days=14)
 
 
 def init_app(app):
@@ -26,6 +31,10 @@ def _cookies(config):
     if config["SESSION_COOKIE_SAMESITE"] is None:  # Flask's default: the host did not choose
         config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    duration = config.get("REMEMBER_COOKIE_DURATION", REMEMBER_AT_MOST)
+    if not isinstance(duration, timedelta):
+        duration = timedelta(seconds=duration)  # Flask-Login takes seconds too
+    config["REMEMBER_COOKIE_DURATION"] = min(duration, REMEMBER_AT_MOST)
     if config["CRM_SMS_HTTPS"]:
         config["SESSION_COOKIE_SECURE"] = True
         config.setdefault("REMEMBER_COOKIE_SECURE", True)

@@ -45,10 +45,30 @@ def test_anonymous_visitor_is_sent_to_log_in_and_back(client, make_user):
     assert response.location == "/contacts?q=ada"
 
 
-def test_login_never_redirects_to_another_site(client, make_user):
+#: ``next`` as it comes in the query string (percent-encoded), each one a way off the site.
+HOSTILE_NEXT = [
+    "//evil.example.com/", "///evil.example", "/%09/evil.example", "/%0a/x", "/%0d/x", "/%0d%0aSet-Cookie:x=1",
+    "/%00/x", "/%7f/x", "%5C%5Cevil.example", "/%5Cevil.example", "/%5C/evil.example", "%2F%2Fevil.example",
+    "https://evil.example", "http:/evil.example", "https:evil.example", "javascript:alert(1)",
+    "JaVaScRiPt%3Aalert(1)", "%09/evil.example", "%20//evil.example", "evil.example", "/%09%09/evil.example",
+    "/%E2%80%A8/evil.example",
+]
+
+
+@pytest.mark.parametrize("raw", HOSTILE_NEXT)
+def test_login_never_redirects_to_another_site(client, make_user, raw):
     make_user("agent", "agent")
-    response = client.post("/login?next=//evil.example.com/", data={"username": "agent", "password": PASSWORD})
+    response = client.post("/login", query_string=f"next={raw}", data={"username": "agent", "password": PASSWORD})
+    assert response.status_code == 302
     assert response.location == "/"
+
+
+@pytest.mark.parametrize("raw, location", [("/contacts%3Fq%3Dada", "/contacts?q=ada"), ("/%ff/x", "/%FF/x"),
+                                           ("/accounts/1", "/accounts/1")])
+def test_login_follows_next_within_the_site(client, make_user, raw, location):
+    make_user("agent", "agent")
+    response = client.post("/login", query_string=f"next={raw}", data={"username": "agent", "password": PASSWORD})
+    assert response.location == location
 
 
 def test_logout_needs_a_post(client, login):

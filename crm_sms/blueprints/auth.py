@@ -1,9 +1,12 @@
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from ..models import db
 from ..services import login_throttle
 from ..services.auth import authenticate, can
 from ._views import render
@@ -41,19 +44,32 @@ def login():
         if user is not None:
             login_throttle.succeeded(username, address)
             login_user(user, remember=form.remember.data)
-            target = request.args.get("next", "")
-            # Only paths on this site: never redirect to another host after login.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("auth.index")
-            return redirect(target)
+            return redirect(local_path(request.args.get("next")) or url_for("auth.index"))
         login_throttle.failed(username, address)
         form.password.errors.append("Wrong username or password.")
     return render("crm_sms/auth/login.html", form=form, status=200 if not form.errors else 401)
 
 
+def local_path(target):
+    """``target`` if it is a path on this site, else None: never a redirect to another host after login.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so an unprintable character or a
+    backslash anywhere could turn the path into ``//evil.example``: those, a scheme or a host refuse the target.
+    """
+    if not target or not target.startswith("/") or "\\" in target or not target.isprintable():
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    user = current_user._get_current_object()
     logout_user()
+    user.end_sessions()  # a copy of the cookie, or one on another device, is logged out too
+    db.session.commit()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

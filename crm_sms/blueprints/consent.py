@@ -5,10 +5,7 @@ A host page shows the parts with ``{{ sms_consent(record) }}`` (the staff form),
 customer's "My preferred SMS"); each renders nothing for a user who may not see it.
 """
 
-import csv
-import io
-
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request
+from flask import Blueprint, flash, make_response, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -21,6 +18,7 @@ from ..models.phone_number import format_e164
 from ..services import consent, consent_log, phone_numbers
 from ..services.auth import can
 from ..services.consent_log import ConsentError
+from ._csv import csv_response
 from ._views import OWNERS, owner_or_404, owner_url, paginate, permission_required, render
 
 bp = Blueprint("consent", __name__, url_prefix="/sms/consent")
@@ -155,7 +153,8 @@ def preferred(contact_id):
 def record_log(kind, owner_id):
     """One record's consent history as CSV: proof of consent on demand."""
     owner = owner_or_404(kind, owner_id)
-    return _csv(reversed(consent_log.history(owner)), f"sms-consent-{kind[:-1]}-{owner.id}.csv")
+    return csv_response(f"sms-consent-{kind[:-1]}-{owner.id}.csv", consent_log.CSV_HEADER,
+                        consent_log.csv_rows(owner))
 
 
 @bp.route("/log.csv")
@@ -163,16 +162,7 @@ def record_log(kind, owner_id):
 def all_log():
     """Every record's consent changes as CSV, optionally within a date range."""
     since, until = consent_log.day_start(request.args.get("since")), consent_log.day_end(request.args.get("until"))
-    return _csv(consent_log.all_history(since, until), "sms-consent.csv")
-
-
-def _csv(events, filename):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(consent_log.CSV_HEADER)
-    writer.writerows(consent_log.csv_rows(events))
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return csv_response("sms-consent.csv", consent_log.CSV_HEADER, consent_log.csv_rows(since=since, until=until))
 
 
 @bp.route("/report")

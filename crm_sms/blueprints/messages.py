@@ -1,20 +1,19 @@
 """SMS on contact and account pages (the subpanel), one message's story, and the sent messages list."""
 
-import csv
-import io
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, request
+from flask import Blueprint, abort, flash, redirect, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..extension import htmx
-from ..models import SenderNumber, db, kind_of
+from ..models import Contact, Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
 from ..services import access, campaigns, consent, conversations, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
+from ._csv import csv_response
 from ._views import aware, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
 bp = Blueprint("messages", __name__, url_prefix="/sms")
@@ -131,18 +130,21 @@ def index():
 @bp.route("/messages.csv")
 @permission_required("sms.view")
 def export():
-    stmt = messages.search(current_user, **_filters())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["id", "created", "direction", "recipient", "recipient type", "related entity", "phone",
-                     "from", "status", "reject reason", "segments", "price", "body", "campaign"])
-    for m in db.session.scalars(stmt).yield_per(1000):
+    return csv_response("sms-messages.csv", EXPORT_HEADER, _export_rows(current_user._get_current_object(), _filters()))
+
+
+EXPORT_HEADER = ["id", "created", "direction", "recipient", "recipient type", "related entity", "phone", "from",
+                 "status", "reject reason", "segments", "price", "body", "campaign"]
+
+
+def _export_rows(reader, filters):
+    # A generator: the query runs when the response streams, a thousand rows at a time.
+    stmt = messages.search(reader, **filters).options(db.joinedload(Message.contact).joinedload(Contact.account))
+    for m in db.session.scalars(stmt.execution_options(yield_per=1000)):
         recipient, kind, related = _recipient(m)
-        writer.writerow([m.id, m.created_at.isoformat(), m.direction, recipient, kind, related, m.phone_e164,
-                         m.sender_e164, m.label, m.reject_reason or "", m.segments or "", m.price or "", m.text,
-                         m.campaign.name if m.campaign else ""])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=sms-messages.csv"})
+        yield [m.id, m.created_at.isoformat(), m.direction, recipient, kind, related, m.phone_e164, m.sender_e164,
+               m.label, m.reject_reason, m.segments or None, m.price or None, m.text,
+               m.campaign.name if m.campaign else None]
 
 
 def _note(message, draft):

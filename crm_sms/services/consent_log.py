@@ -150,42 +150,41 @@ def _add_number(owner, raw, phone_type):
 
 def history(owner):
     """The owner's consent events, newest first."""
-    column = ConsentEvent.contact_id if isinstance(owner, Contact) else ConsentEvent.account_id
-    return db.session.scalars(db.select(ConsentEvent).where(column == owner.id)
-                              .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())).all()
-
-
-def all_history(since=None, until=None):
-    """Every consent event of every record (oldest first), with ``since`` ≤ at < ``until``."""
-    stmt = _in_range(db.select(ConsentEvent), since, until).order_by(ConsentEvent.at, ConsentEvent.id)
-    return db.session.scalars(stmt)
+    return db.session.scalars(_of(owner).order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())).all()
 
 
 CSV_HEADER = ["changed at (UTC)", "record type", "record id", "record", "number", "old state", "new state",
               "old number", "consent type", "source", "changed by", "message id"]
+#: Events read (and names looked up) at a time for a CSV: memory stays flat however long the history.
+CSV_CHUNK = 1000
 
 
-def csv_rows(events):
-    """The CSV lines (after CSV_HEADER) for some events: proof of consent, one line per change."""
-    events = list(events)
-    contacts = _names(Contact, {e.contact_id for e in events if e.contact_id}, lambda c: c.full_name)
-    accounts = _names(Account, {e.account_id for e in events if e.account_id}, lambda a: a.name)
-    for e in events:
-        if e.contact_id:
-            kind, owner_id, name = "Contact", e.contact_id, contacts.get(e.contact_id, "")
-        elif e.account_id:
-            kind, owner_id, name = "Account", e.account_id, accounts.get(e.account_id, "")
-        else:
-            kind, owner_id, name = "", "", "(deleted)"
-        yield [e.at.isoformat(), kind, owner_id, _cell(name), e.e164 or "",
-               STATE_LABELS.get(e.old_state, e.old_state or ""), STATE_LABELS.get(e.new_state, e.new_state),
-               e.old_e164 or "", e.consent_type or "", SOURCE_LABELS.get(e.source, e.source), _cell(e.changed_by),
-               e.message_id or ""]
+def csv_rows(owner=None, since=None, until=None):
+    """The CSV lines (after CSV_HEADER), oldest first: proof of consent, one line per change.
+
+    One record's changes, or every record's with ``since`` ≤ at < ``until``. A generator: nothing is read until
+    it is iterated, then events come in chunks, each with one lookup of the names it needs.
+    """
+    stmt = _of(owner) if owner is not None else _in_range(db.select(ConsentEvent), since, until)
+    stmt = stmt.order_by(ConsentEvent.at, ConsentEvent.id).execution_options(yield_per=CSV_CHUNK)
+    for events in db.session.scalars(stmt).partitions():
+        contacts = _names(Contact, {e.contact_id for e in events if e.contact_id}, lambda c: c.full_name)
+        accounts = _names(Account, {e.account_id for e in events if e.account_id}, lambda a: a.name)
+        for e in events:
+            if e.contact_id:
+                kind, owner_id, name = "Contact", e.contact_id, contacts.get(e.contact_id, "")
+            elif e.account_id:
+                kind, owner_id, name = "Account", e.account_id, accounts.get(e.account_id, "")
+            else:
+                kind, owner_id, name = "", "", "(deleted)"
+            yield [e.at.isoformat(), kind, owner_id, name, e.e164, STATE_LABELS.get(e.old_state, e.old_state),
+                   STATE_LABELS.get(e.new_state, e.new_state), e.old_e164, e.consent_type,
+                   SOURCE_LABELS.get(e.source, e.source), e.changed_by, e.message_id]
 
 
-def _cell(text):
-    """Text typed by people, made inert for spreadsheets (a name starting with "=" is not run as a formula)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _of(owner):
+    column = ConsentEvent.contact_id if isinstance(owner, Contact) else ConsentEvent.account_id
+    return db.select(ConsentEvent).where(column == owner.id)
 
 
 def _names(model, ids, name):

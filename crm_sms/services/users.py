@@ -14,8 +14,7 @@ def create_user(username, password, role, email=None, contact=None):
         raise UserError("A username is required.")
     if role not in ROLES:
         raise UserError(f"Role must be one of {', '.join(ROLES)}, not {role!r}.")
-    if len(password or "") < 8:
-        raise UserError("The password must have at least 8 characters.")
+    _check_password(password)
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise UserError(f"The username {username!r} is taken.")
     if role == "customer":
@@ -30,6 +29,21 @@ def create_user(username, password, role, email=None, contact=None):
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_password(user, password):
+    """Give ``user`` a new password; every session they had ends, remember-me cookies included."""
+    _check_password(password)
+    user.set_password(password)
+
+
+def find_user(username):
+    return db.session.scalar(db.select(User).where(User.username == (username or "").strip()))
+
+
+def _check_password(password):
+    if len(password or "") < 8:
+        raise UserError("The password must have at least 8 characters.")
 
 
 def find_contact(contact_id):

@@ -357,8 +357,8 @@ def test_record_csv_has_one_row_per_change_oldest_first(client, login, make_cont
     assert response.mimetype == "text/csv"
     rows = _csv(response)
     assert [(r["old state"], r["new state"], r["number"], r["consent type"], r["changed by"]) for r in rows] == [
-        ("Never asked", "Opted in", "+14155550101", "Email", "tester"),
-        ("Opted in", "Opted out", "+14155550101", "", "dana")]
+        ("Never asked", "Opted in", "'+14155550101", "Email", "tester"),
+        ("Opted in", "Opted out", "'+14155550101", "", "dana")]
     assert {r["record"] for r in rows} == {"Ada Lovelace"}
 
 
@@ -367,7 +367,7 @@ def test_csv_cells_typed_by_people_cannot_run_as_spreadsheet_formulas(client, lo
     login("agent")
     [row] = _csv(client.get(f"/sms/consent/contacts/{contact.id}/log.csv"))
     assert row["record"] == "'=HYPERLINK(\"http://x\") Evil"
-    assert row["number"] == "+14155550101"
+    assert row["number"] == "'+14155550101"  # a leading + starts a formula too
 
 
 def test_the_all_records_csv_is_for_managers_and_holds_every_record(client, login, make_contact, make_account,
