@@ -118,7 +118,7 @@ def test_stored_texts_in_the_old_placeholder_syntaxes_are_rewritten_in_the_new_o
     from crm_sms.services import consent_log, notices, rendering, settings
 
     signature = _old_texts()
-    _run("0010_settings_placeholders")
+    _run("0011_settings_placeholders")
     assert {key: settings.get(key) for key in OLD_TEXTS} == NEW_TEXTS
     assert signature.text == "Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe."
     assert rendering.signature_text(signature) == \
@@ -130,7 +130,7 @@ def test_stored_texts_in_the_old_placeholder_syntaxes_are_rewritten_in_the_new_o
     assert notices.text("notice_opt_in") == NEW_TEXTS["notice_opt_in"]
     assert notices.text("notice_opt_out") == "Acme Fiber: unsubscribed."
 
-    _run("0010_settings_placeholders")  # a second upgrade of a copy: nothing changes again
+    _run("0011_settings_placeholders")  # a second upgrade of a copy: nothing changes again
     assert {key: settings.get(key) for key in OLD_TEXTS} == NEW_TEXTS
     assert signature.text.startswith("Call {{ department.phone }}.")
 
@@ -139,8 +139,8 @@ def test_the_placeholder_migration_downgrades_to_the_old_syntaxes(app):
     from crm_sms.services import settings
 
     signature = _old_texts()
-    _run("0010_settings_placeholders")
-    _run("0010_settings_placeholders", "downgrade")
+    _run("0011_settings_placeholders")
+    _run("0011_settings_placeholders", "downgrade")
     restored = {key: settings.get(key) for key in OLD_TEXTS}
     assert restored["notice_help"] == OLD_TEXTS["notice_help"]
     assert restored["customer_legal_text"] == OLD_TEXTS["customer_legal_text"]
@@ -151,6 +151,6 @@ def test_the_placeholder_migration_downgrades_to_the_old_syntaxes(app):
 def test_default_texts_need_no_migration():
     from crm_sms.services import settings
 
-    migration = _migration("0010_settings_placeholders")
+    migration = _migration("0011_settings_placeholders")
     for key in migration.TEXT_SETTINGS:
         assert migration.to_new(settings.DEFAULTS[key]) == settings.DEFAULTS[key], key

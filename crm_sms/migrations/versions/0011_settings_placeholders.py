@@ -7,8 +7,8 @@ A known name keeps its meaning (a format spec or conversion on it is dropped: th
 other {field} becomes the literal text it would have been had the admin meant it so; a text format_map could
 not have filled is left as it is (it never rendered). Running it twice changes nothing more.
 
-Revision ID: 0010_settings_placeholders
-Revises: 0009_backfill_conversations
+Revision ID: 0011_settings_placeholders
+Revises: 0010_sessions_session_token
 Create Date: 2026-12-03 09:40:00
 
 """
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_settings_placeholders'
-down_revision = '0009_backfill_conversations'
+revision = '0011_settings_placeholders'
+down_revision = '0010_sessions_session_token'
 branch_labels = None
 depends_on = None
 
