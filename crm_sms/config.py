@@ -6,6 +6,7 @@ default below. Every value is checked when the app starts; a bad one stops
 start-up with a message naming the key.
 """
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -47,14 +48,16 @@ def _boolean(value):
         raise ValueError(f"expected true or false, got {value!r}") from None
 
 
-def _number(kind, minimum):
+def _number(kind, minimum, maximum=math.inf):
     def parse(value):
         try:
             number = kind(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"expected a number, got {value!r}") from None
-        if number < minimum:
+        if not number >= minimum:  # NaN fails this too
             raise ValueError(f"must be at least {minimum}, got {number}")
+        if number > maximum:
+            raise ValueError(f"must be at most {maximum}, got {number}")
         return number
 
     return parse
@@ -167,6 +170,16 @@ DEFAULTS = {
         "Redis): the sweep enqueues its generation again, which continues where it stopped.",
     ),
     "PAGE_SIZE": Setting(25, _number(int, 1), "Rows per page in lists."),
+    "STATEMENT_TIMEOUT": Setting(
+        30.0, _number(float, 1, 3600),
+        "PostgreSQL only: seconds one SQL statement may run before the database stops it; the page then answers "
+        "503 'the database is busy' (a webhook 503, so the provider sends it again) instead of waiting.",
+    ),
+    "LOCK_TIMEOUT": Setting(
+        10.0, _number(float, 1, 600),
+        "PostgreSQL only: seconds a statement may wait for a lock another transaction holds before it gives up "
+        "the same way, so one long lock does not make every page hang.",
+    ),
     "CRM_PAGES": Setting(
         True, _boolean,
         "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ..models import Account, Contact, db
 from ..services import contacts, phone_numbers
 from ..services.auth import can, can_edit_contact, can_see_contact
+from ._input import integer
 from ._views import get_or_404, paginate, permission_required, render
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -18,7 +19,7 @@ class ContactForm(FlaskForm):
     title = StringField("Title", validators=[Optional(), Length(max=100)])
     email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     city = StringField("City", validators=[Optional(), Length(max=120)])
-    account_id = SelectField("Account", coerce=int, validators=[Optional()])
+    account_id = SelectField("Account", coerce=integer, validators=[Optional()])
     ready = BooleanField("Ready (can be dialled by call campaigns)")
 
 

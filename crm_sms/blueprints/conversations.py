@@ -15,6 +15,7 @@ from ..services.auth import can
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
+from ._input import integer
 from ._views import aware, get_or_404, go, paginate, permission_required, render
 
 bp = Blueprint("conversations", __name__, url_prefix="/sms")
@@ -28,7 +29,7 @@ class ReplyForm(FlaskForm):
 class NewContactForm(FlaskForm):
     first_name = StringField("First name")
     last_name = StringField("Last name")
-    phone_type = SelectField("Type of number", coerce=int, validate_choice=False)
+    phone_type = SelectField("Type of number", coerce=integer, validate_choice=False)
 
 
 @bp.route("/inbox")
