@@ -3,6 +3,7 @@
 from flask import Blueprint, render_template, request
 from sqlalchemy.exc import OperationalError
 
+from ..models import db
 from ..models.base import database_busy
 from ..services.auth import PERMISSIONS
 from . import _input
@@ -55,4 +56,5 @@ def _busy(error):
     """A statement stopped at the database's statement or lock timeout: 503, so people and the provider retry."""
     if not database_busy(error):
         raise error
+    db.session.rollback()
     return render_template("crm_sms/errors/503.html"), 503, {"Retry-After": RETRY_AFTER}

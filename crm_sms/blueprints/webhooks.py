@@ -73,6 +73,7 @@ def _handle(kind, receive):
     except OperationalError as error:
         if not database_busy(error):
             raise
+        db.session.rollback()
         outcome, status = "database busy", 503  # the provider sends it again
         return {"error": outcome}, 503, {"Retry-After": RETRY_AFTER}
     finally:
