@@ -8,6 +8,7 @@ fault, where the database would otherwise have failed with a 500.
 import re
 
 from flask import abort, request
+from wtforms.validators import Length
 
 #: The largest number an id or count column holds (PostgreSQL's integer).
 INT_MAX = 2**31 - 1
@@ -34,6 +35,11 @@ def integer(value):
     if not -INT_MAX - 1 <= number <= INT_MAX:
         raise ValueError(f"{value!r} is out of range")
     return number
+
+
+def fits(column):
+    """A form field's validator: no longer than ``column`` (a model's String column) holds, said on the field."""
+    return Length(max=column.type.length)
 
 
 def page_number(name="page"):

@@ -9,13 +9,13 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..extension import htmx
-from ..models import Conversation, PhoneType, db, kind_of, utcnow
+from ..models import Contact, Conversation, PhoneType, db, kind_of, utcnow
 from ..services import conversation_report, conversations, inbox, messages, rendering, templates
 from ..services.auth import can
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
-from ._input import integer
+from ._input import fits, integer
 from ._views import aware, get_or_404, go, paginate, permission_required, render
 
 bp = Blueprint("conversations", __name__, url_prefix="/sms")
@@ -27,8 +27,8 @@ class ReplyForm(FlaskForm):
 
 
 class NewContactForm(FlaskForm):
-    first_name = StringField("First name")
-    last_name = StringField("Last name")
+    first_name = StringField("First name", validators=[fits(Contact.first_name)])
+    last_name = StringField("Last name", validators=[fits(Contact.last_name)])
     phone_type = SelectField("Type of number", coerce=integer, validate_choice=False)
 
 
