@@ -53,7 +53,7 @@ def _check_storable(params):
     or text, or a number that is not finite (JSON's Infinity, NaN, 1e999). Every field is kept with the event."""
     for name, value in params.items():
         if unstorable(name) or isinstance(value, str) and unstorable(value):
-            abort(400, description=f"{readable(name)} holds a control character or an invalid one")
+            abort(400, description=f"{readable(name)} holds a character that cannot be stored (such as NUL)")
         if isinstance(value, float) and not math.isfinite(value):
             abort(400, description=f"{readable(name)} is not a finite number")
 
