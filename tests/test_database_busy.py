@@ -104,3 +104,21 @@ def test_the_page_works_again_once_the_lock_is_gone(busy_app, make_user):
 def test_a_timeout_outside_its_bounds_stops_start_up_naming_the_key(make_app, key, value):
     with pytest.raises(ConfigError, match=key):
         make_app(**{key: value})
+
+
+def test_a_statement_running_past_the_statement_timeout_answers_503(make_app, postgresql):
+    app = make_app(CRM_SMS_STATEMENT_TIMEOUT=1)
+
+    @app.route("/slow-report")
+    def slow_report():  # a page whose query runs long, as a report over a big table may
+        db.session.execute(sa.text("SELECT pg_sleep(3)"))
+        return "done"
+
+    with app.app_context():
+        started = time.monotonic()
+        response = app.test_client().get("/slow-report")
+        waited = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert "The database is busy" in response.text
+    assert waited < 3
