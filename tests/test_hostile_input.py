@@ -294,6 +294,33 @@ def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(
     assert db.session.scalar(db.select(db.func.count(Contact.id))) == 0
 
 
+# Pages: searches longer than any column
+
+@pytest.mark.parametrize("url", ["/contacts", "/accounts", "/sms/inbox", "/sms/templates/records"])
+def test_a_search_longer_than_any_list_takes_answers_400_naming_it(client, login, url):
+    from crm_sms.services.search import MAX_QUERY
+
+    login("admin")
+
+    response = client.get(url, query_string={"q": "é" * (MAX_QUERY + 1)})
+
+    assert response.status_code == 400
+    assert f"“q” is too long: at most {MAX_QUERY} characters" in response.text
+
+
+def test_a_campaign_filter_longer_than_any_list_takes_is_refused(client, login, campaign):
+    from crm_sms.services.search import MAX_QUERY
+
+    login("admin")
+
+    response = client.post(f"/sms/campaigns/{campaign.id}/recipients/filter", data={"q": "é" * 30_000},
+                           headers={"HX-Request": "true"})
+
+    assert response.status_code == 422
+    assert f"at most {MAX_QUERY} characters" in response.text
+    assert db.session.scalar(db.select(db.func.count(CampaignRecipient.id))) == 0
+
+
 # Pages: numbers no column can hold
 
 LISTS = ["/contacts", "/accounts", "/sms/messages", "/sms/inbox", "/sms/campaigns", "/sms/consent/report"]
@@ -398,7 +425,7 @@ PROPERTY = dict(derandomize=os.environ.get("HOSTILE_EXPLORE") is None, database=
 
 
 class _Forms(HTMLParser):
-    """The forms of a page: {(method, path): {field: value as the page fills it}}."""
+    """The forms of a page: {(method, path): {field: value as the page fills it in, None for a box left unticked}}."""
 
     def __init__(self, page_path):
         super().__init__()
@@ -410,23 +437,22 @@ class _Forms(HTMLParser):
             method = "post" if attrs.get("hx-post") or (attrs.get("method") or "get").lower() == "post" else "get"
             action = attrs.get("hx-post") or attrs.get("hx-get") or attrs.get("action") or self.page_path
             self._current = self.forms.setdefault((method, action.split("?")[0]), {})
-        elif self._current is None or not attrs.get("name"):
+        elif self._current is None:
             return
-        elif tag == "input" and (attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs):
-            self._current.setdefault(attrs["name"], attrs.get("value") or "")
-        elif tag == "input":
-            self._current.setdefault(attrs["name"], None)  # a box left unticked: known, not sent
+        elif tag == "option" and self._select and "disabled" not in attrs:
+            if "selected" in attrs or self._current[self._select] is None:  # the chosen option, else the first
+                self._current[self._select] = attrs.get("value") or ""
+        elif not attrs.get("name"):
+            return
+        elif tag in ("input", "button"):
+            ticked = attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs
+            self._current.setdefault(attrs["name"], attrs.get("value") or "" if ticked else None)
         elif tag == "select":
             self._select = attrs["name"]
             self._current.setdefault(self._select, None)
         elif tag == "textarea":
             self._textarea = attrs["name"]
             self._current[self._textarea] = ""
-        elif tag == "button":
-            self._current.setdefault(attrs["name"], attrs.get("value") or "")
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag):
         if tag == "form":
@@ -437,26 +463,6 @@ class _Forms(HTMLParser):
     def handle_data(self, data):
         if self._textarea and self._current is not None:
             self._current[self._textarea] += data
-
-
-class _Options(HTMLParser):
-    """The chosen option of each select of a page (else its first)."""
-
-    def __init__(self):
-        super().__init__()
-        self.chosen, self._select = {}, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "select":
-            self._select = attrs.get("name")
-        elif tag == "option" and self._select and "disabled" not in attrs:
-            if "selected" in attrs or self._select not in self.chosen:
-                self.chosen[self._select] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
 
 
 @pytest.fixture
@@ -516,13 +522,10 @@ def forms(app, world):
         if "GET" in rule.methods:
             response = _request(app, clients[user], "get", path)
             assert response.status_code < 500, path
-            parser, options = _Forms(path), _Options()
+            parser = _Forms(path)
             parser.feed(response.text)
-            options.feed(response.text)
             for (method, action), fields in parser.forms.items():
-                filled = {name: options.chosen.get(name, "") if value is None and name in options.chosen else value
-                          for name, value in fields.items()}
-                found.setdefault((method, action), (user, filled))
+                found.setdefault((method, action), (user, fields))
         if "POST" in rule.methods:
             pages.append(("post", path, user))
     posts = [(method, path, *found.get((method, path), (user, {}))) for method, path, user in pages]

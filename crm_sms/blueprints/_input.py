@@ -10,6 +10,8 @@ import re
 from flask import abort, request
 from wtforms.validators import Length
 
+from ..services.search import MAX_QUERY
+
 #: The largest number an id or count column holds (PostgreSQL's integer).
 INT_MAX = 2**31 - 1
 
@@ -49,10 +51,14 @@ def page_number(name="page"):
 
 def check_request():
     """404 for an id in the URL that no table can hold; 400 naming the first query or form field with a
-    character no text field may hold (a NUL byte, say)."""
+    character no text field may hold (a NUL byte, say), or the first query field longer than any search takes."""
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and value > INT_MAX:
             abort(404)
+    for name, value in request.args.items(multi=True):
+        if len(value) > MAX_QUERY:
+            abort(400, description=f"The address field “{readable(name)}” is too long: at most {MAX_QUERY} "
+                                   "characters.")
     for where, fields in (("address", request.args), ("form", request.form)):
         for name, value in fields.items(multi=True):
             if unstorable(name) or unstorable(value):

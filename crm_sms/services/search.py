@@ -2,6 +2,10 @@
 
 import re
 
+#: The longest search a list takes, in characters: more than any column it searches holds, and short enough
+#: for SQLite, which refuses a LIKE pattern past 50,000 bytes.
+MAX_QUERY = 1000
+
 
 def digits_of(query, minimum=3):
     """The digits of a search that looks like part of a phone number, else None."""
