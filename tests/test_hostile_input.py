@@ -16,13 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_sms.models import CampaignRecipient, Conversation, InboundPart, Message, MessageEvent, ProviderReceipt, db
-from tests.blueprints.test_webhooks import INBOUND_URL, SIGNED, STATUS_URL, nothing_stored, pushed  # noqa: F401
+from crm_sms.models import CampaignRecipient, Conversation, InboundPart, Message, ProviderReceipt, db
+from tests.blueprints import test_webhooks
+from tests.blueprints.test_webhooks import INBOUND_URL, SIGNED, STATUS_URL, nothing_stored
 from tests.conftest import PASSWORD
 from tests.fakes.vonage import inbound, receipt
 
 THEM = "14155550101"  # the contact's number, as Vonage writes it
 OURS = "16285550100"
+
+pushed = test_webhooks.pushed  # the webhook tests' fixture: an app with extra settings, its context pushed
 
 
 def _post(client, url, params, shape):
@@ -277,7 +280,8 @@ def test_the_guard_leaves_other_text_alone(client, login):
 
 # Pages: values longer than their column
 
-def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(client, login, make_sender, phone_types):
+def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(client, login, make_sender,
+                                                                                phone_types):
     from crm_sms.models import Contact
 
     make_sender()
@@ -287,7 +291,8 @@ def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(
     limit = Contact.first_name.type.length
 
     response = client.post(f"/sms/conversations/{conversation.id}/contact", data={
-        "contact-first_name": "x" * (limit + 1), "contact-last_name": "Y", "contact-phone_type": phone_types["Mobile"].id})
+        "contact-first_name": "x" * (limit + 1), "contact-last_name": "Y",
+        "contact-phone_type": phone_types["Mobile"].id})
 
     assert response.status_code == 422
     assert f"Field cannot be longer than {limit} characters." in response.text

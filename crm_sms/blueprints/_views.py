@@ -3,7 +3,7 @@
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..config import config_value
