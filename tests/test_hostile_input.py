@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_sms.models import CampaignRecipient, Conversation, InboundPart, Message, ProviderReceipt, db
+from crm_sms.services import settings as sms_settings
 from tests.blueprints import test_webhooks
 from tests.blueprints.test_webhooks import INBOUND_URL, SIGNED, STATUS_URL, nothing_stored
 from tests.conftest import PASSWORD
@@ -324,6 +325,39 @@ def test_a_campaign_filter_longer_than_any_list_takes_is_refused(client, login, 
     assert response.status_code == 422
     assert f"at most {MAX_QUERY} characters" in response.text
     assert db.session.scalar(db.select(db.func.count(CampaignRecipient.id))) == 0
+
+
+# Pages: dates at the ends of the calendar
+
+@pytest.mark.parametrize("url", [
+    "/sms/messages?until=9999-12-31", "/sms/messages?since=0001-01-01", "/sms/consent/report?until=9999-12-31",
+    "/sms/consent/report?since=0001-01-01", "/sms/conversations/report?until=9999-12-31",
+])
+def test_a_filter_date_at_the_end_of_the_calendar_is_ignored(client, login, url):
+    login("admin")
+    sms_settings.put("time_zone", "America/New_York")
+    db.session.commit()
+
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59", "0001-01-01T00:00", "1899-12-31T23:59"])
+def test_a_send_date_at_the_end_of_the_calendar_is_a_form_error(client, login, make_contact, make_sender, opt_in,
+                                                                 when):
+    from crm_sms.services import phone_numbers
+
+    contact, sender = opt_in(make_contact()), make_sender()
+    login("agent")
+    sms_settings.put("time_zone", "America/New_York")
+    db.session.commit()
+
+    response = client.post(f"/sms/contacts/{contact.id}/messages", headers={"HX-Request": "true"}, data={
+        "sms-phone_id": phone_numbers.sms_numbers(contact)[0].id, "sms-sender_id": sender.id, "sms-body": "Hello",
+        "sms-send_at": when, "action": "send"})
+
+    assert response.status_code == 422
+    assert "Choose a date from the year 1900 to 2999." in response.text, re.findall(r"class=\"error\">([^<]*)", response.text)
+    assert db.session.scalar(db.select(db.func.count(Message.id))) == 0
 
 
 # Pages: numbers no column can hold

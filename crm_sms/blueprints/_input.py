@@ -8,9 +8,9 @@ fault, where the database would otherwise have failed with a 500.
 import re
 
 from flask import abort, request
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
 
-from ..services.search import MAX_QUERY
+from ..services.search import MAX_QUERY, YEARS
 
 #: The largest number an id or count column holds (PostgreSQL's integer).
 INT_MAX = 2**31 - 1
@@ -42,6 +42,12 @@ def integer(value):
 def fits(column):
     """A form field's validator: no longer than ``column`` (a model's String column) holds, said on the field."""
     return Length(max=column.type.length)
+
+
+def plausible_date(form, field):
+    """A date field's validator: a date within YEARS (the form says which)."""
+    if field.data is not None and field.data.year not in YEARS:
+        raise ValidationError(f"Choose a date from the year {YEARS[0]} to {YEARS[-1]}.")
 
 
 def page_number(name="page"):

@@ -15,7 +15,7 @@ from ..models.campaign import LABELS
 from ..services import campaign_generation, campaigns, mass_messages, senders, signatures
 from ..services.auth import can
 from ..services.campaigns import CampaignError
-from ._input import integer
+from ._input import integer, plausible_date
 from ._views import aware, get_or_404, go, local, paginate, permission_required, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/sms/campaigns")
@@ -27,7 +27,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M"
 class CampaignForm(FlaskForm):
     # The service checks every field, so its messages are what people read.
     name = StringField("Name")
-    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional()])
+    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     module = SelectField("Module", validate_choice=False, choices=[SelectChoice(k, v) for k, v in MODULE_LABELS.items()])
     template_id = SelectField("Template", coerce=integer, validate_choice=False)
     sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
@@ -36,12 +36,12 @@ class CampaignForm(FlaskForm):
 
 class MassMessageForm(FlaskForm):
     template_id = SelectField("Saved message", coerce=integer, validate_choice=False)
-    outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional()])
-    outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional()])
+    outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional(), plausible_date])
+    outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     type = SelectField("Account type", validate_choice=False,
                        choices=[SelectChoice("", "Any type")] + [SelectChoice(t, t) for t in ACCOUNT_TYPES])
     city = StringField("City")
-    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional()])
+    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
     signature_id = SelectField("Signature", coerce=integer, validate_choice=False)
 

@@ -15,7 +15,7 @@ from ..services.auth import can
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
-from ._input import fits, integer
+from ._input import fits, integer, plausible_date
 from ._views import aware, get_or_404, go, paginate, permission_required, render
 
 bp = Blueprint("conversations", __name__, url_prefix="/sms")
@@ -23,7 +23,7 @@ bp = Blueprint("conversations", __name__, url_prefix="/sms")
 
 class ReplyForm(FlaskForm):
     body = TextAreaField("Message")
-    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_date])
 
 
 class NewContactForm(FlaskForm):

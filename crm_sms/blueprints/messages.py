@@ -15,7 +15,7 @@ from ..models import Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
 from ..services import campaigns, consent, conversations, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
-from ._input import integer
+from ._input import integer, plausible_date
 from ._views import aware, get_or_404, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
 bp = Blueprint("messages", __name__, url_prefix="/sms")
@@ -24,7 +24,7 @@ class ComposeForm(FlaskForm):
     phone_id = SelectField("Send to", coerce=integer, validate_choice=False)
     sender_id = SelectField("From", coerce=integer, validate_choice=False)
     body = TextAreaField("Message")
-    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_date])
 
 
 def _form(owner, formdata=None):
