@@ -356,7 +356,7 @@ def test_a_send_date_at_the_end_of_the_calendar_is_a_form_error(client, login, m
         "sms-send_at": when, "action": "send"})
 
     assert response.status_code == 422
-    assert "Choose a date from the year 1900 to 2999." in response.text, re.findall(r"class=\"error\">([^<]*)", response.text)
+    assert "Choose a date from the year 1900 to 2999." in response.text
     assert db.session.scalar(db.select(db.func.count(Message.id))) == 0
 
 
