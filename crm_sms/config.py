@@ -214,6 +214,16 @@ DEFAULTS = {
         "Redis): the sweep enqueues its generation again, which continues where it stopped.",
     ),
     "PAGE_SIZE": Setting(25, _number(int, 1, 500), "Rows per page in lists."),
+    "STATEMENT_TIMEOUT": Setting(
+        30.0, _number(float, 1, 3600),
+        "PostgreSQL only: seconds one SQL statement may run before the database stops it; the page then answers "
+        "503 'the database is busy' (a webhook 503, so the provider sends it again) instead of waiting.",
+    ),
+    "LOCK_TIMEOUT": Setting(
+        10.0, _number(float, 1, 600),
+        "PostgreSQL only: seconds a statement may wait for a lock another transaction holds before it gives up "
+        "the same way, so one long lock does not make every page hang.",
+    ),
     "CRM_PAGES": Setting(
         True, _boolean,
         "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "

@@ -13,6 +13,7 @@ from werkzeug.local import LocalProxy
 
 from . import config, logs, providers, security
 from .models import User, db
+from .models.base import timeout_options
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -60,6 +61,7 @@ class CrmSms:
             logs.install(app.config["CRM_SMS_LOG_FORMAT"])
         security.init_app(app)
         if "sqlalchemy" not in app.extensions:
+            _database_timeouts(app)
             db.init_app(app)
         if "csrf" not in app.extensions:
             csrf.init_app(app)
@@ -85,6 +87,20 @@ class CrmSms:
                 login_manager.login_message = "Log in to see that page."
                 login_manager.login_message_category = "info"
         register(app)
+
+
+def _database_timeouts(app):
+    """PostgreSQL sessions stop a statement after STATEMENT_TIMEOUT and a wait for a lock after LOCK_TIMEOUT.
+
+    Set as connect options, so every connection of the pool has them from the start, workers' too.
+    """
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    connect_args = options.get("connect_args", {})
+    timeouts = timeout_options(config.config_value("STATEMENT_TIMEOUT", app), config.config_value("LOCK_TIMEOUT", app))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {
+        **connect_args, "options": f"{connect_args.get('options', '')} {timeouts}".strip()}}
 
 
 def _sms_panel(record):

@@ -3,7 +3,7 @@
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..config import config_value
@@ -11,6 +11,7 @@ from ..extension import htmx
 from ..models import db, kind_of
 from ..services import access, settings
 from ..services.auth import can
+from ._input import page_number
 
 
 def permission_required(permission):
@@ -69,9 +70,9 @@ def render_owner(record, fragment, status=200, **context):
     return render(f"crm_sms/{kind}/show.html", fragment, status=status, **{kind[:-1]: record}, **context)
 
 
-def paginate(stmt):
-    page = request.args.get("page", 1, type=int)
-    return db.paginate(stmt, page=max(page, 1), per_page=config_value("PAGE_SIZE"), error_out=False)
+def paginate(stmt, arg="page"):
+    """One page of ``stmt``'s rows, the one the query argument ``arg`` asks for (clamped, never an error)."""
+    return db.paginate(stmt, page=page_number(arg), per_page=config_value("PAGE_SIZE"), error_out=False)
 
 
 def get_or_404(model, id):

@@ -1,22 +1,23 @@
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
 from ..models import ACCOUNT_TYPES, Account, db
 from ..services import accounts, contacts, phone_numbers
+from ._input import fits
 from ._views import get_or_404, paginate, permission_required, render
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 
 class AccountForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), fits(Account.name)])
     type = SelectField("Type", choices=ACCOUNT_TYPES)
-    industry = StringField("Industry", validators=[Optional(), Length(max=80)])
-    city = StringField("City", validators=[Optional(), Length(max=120)])
-    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    website = StringField("Website", validators=[Optional(), Length(max=200)])
+    industry = StringField("Industry", validators=[Optional(), fits(Account.industry)])
+    city = StringField("City", validators=[Optional(), fits(Account.city)])
+    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), fits(Account.email)])
+    website = StringField("Website", validators=[Optional(), fits(Account.website)])
 
 
 @bp.route("")

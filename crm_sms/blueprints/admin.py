@@ -3,26 +3,27 @@
 from flask import Blueprint, flash, redirect, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
 from ..models import Department, PhoneType, db
 from ..services import departments, phone_numbers
 from ..services.departments import DepartmentError
 from ..services.phone_numbers import PhoneNumberError
+from ._input import fits
 from ._views import get_or_404, permission_required, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 class PhoneTypeForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=40)])
+    name = StringField("Name", validators=[DataRequired(), fits(PhoneType.name)])
     sms_capable = BooleanField("Can receive SMS")
 
 
 class DepartmentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Name", validators=[DataRequired(), fits(Department.name)])
     phone = StringField("Phone", validators=[Optional()])
-    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), fits(Department.email)])
 
 
 @bp.route("/phone-types", methods=["GET", "POST"])

@@ -15,7 +15,8 @@ from ..models.campaign import LABELS
 from ..services import access, campaign_generation, campaigns, mass_messages, senders, signatures
 from ..services.auth import can
 from ..services.campaigns import CampaignError
-from ._views import aware, go, local, permission_required, render
+from ._input import integer, plausible_date
+from ._views import aware, go, local, paginate, permission_required, render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/sms/campaigns")
 
@@ -26,23 +27,23 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M"
 class CampaignForm(FlaskForm):
     # The service checks every field, so its messages are what people read.
     name = StringField("Name")
-    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional()])
+    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     module = SelectField("Module", validate_choice=False, choices=[SelectChoice(k, v) for k, v in MODULE_LABELS.items()])
-    template_id = SelectField("Template", coerce=int, validate_choice=False)
-    sender_id = SelectField("Sender number", coerce=int, validate_choice=False)
-    signature_id = SelectField("Signature", coerce=int, validate_choice=False)
+    template_id = SelectField("Template", coerce=integer, validate_choice=False)
+    sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
+    signature_id = SelectField("Signature", coerce=integer, validate_choice=False)
 
 
 class MassMessageForm(FlaskForm):
-    template_id = SelectField("Saved message", coerce=int, validate_choice=False)
-    outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional()])
-    outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional()])
+    template_id = SelectField("Saved message", coerce=integer, validate_choice=False)
+    outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional(), plausible_date])
+    outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     type = SelectField("Account type", validate_choice=False,
                        choices=[SelectChoice("", "Any type")] + [SelectChoice(t, t) for t in ACCOUNT_TYPES])
     city = StringField("City")
-    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional()])
-    sender_id = SelectField("Sender number", coerce=int, validate_choice=False)
-    signature_id = SelectField("Signature", coerce=int, validate_choice=False)
+    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
+    sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
+    signature_id = SelectField("Signature", coerce=integer, validate_choice=False)
 
 
 def _sender_and_signature_choices(form):
@@ -55,8 +56,7 @@ def _sender_and_signature_choices(form):
 @bp.route("")
 @permission_required("campaigns.manage")
 def index():
-    page = db.paginate(campaigns.all_campaigns(), page=max(request.args.get("page", 1, type=int), 1),
-                       per_page=config_value("PAGE_SIZE"), error_out=False)
+    page = paginate(campaigns.all_campaigns())
     return render("crm_sms/campaigns/index.html", page=page, modules=MODULE_LABELS)
 
 
@@ -150,8 +150,7 @@ def messages(campaign_id):
 def _messages_context(campaign):
     stmt = (db.select(Message).where(Message.campaign_id == campaign.id)
             .options(db.joinedload(Message.contact), db.joinedload(Message.account)).order_by(Message.id))
-    return dict(message_page=db.paginate(stmt, page=max(request.args.get("mpage", 1, type=int), 1),
-                                         per_page=config_value("PAGE_SIZE"), error_out=False),
+    return dict(message_page=paginate(stmt, "mpage"),
                 polling=campaign.status in ("generating", "scheduled", "sending"))
 
 
@@ -179,7 +178,7 @@ def candidates(campaign_id):
 def add_recipients(campaign_id):
     campaign = access.campaign(current_user, campaign_id)
     return _change_recipients(campaign, lambda: campaigns.add_records(
-        campaign, request.form.getlist("record_ids", type=int)), "Added {} recipient{}.")
+        campaign, request.form.getlist("record_ids", type=integer)), "Added {} recipient{}.")
 
 
 @bp.route("/<int:campaign_id>/recipients/filter", methods=["POST"])
@@ -198,7 +197,7 @@ def add_filtered(campaign_id):
 @permission_required("campaigns.manage")
 def remove_recipients(campaign_id):
     campaign = access.campaign(current_user, campaign_id)
-    chosen = None if request.form.get("all") else request.form.getlist("recipient_ids", type=int)
+    chosen = None if request.form.get("all") else request.form.getlist("recipient_ids", type=integer)
     return _change_recipients(campaign, lambda: campaigns.remove_recipients(campaign, chosen),
                               "Removed {} recipient{}.")
 
@@ -222,8 +221,7 @@ def _change_recipients(campaign, change, note):
 
 def _recipients_context(campaign):
     stmt = campaigns.recipients(campaign)
-    return dict(recipient_page=db.paginate(stmt, page=max(request.args.get("rpage", 1, type=int), 1),
-                                           per_page=config_value("PAGE_SIZE"), error_out=False),
+    return dict(recipient_page=paginate(stmt, "rpage"),
                 candidates=campaigns.candidates(campaign) if campaign.editable else [], q="",
                 account_types=ACCOUNT_TYPES)
 

@@ -19,6 +19,7 @@ from ..services import consent, consent_log, phone_numbers
 from ..services.auth import can
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
+from ._input import integer
 from ._views import OWNERS, owner_or_404, owner_url, paginate, permission_required, render
 
 bp = Blueprint("consent", __name__, url_prefix="/sms/consent")
@@ -29,7 +30,7 @@ CHOICES = [SelectChoice("", "Not set"), SelectChoice("opt_in", "Opt in"), Select
 def _id(value):
     """A posted id, or None: a missing or mangled one gets the service's message, not "Invalid Choice"."""
     try:
-        return int(value) if value not in (None, "") else None
+        return integer(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 

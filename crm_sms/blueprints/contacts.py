@@ -2,23 +2,24 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
 from ..models import Account, Contact, db
 from ..services import contacts, phone_numbers
 from ..services.auth import can, can_edit_contact, can_see_contact
+from ._input import fits, integer
 from ._views import get_or_404, paginate, permission_required, render
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
 
 class ContactForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired(), Length(max=100)])
-    last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)])
-    title = StringField("Title", validators=[Optional(), Length(max=100)])
-    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    city = StringField("City", validators=[Optional(), Length(max=120)])
-    account_id = SelectField("Account", coerce=int, validators=[Optional()])
+    first_name = StringField("First name", validators=[DataRequired(), fits(Contact.first_name)])
+    last_name = StringField("Last name", validators=[DataRequired(), fits(Contact.last_name)])
+    title = StringField("Title", validators=[Optional(), fits(Contact.title)])
+    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), fits(Contact.email)])
+    city = StringField("City", validators=[Optional(), fits(Contact.city)])
+    account_id = SelectField("Account", coerce=integer, validators=[Optional()])
     ready = BooleanField("Ready (can be dialled by call campaigns)")
 
 

@@ -9,12 +9,13 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..extension import htmx
-from ..models import PhoneType, db, kind_of, utcnow
+from ..models import Contact, PhoneType, db, kind_of, utcnow
 from ..services import access, conversation_report, conversations, inbox, messages, rendering, templates
 from ..services.auth import can
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
+from ._input import fits, integer, plausible_date
 from ._views import aware, go, paginate, permission_required, render
 
 bp = Blueprint("conversations", __name__, url_prefix="/sms")
@@ -22,13 +23,13 @@ bp = Blueprint("conversations", __name__, url_prefix="/sms")
 
 class ReplyForm(FlaskForm):
     body = TextAreaField("Message")
-    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_date])
 
 
 class NewContactForm(FlaskForm):
-    first_name = StringField("First name")
-    last_name = StringField("Last name")
-    phone_type = SelectField("Type of number", coerce=int, validate_choice=False)
+    first_name = StringField("First name", validators=[fits(Contact.first_name)])
+    last_name = StringField("Last name", validators=[fits(Contact.last_name)])
+    phone_type = SelectField("Type of number", coerce=integer, validate_choice=False)
 
 
 @bp.route("/inbox")

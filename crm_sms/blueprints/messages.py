@@ -14,15 +14,16 @@ from ..models.message import LABELS
 from ..services import access, campaigns, consent, conversations, messages, rendering, senders, settings, templates
 from ..services.messages import MessageError
 from ._csv import csv_response
+from ._input import integer, plausible_date
 from ._views import aware, owner_or_404, owner_url, paginate, permission_required, render, render_owner
 
 bp = Blueprint("messages", __name__, url_prefix="/sms")
 
 class ComposeForm(FlaskForm):
-    phone_id = SelectField("Send to", coerce=int, validate_choice=False)
-    sender_id = SelectField("From", coerce=int, validate_choice=False)
+    phone_id = SelectField("Send to", coerce=integer, validate_choice=False)
+    sender_id = SelectField("From", coerce=integer, validate_choice=False)
     body = TextAreaField("Message")
-    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_date])
 
 
 def _form(owner, formdata=None):
@@ -173,4 +174,4 @@ def _filters():
     until = messages.as_of(args.get("until"))
     return dict(status=status, since=messages.as_of(args.get("since")),
                 until=until + timedelta(days=1) if until else None, sender=args.get("sender") or None,
-                campaign_id=args.get("campaign", type=int))
+                campaign_id=args.get("campaign", type=integer))

@@ -11,13 +11,14 @@ from ..models import PhoneNumber, PhoneType, db, kind_of
 from ..services import phone_numbers
 from ..services.auth import can, can_edit_contact
 from ..services.phone_numbers import PhoneNumberError
+from ._input import integer
 from ._views import get_or_404, owner_or_404, owner_url, render_owner
 
 bp = Blueprint("phone_numbers", __name__)
 
 class PhoneNumberForm(FlaskForm):
     number = StringField("Number", validators=[DataRequired(message="Enter a phone number.")])
-    type_id = SelectField("Type", coerce=int)
+    type_id = SelectField("Type", coerce=integer)
     is_primary = BooleanField("Primary")
 
 

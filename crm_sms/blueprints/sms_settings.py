@@ -17,6 +17,7 @@ from ..services import consent_log, departments, notices, quiet_hours, rendering
 from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
+from ._input import integer
 from ._views import get_or_404, permission_required, render
 
 bp = Blueprint("sms_settings", __name__, url_prefix="/sms/settings")
@@ -42,7 +43,7 @@ class RateField(FloatField):
 class SenderForm(FlaskForm):
     e164 = StringField("Number", filters=[_strip])
     label = StringField("Label", filters=[_strip], validators=[Optional(), Length(max=80)])
-    user_id = SelectField("Owner", coerce=int, default=0)
+    user_id = SelectField("Owner", coerce=integer, default=0)
     is_default = BooleanField("Default for the account")
     mps = RateField("Messages per second", default=1.0)
     mms = BooleanField("Can send MMS")
@@ -65,7 +66,7 @@ _ANY_DEPARTMENT = {"department": {"phone": "[department phone]", "email": "[depa
 class SignatureForm(FlaskForm):
     name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
     # The service checks both choices, so its message (not "Not a valid choice") is what people read.
-    department = SelectField("Department", coerce=int, validate_choice=False)
+    department = SelectField("Department", coerce=integer, validate_choice=False)
     text = SelectField("Text", validate_choice=False,
                        choices=[SelectChoice(text, rendering.fill_in(text, _ANY_DEPARTMENT)) for text in TEXTS])
     default_for_manual = BooleanField("Default for manual messages")

@@ -8,6 +8,7 @@ from ..extension import htmx
 from ..models import SenderNumber, Signature, Template, TriggerRule, db
 from ..services import senders, signatures, triggers
 from ..services.triggers import TriggerError
+from ._input import integer
 from ._views import get_or_404, permission_required, render
 
 bp = Blueprint("triggers", __name__, url_prefix="/sms/settings/triggers")
@@ -22,9 +23,9 @@ class RuleForm(FlaskForm):
                         render_kw={"placeholder": "payment.received", "autocomplete": "off"})
     module = SelectField("Texts", validate_choice=False,
                          choices=[SelectChoice(key, label) for key, label in MODULE_LABELS.items()])
-    template = SelectField("Saved message", coerce=int, validate_choice=False)
-    sender = SelectField("Sender number", coerce=int, validate_choice=False)
-    signature = SelectField("Signature", coerce=int, validate_choice=False)
+    template = SelectField("Saved message", coerce=integer, validate_choice=False)
+    sender = SelectField("Sender number", coerce=integer, validate_choice=False)
+    signature = SelectField("Signature", coerce=integer, validate_choice=False)
     active = BooleanField("Active", default=True)
 
 

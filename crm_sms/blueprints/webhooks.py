@@ -1,20 +1,27 @@
 """Vonage's webhooks: delivery receipts and inbound messages, in GET, form POST or JSON POST shape.
 
 Answers 204 as soon as the event is stored (Vonage re-sends for 24 hours
-otherwise), 401 for a bad signature, 400 for a body that is no event.
+otherwise), 401 for a bad signature, 400 naming the field for a body that is
+no event or holds what the database cannot store (sending it again would not
+help), 503 while the database is busy (sending it again will).
 """
 
 import logging
+import math
 import time
 
 from flask import Blueprint, abort, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .. import logs
 from ..extension import csrf
 from ..models import db
+from ..models.base import database_busy
 from ..providers import WebhookError
 from ..services import provider_events
+from . import RETRY_AFTER
+from ._input import readable, unstorable
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms/webhooks")
 log = logging.getLogger(__name__)
@@ -34,8 +41,21 @@ def _params():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             abort(400, description="expected a JSON object")
-        return {key: value for key, value in body.items() if isinstance(value, (str, int, float, bool))}
-    return request.form.to_dict()
+        params = {key: value for key, value in body.items() if isinstance(value, (str, int, float, bool))}
+    else:
+        params = request.form.to_dict()
+    _check_storable(params)
+    return params
+
+
+def _check_storable(params):
+    """400 naming the first field the database could not store: a control character or lone surrogate in its name
+    or text, or a number that is not finite (JSON's Infinity, NaN, 1e999). Every field is kept with the event."""
+    for name, value in params.items():
+        if unstorable(name) or isinstance(value, str) and unstorable(value):
+            abort(400, description=f"{readable(name)} holds a character that cannot be stored (such as NUL)")
+        if isinstance(value, float) and not math.isfinite(value):
+            abort(400, description=f"{readable(name)} is not a finite number")
 
 
 def _handle(kind, receive):
@@ -47,7 +67,15 @@ def _handle(kind, receive):
         return body, status
     except HTTPException as error:
         outcome, status = error.description, error.code
+        if status == 400:
+            return {"error": error.description}, 400
         raise
+    except OperationalError as error:
+        if not database_busy(error):
+            raise
+        db.session.rollback()
+        outcome, status = "database busy", 503  # the provider sends it again
+        return {"error": outcome}, 503, {"Retry-After": RETRY_AFTER}
     finally:
         log.log(logging.INFO if status < 400 else logging.WARNING, "webhook %s: %s", kind, outcome, extra={
             "event": "webhook", "kind": kind, "outcome": outcome, "status_code": status,

@@ -33,6 +33,21 @@ def only_where(condition):
     return {"sqlite_where": db.text(condition), "postgresql_where": db.text(condition)}
 
 
+#: SQLSTATEs of a statement PostgreSQL stopped at its statement timeout (or a cancel) or lock timeout.
+_TIMED_OUT = {"57014", "55P03"}
+
+
+def timeout_options(statement_seconds, lock_seconds):
+    """libpq's connect ``options`` that give every PostgreSQL session these statement and lock timeouts."""
+    return (f"-c statement_timeout={round(statement_seconds * 1000)} "
+            f"-c lock_timeout={round(lock_seconds * 1000)}")
+
+
+def database_busy(error):
+    """Whether ``error`` (a SQLAlchemy error) is a statement PostgreSQL stopped at its statement or lock timeout."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in _TIMED_OUT
+
+
 def utcnow():
     return datetime.now(timezone.utc)
 

@@ -84,12 +84,14 @@ class Provider(ABC):
         """Hand one message to the provider; never raises for a provider fault."""
 
     @abstractmethod
-    def parse_receipt(self, params: dict) -> Receipt:
-        """Read a delivery receipt webhook's fields; WebhookError if it is not one."""
+    def parse_receipt(self, params: dict, limits: dict | None = None) -> Receipt:
+        """Read a delivery receipt webhook's fields; WebhookError if it is not one, or if a field is longer than
+        ``limits`` ({Receipt field: most characters}) allows."""
 
     @abstractmethod
-    def parse_inbound(self, params: dict) -> Inbound:
-        """Read an inbound message webhook's fields; WebhookError if it is not one."""
+    def parse_inbound(self, params: dict, limits: dict | None = None) -> Inbound:
+        """Read an inbound message webhook's fields; WebhookError if it is not one, or if a field is longer than
+        ``limits`` ({Inbound field: most characters}) allows."""
 
     @abstractmethod
     def verify_signature(self, params: dict) -> bool:

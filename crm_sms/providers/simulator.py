@@ -50,11 +50,11 @@ class SimulatorProvider(Provider):
             })
         return SendResult("accepted", provider_id=provider_id, code="0", price=PRICE)
 
-    def parse_receipt(self, params):
-        return vonage_format.parse_receipt(params)
+    def parse_receipt(self, params, limits=None):
+        return vonage_format.parse_receipt(params, limits)
 
-    def parse_inbound(self, params):
-        return vonage_format.parse_inbound(params)
+    def parse_inbound(self, params, limits=None):
+        return vonage_format.parse_inbound(params, limits)
 
     def verify_signature(self, params):
         return True

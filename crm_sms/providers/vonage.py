@@ -1,5 +1,7 @@
 """Vonage's SMS API through the official SDK (the only module that imports it)."""
 
+import hmac
+
 import requests
 from vonage import Auth, HttpClientOptions, Vonage
 from vonage_http_client.errors import HttpRequestError, RateLimitedError
@@ -47,15 +49,18 @@ class VonageProvider(Provider):
             return SendResult("retry", code="connection", reason="Could not reach the provider")
         return vonage_format.send_result(answer)
 
-    def parse_receipt(self, params):
-        return vonage_format.parse_receipt(params)
+    def parse_receipt(self, params, limits=None):
+        return vonage_format.parse_receipt(params, limits)
 
-    def parse_inbound(self, params):
-        return vonage_format.parse_inbound(params)
+    def parse_inbound(self, params, limits=None):
+        return vonage_format.parse_inbound(params, limits)
 
     def verify_signature(self, params):
         if not self._signed:
             return True
-        if not params.get("sig"):
+        signature = str(params.get("sig") or "").lower()
+        if not signature:
             return False
-        return self._auth.check_signature({key: str(value) for key, value in params.items()})
+        # The SDK's check compares text, which raises for a non-ASCII signature: compare bytes, which never does.
+        expected = self._auth.sign_params({key: str(value) for key, value in params.items() if key != "sig"})
+        return hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode())

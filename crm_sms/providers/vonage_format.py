@@ -71,11 +71,20 @@ RECEIPT_STATUSES = {
 }
 
 
+#: The most parts a long SMS has (its header counts them in one byte).
+MAX_PARTS = 255
+
+#: Each record field's name in Vonage's webhooks, to name it in a refusal.
+WIRE_NAMES = {"provider_id": "messageId", "client_ref": "client-ref", "code": "err-code", "sender": "msisdn",
+              "to": "to", "concat_ref": "concat-ref"}
+
+
 def _decimal(value):
     try:
-        return Decimal(str(value)) if value not in (None, "") else None
+        number = Decimal(str(value)) if value not in (None, "") else None
     except InvalidOperation:
         return None
+    return number if number is not None and number.is_finite() else None
 
 
 def _e164(value):
@@ -94,6 +103,26 @@ def _required(params, *names):
     missing = [name for name in names if not params.get(name)]
     if missing:
         raise WebhookError(f"missing {', '.join(missing)}")
+
+
+def _part_count(params, name):
+    """concat-total or concat-part: a whole number from 1 to MAX_PARTS."""
+    value = params.get(name, 1)
+    if isinstance(value, float) and value.is_integer():  # JSON may write 2 as 2.0
+        value = int(value)
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_PARTS):
+        raise WebhookError(f"{name} must be a whole number from 1 to {MAX_PARTS}")
+    return int(text)
+
+
+def _fits(record, limits):
+    """``record``, once each field named in ``limits`` is no longer than its limit (the column that keeps it)."""
+    for name, limit in (limits or {}).items():
+        value = getattr(record, name)
+        if value is not None and len(value) > limit:
+            raise WebhookError(f"{WIRE_NAMES[name]} is longer than {limit} characters")
+    return record
 
 
 def send_result(answer):
@@ -117,14 +146,16 @@ def send_result(answer):
     )
 
 
-def parse_receipt(params):
+def parse_receipt(params, limits=None):
+    """A delivery receipt's fields as a Receipt; WebhookError naming the field that is missing, malformed, or
+    longer than ``limits`` ({field of Receipt: most characters}) allows."""
     _required(params, "messageId", "status")
     status = RECEIPT_STATUSES.get(str(params["status"]).lower())
     if status is None:
         raise WebhookError(f"unknown receipt status {params['status']!r}")
     code = str(params.get("err-code", "0") or "0")
     reason = RECEIPT_ERRORS.get(code, f"Carrier error {code}")
-    return Receipt(
+    return _fits(Receipt(
         provider_id=str(params["messageId"]),
         client_ref=params.get("client-ref") or None,
         status=status,
@@ -133,18 +164,19 @@ def parse_receipt(params):
         at=_timestamp(params.get("message-timestamp")),
         price=_decimal(params.get("price")),
         raw=dict(params),
-    )
+    ), limits)
 
 
-def parse_inbound(params):
+def parse_inbound(params, limits=None):
+    """An inbound message's fields as an Inbound; WebhookError naming the field that is missing, malformed, or
+    longer than ``limits`` ({field of Inbound: most characters}) allows."""
     _required(params, "messageId", "msisdn", "to")
     concat = str(params.get("concat", "")).lower() == "true"
-    try:
-        total = int(params.get("concat-total", 1)) if concat else 1
-        part = int(params.get("concat-part", 1)) if concat else 1
-    except ValueError:
-        raise WebhookError("concat-total and concat-part must be numbers") from None
-    return Inbound(
+    total = _part_count(params, "concat-total") if concat else 1
+    part = _part_count(params, "concat-part") if concat else 1
+    if part > total:
+        raise WebhookError("concat-part is beyond concat-total")
+    return _fits(Inbound(
         provider_id=str(params["messageId"]),
         sender=_e164(params["msisdn"]),
         to=_e164(params["to"]),
@@ -154,4 +186,4 @@ def parse_inbound(params):
         concat_total=total,
         concat_part=part,
         raw=dict(params),
-    )
+    ), limits)

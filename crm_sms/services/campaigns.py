@@ -19,6 +19,7 @@ from ..models.template import MODULES
 from ..queue import enqueue_after_commit
 from . import campaign_generation, consent, messages, rendering, senders
 from .errors import FieldError
+from .search import MAX_QUERY
 from .sweep import sweeper
 
 CANCELED_NOTE = "Campaign canceled"
@@ -182,6 +183,8 @@ def add_matching(campaign, q=None, city=None, type=None, every=False):
                                       f"{campaign.module}).")
     if type and type not in ACCOUNT_TYPES:
         raise CampaignError("type", f"Choose an account type: {', '.join(ACCOUNT_TYPES)}.")
+    if len(q or "") > MAX_QUERY or len(city or "") > MAX_QUERY:
+        raise CampaignError("filter", f"The search and the city take at most {MAX_QUERY} characters each.")
     return _add(campaign, matching(campaign.module, q, city, type))
 
 

@@ -13,6 +13,7 @@ from ..models import Account, ConsentEvent, Contact, db
 from ..models.consent import STATE_LABELS, STATES, TYPES
 from . import consent, keywords, phone_numbers, rendering, settings
 from .errors import FieldError
+from .search import YEARS
 
 #: What a staff user may say the consent came by; "Web" and "SMS response" are set by the customer's own act.
 STAFF_TYPES = ("Email", "Phone", "Paper")
@@ -201,10 +202,13 @@ NOT_GIVEN = "none"  # the type of a change that names none (an opt-out by staff)
 
 
 def day_start(value):
-    """A date typed in a filter (YYYY-MM-DD) as the start of that day in the system time zone; None if not a date."""
+    """A date typed in a filter (YYYY-MM-DD) as the start of that day in the system time zone; None if not a date
+    (or not in YEARS)."""
     try:
         day = datetime.strptime(value or "", "%Y-%m-%d")
     except ValueError:
+        return None
+    if day.year not in YEARS:
         return None
     return day.replace(tzinfo=ZoneInfo(settings.get("time_zone")))
 

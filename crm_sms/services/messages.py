@@ -13,6 +13,7 @@ from ..models.message import FINAL
 from ..queue import enqueue, enqueue_after_commit
 from . import consent, conversations, rendering, segments, senders, settings
 from .errors import FieldError
+from .search import YEARS
 
 DISPATCH_JOB = "crm_sms.jobs.dispatch.dispatch"
 
@@ -202,8 +203,9 @@ def search(reader, status=None, since=None, until=None, sender=None, campaign_id
 
 
 def as_of(value):
-    """A date typed in a filter, as the start of that day in UTC (None when empty or not a date)."""
+    """A date typed in a filter, as the start of that day in UTC (None when empty, not a date, or not in YEARS)."""
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=utcnow().tzinfo) if value else None
+        day = datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day.replace(tzinfo=utcnow().tzinfo) if day and day.year in YEARS else None

@@ -24,11 +24,11 @@ class RecordingProvider(Provider):
         return SendResult("accepted", provider_id=f"ID{len(self.sent):05d}", code="0", price=Decimal("0.0079"),
                           balance=Decimal("12.5"))
 
-    def parse_receipt(self, params):
-        return vonage_format.parse_receipt(params)
+    def parse_receipt(self, params, limits=None):
+        return vonage_format.parse_receipt(params, limits)
 
-    def parse_inbound(self, params):
-        return vonage_format.parse_inbound(params)
+    def parse_inbound(self, params, limits=None):
+        return vonage_format.parse_inbound(params, limits)
 
     def verify_signature(self, params):
         return True
