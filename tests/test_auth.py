@@ -59,8 +59,11 @@ HOSTILE_NEXT = [
 def test_login_never_redirects_to_another_site(client, make_user, raw):
     make_user("agent", "agent")
     response = client.post("/login", query_string=f"next={raw}", data={"username": "agent", "password": PASSWORD})
-    assert response.status_code == 302
-    assert response.location == "/"
+    if "%00" in raw or "%7f" in raw:  # a character no field may hold: refused at the door, before any login
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 302
+        assert response.location == "/"
 
 
 @pytest.mark.parametrize("raw, location", [("/contacts%3Fq%3Dada", "/contacts?q=ada"), ("/%ff/x", "/%FF/x"),
