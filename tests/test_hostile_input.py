@@ -449,9 +449,14 @@ HUGE = _huge(st.text(st.characters(codec="utf-8"), min_size=1, max_size=3))
 LONG = _huge(st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs")), min_size=1, max_size=3))
 NUMBERS = st.one_of(st.integers(), st.floats()).map(str)
 VALUES = st.one_of(SPECIAL, TEXT, PRINTABLE, NUMBERS, HUGE, LONG)
-JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, SPECIAL, HUGE),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=4)
+
+
+def _containers(inner):
+    return st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3)
+
+
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, SPECIAL, HUGE),
+                           _containers, max_leaves=4)
 
 #: Fields some views read that no page's form shows (htmx includes, a form shown only for unknown numbers).
 EXTRA_NAMES = {"q", "page", "body", "module", "record_id", "first_name", "last_name", "phone_type", "all", "every"}
