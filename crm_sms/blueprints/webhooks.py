@@ -36,8 +36,8 @@ def _params():
     if len(request.get_data(cache=True)) > MAX_BODY:
         abort(413)
     if request.method == "GET":
-        return request.args.to_dict()
-    if request.is_json:
+        params = request.args.to_dict()
+    elif request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             abort(400, description="expected a JSON object")

@@ -37,8 +37,10 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
-                # A migration may rewrite a big table: the app's statement timeout is for pages, not for this.
+                # A migration may rewrite a big table, or wait its turn for a lock: the app's timeouts are for
+                # pages, not for this.
                 connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
             context.run_migrations()
 
 
