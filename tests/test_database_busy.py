@@ -9,6 +9,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from crm_sms.blueprints._views import pages
 from crm_sms.config import ConfigError
 from crm_sms.models import db
 from tests.fakes.vonage import inbound
@@ -108,11 +109,14 @@ def test_a_timeout_outside_its_bounds_stops_start_up_naming_the_key(make_app, ke
 
 def test_a_statement_running_past_the_statement_timeout_answers_503(make_app, postgresql):
     app = make_app(CRM_SMS_STATEMENT_TIMEOUT=1)
+    bp = pages("slow", __name__)
 
-    @app.route("/slow-report")
-    def slow_report():  # a page whose query runs long, as a report over a big table may
+    @bp.route("/slow-report")
+    def slow_report():  # a crm_sms page whose query runs long, as a report over a big table may
         db.session.execute(sa.text("SELECT pg_sleep(3)"))
         return "done"
+
+    app.register_blueprint(bp)
 
     with app.app_context():
         started = time.monotonic()

@@ -3,15 +3,42 @@
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import abort, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from ..config import config_value
 from ..extension import htmx
 from ..models import db, kind_of
+from ..models.base import database_busy
 from ..services import access, settings
 from ..services.auth import can
-from ._input import page_number
+from . import _input
+
+#: Seconds a client is told to wait before trying again when the database is busy.
+RETRY_AFTER = "5"
+
+
+def pages(name, import_name, **options):
+    """A blueprint of pages people use: every request is checked at the door (``_input.check_request``), and a
+    bad request or a busy database answers crm_sms's page; the host's own routes keep their own handlers."""
+    bp = Blueprint(name, import_name, **options)
+    bp.before_request(_input.check_request)
+    bp.register_error_handler(400, _bad_request)
+    bp.register_error_handler(OperationalError, _busy)
+    return bp
+
+
+def _bad_request(error):
+    return render_template("crm_sms/errors/400.html", reason=error.description), 400
+
+
+def _busy(error):
+    """A statement stopped at the database's statement or lock timeout: 503, so people and the provider retry."""
+    if not database_busy(error):
+        raise error
+    db.session.rollback()
+    return render_template("crm_sms/errors/503.html"), 503, {"Retry-After": RETRY_AFTER}
 
 
 def permission_required(permission):
@@ -72,7 +99,7 @@ def render_owner(record, fragment, status=200, **context):
 
 def paginate(stmt, arg="page"):
     """One page of ``stmt``'s rows, the one the query argument ``arg`` asks for (clamped, never an error)."""
-    return db.paginate(stmt, page=page_number(arg), per_page=config_value("PAGE_SIZE"), error_out=False)
+    return db.paginate(stmt, page=_input.page_number(arg), per_page=config_value("PAGE_SIZE"), error_out=False)
 
 
 def get_or_404(model, id):

@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
@@ -6,9 +6,9 @@ from wtforms.validators import DataRequired, Email, Optional
 from ..models import ACCOUNT_TYPES, Account, db
 from ..services import accounts, contacts, phone_numbers
 from ._input import fits
-from ._views import get_or_404, paginate, permission_required, render
+from ._views import get_or_404, pages, paginate, permission_required, render
 
-bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+bp = pages("accounts", __name__, url_prefix="/accounts")
 
 
 class AccountForm(FlaskForm):

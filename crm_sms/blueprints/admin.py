@@ -1,6 +1,6 @@
 """Settings pages for admins: phone types (which can receive SMS) and departments."""
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Optional
@@ -10,9 +10,9 @@ from ..services import departments, phone_numbers
 from ..services.departments import DepartmentError
 from ..services.phone_numbers import PhoneNumberError
 from ._input import fits
-from ._views import get_or_404, permission_required, render
+from ._views import get_or_404, pages, permission_required, render
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = pages("admin", __name__, url_prefix="/admin")
 
 
 class PhoneTypeForm(FlaskForm):

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -9,9 +9,9 @@ from wtforms.validators import DataRequired
 from ..models import db
 from ..services import login_throttle
 from ..services.auth import authenticate, can
-from ._views import render
+from ._views import pages, render
 
-bp = Blueprint("auth", __name__)
+bp = pages("auth", __name__)
 
 
 class LoginForm(FlaskForm):

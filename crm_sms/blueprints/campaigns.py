@@ -1,7 +1,7 @@
 """SMS campaigns and mass messages for managers: build a draft, pick recipients, confirm, generate, follow it."""
 
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -16,9 +16,9 @@ from ..services import access, campaign_generation, campaigns, mass_messages, se
 from ..services.auth import can
 from ..services.campaigns import CampaignError
 from ._input import integer, plausible_date
-from ._views import aware, go, local, paginate, permission_required, render
+from ._views import aware, go, local, pages, paginate, permission_required, render
 
-bp = Blueprint("campaigns", __name__, url_prefix="/sms/campaigns")
+bp = pages("campaigns", __name__, url_prefix="/sms/campaigns")
 
 MODULE_LABELS = {"contacts": "Contacts", "accounts": "Accounts"}
 TIME_FORMAT = "%Y-%m-%dT%H:%M"

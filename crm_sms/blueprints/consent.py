@@ -5,7 +5,7 @@ A host page shows the parts with ``{{ sms_consent(record) }}`` (the staff form),
 customer's "My preferred SMS"); each renders nothing for a user who may not see it.
 """
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request
+from flask import flash, make_response, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -20,9 +20,9 @@ from ..services.auth import can
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
 from ._input import integer
-from ._views import OWNERS, owner_or_404, owner_url, paginate, permission_required, render
+from ._views import OWNERS, owner_or_404, owner_url, pages, paginate, permission_required, render
 
-bp = Blueprint("consent", __name__, url_prefix="/sms/consent")
+bp = pages("consent", __name__, url_prefix="/sms/consent")
 
 CHOICES = [SelectChoice("", "Not set"), SelectChoice("opt_in", "Opt in"), SelectChoice("opt_out", "Opt out")]
 

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
@@ -8,9 +8,9 @@ from ..models import Account, Contact, db
 from ..services import contacts, phone_numbers
 from ..services.auth import can, can_edit_contact, can_see_contact
 from ._input import fits, integer
-from ._views import get_or_404, paginate, permission_required, render
+from ._views import get_or_404, pages, paginate, permission_required, render
 
-bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+bp = pages("contacts", __name__, url_prefix="/contacts")
 
 
 class ContactForm(FlaskForm):

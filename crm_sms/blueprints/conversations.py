@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
@@ -16,9 +16,9 @@ from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
 from ._input import fits, integer, plausible_date
-from ._views import aware, go, paginate, permission_required, render
+from ._views import aware, go, pages, paginate, permission_required, render
 
-bp = Blueprint("conversations", __name__, url_prefix="/sms")
+bp = pages("conversations", __name__, url_prefix="/sms")
 
 
 class ReplyForm(FlaskForm):

@@ -4,11 +4,11 @@
 says which, with the queue's depth and the age of the oldest due message.
 """
 
-from flask import Blueprint
 
 from ..services import health
+from ._views import pages
 
-bp = Blueprint("health", __name__, url_prefix="/sms")
+bp = pages("health", __name__, url_prefix="/sms")
 
 
 @bp.route("/health")

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, TextAreaField
@@ -15,9 +15,9 @@ from ..services import access, campaigns, consent, conversations, messages, rend
 from ..services.messages import MessageError
 from ._csv import csv_response
 from ._input import integer, plausible_date
-from ._views import aware, owner_or_404, owner_url, paginate, permission_required, render, render_owner
+from ._views import aware, owner_or_404, owner_url, pages, paginate, permission_required, render, render_owner
 
-bp = Blueprint("messages", __name__, url_prefix="/sms")
+bp = pages("messages", __name__, url_prefix="/sms")
 
 class ComposeForm(FlaskForm):
     phone_id = SelectField("Send to", coerce=integer, validate_choice=False)

@@ -1,6 +1,6 @@
 """The phone numbers child list on contact and account pages (one HTMX component)."""
 
-from flask import Blueprint, abort, flash, redirect
+from flask import abort, flash, redirect
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
@@ -12,9 +12,9 @@ from ..services import phone_numbers
 from ..services.auth import can, can_edit_contact
 from ..services.phone_numbers import PhoneNumberError
 from ._input import integer
-from ._views import get_or_404, owner_or_404, owner_url, render_owner
+from ._views import get_or_404, owner_or_404, owner_url, pages, render_owner
 
-bp = Blueprint("phone_numbers", __name__)
+bp = pages("phone_numbers", __name__)
 
 class PhoneNumberForm(FlaskForm):
     number = StringField("Number", validators=[DataRequired(message="Enter a phone number.")])

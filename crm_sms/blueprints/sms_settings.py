@@ -4,10 +4,18 @@ import math
 import re
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, FloatField, RadioField, SelectChoice, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FloatField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..config import config_value
@@ -18,9 +26,9 @@ from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
 from ._input import integer
-from ._views import get_or_404, permission_required, render
+from ._views import get_or_404, pages, permission_required, render
 
-bp = Blueprint("sms_settings", __name__, url_prefix="/sms/settings")
+bp = pages("sms_settings", __name__, url_prefix="/sms/settings")
 
 PROVIDERS = {"simulator": "Simulator (no messages leave this system)", "vonage": "Vonage"}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
@@ -149,9 +157,10 @@ KEYWORDS = {
 
 def _placeholders(allowed, where):
     def check(form, field):
-        error = consent_log.placeholder_error(field.data, allowed, where)
-        if error:
-            raise ValidationError(error)
+        try:
+            rendering.check_text(field.data, allowed, where)
+        except rendering.RenderError as error:
+            raise ValidationError(str(error)) from None
 
     return check
 

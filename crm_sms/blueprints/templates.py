@@ -1,6 +1,6 @@
 """SMS templates for managers: the list, the form with its variables and live preview, delete."""
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
@@ -11,9 +11,9 @@ from ..services import access, rendering, segments, templates
 from ..services.rendering import RenderError
 from ..services.templates import TemplateError
 from ._input import integer
-from ._views import permission_required, render
+from ._views import pages, permission_required, render
 
-bp = Blueprint("templates", __name__, url_prefix="/sms/templates")
+bp = pages("templates", __name__, url_prefix="/sms/templates")
 
 MODULE_LABELS = {"contacts": "Contacts", "accounts": "Accounts"}
 

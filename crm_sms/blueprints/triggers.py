@@ -1,6 +1,6 @@
 """Triggered messages for admins (a tab of the settings): which saved message each host event sends."""
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
@@ -9,9 +9,9 @@ from ..models import SenderNumber, Signature, Template, TriggerRule, db
 from ..services import senders, signatures, triggers
 from ..services.triggers import TriggerError
 from ._input import integer
-from ._views import get_or_404, permission_required, render
+from ._views import get_or_404, pages, permission_required, render
 
-bp = Blueprint("triggers", __name__, url_prefix="/sms/settings/triggers")
+bp = pages("triggers", __name__, url_prefix="/sms/settings/triggers")
 
 MODULE_LABELS = {"contacts": "The contact", "accounts": "The account"}
 TEMPLATE_GROUPS = {"contacts": "For contacts", "accounts": "For accounts"}

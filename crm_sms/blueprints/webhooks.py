@@ -20,8 +20,8 @@ from ..models import db
 from ..models.base import database_busy
 from ..providers import WebhookError
 from ..services import provider_events
-from . import RETRY_AFTER
 from ._input import readable, unstorable
+from ._views import RETRY_AFTER
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms/webhooks")
 log = logging.getLogger(__name__)

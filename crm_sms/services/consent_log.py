@@ -291,17 +291,6 @@ def never_asked_rows(kind="contacts", until=None):
     return stmt.order_by(*((Contact.last_name, Contact.first_name) if model is Contact else (Account.name,)))
 
 
-# Checking the consent settings
-
-
-def placeholder_error(text, allowed, where="this text"):
-    """Why ``text`` would not fill in (an unknown or malformed ``{{ variable }}``), or None when it is fine."""
-    try:
-        rendering.check_text(text, allowed, where)
-    except rendering.RenderError as error:
-        return str(error)
-    return None
-
 
 def keyword_errors(lists):
     """{setting key: why its keywords are refused} for {"keywords_opt_out": [words], ...}; empty when all is well.

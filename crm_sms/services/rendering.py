@@ -5,8 +5,8 @@ One placeholder syntax everywhere: ``{{ name }}`` or ``{{ record.field }}``
 automatic messages, the customer's legal text). A placeholder is a name looked
 up in an explicit dict of values, never an attribute of a Python object, with
 no filters, formats or expressions; its value is text. A text is checked when
-it is saved (``check_text``: the error names the unknown variable), and the
-filled-in text is bounded (``MAX_LENGTH``).
+it is saved (``check_text``: the error names the unknown variable), so the
+filled-in text is bounded by the saved text and the fields' lengths.
 """
 
 import re
@@ -20,11 +20,8 @@ VARIABLES = {
 }
 #: The variables each kind of record offers.
 MODULES = {"contacts": ("contact", "account"), "accounts": ("account",)}
-#: What a signature text may use, filled from its department.
-SIGNATURE_VARIABLES = ("department.phone", "department.email")
-#: Longest text an admin may save, and longest a filled-in text may become (values are short fields).
+#: Longest text an admin may save.
 MAX_TEXT = 5_000
-MAX_LENGTH = 10_000
 
 # A placeholder holds no brace, so a stray "{{" fails at the next brace instead of scanning the rest of the text.
 _PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
@@ -86,8 +83,8 @@ def fill_in(text, values, keep=()):
     ``values`` maps a name to text (None fills in as nothing) or to a dict of
     field names to text; nothing else is looked up. Placeholders of the records
     named in ``keep`` stay as written (filled later). Raises RenderError for a
-    placeholder that is not in ``values`` or not well formed, and for a result
-    longer than ``MAX_LENGTH``. A value is never read as a placeholder itself.
+    placeholder that is not in ``values`` or not well formed. A value is never
+    read as a placeholder itself.
     """
 
     def value(match):
@@ -106,10 +103,7 @@ def fill_in(text, values, keep=()):
             raise RenderError(f"Unknown variable {placeholder(name.group(1))}.")
         return _as_text(found)
 
-    filled = _PLACEHOLDER.sub(value, text or "")
-    if len(filled) > MAX_LENGTH:
-        raise RenderError(f"The filled-in text is too long: at most {MAX_LENGTH} characters.")
-    return filled
+    return _PLACEHOLDER.sub(value, text or "")
 
 
 _MISSING = object()
@@ -133,6 +127,7 @@ def variables(module):
 
 
 def variable_names(module):
+    """Every "record.field" a message to this module may use."""
     return [f"{record}.{field}" for record in MODULES[module] for field in VARIABLES[record]]
 
 
@@ -161,6 +156,7 @@ def fill(body, contact=None, account=None):
 # Signatures ---------------------------------------------------------------------------------------------------
 
 def signature_values(department):
+    """What a signature's ``{{ department.phone }}`` and ``{{ department.email }}`` are filled with."""
     return {"department": {"phone": format_e164(department.phone) if department.phone else "",
                            "email": department.email or ""}}
 

@@ -72,11 +72,6 @@ def test_fill_in_keeps_the_placeholders_of_records_filled_later():
                              keep=("account",)) == "noon at {{ account.name }}"
 
 
-def test_the_filled_in_text_is_bounded():
-    with pytest.raises(RenderError, match="too long"):
-        rendering.fill_in("{{ a }}{{ a }}", {"a": "x" * (rendering.MAX_LENGTH // 2 + 1)})
-
-
 def test_only_text_and_numbers_fill_in_a_placeholder():
     with pytest.raises(TypeError):
         rendering.fill_in("{{ a }}", {"a": object()})
