@@ -1,13 +1,15 @@
 """Vonage's webhooks: delivery receipts and inbound messages, in GET, form POST or JSON POST shape.
 
 Answers 204 as soon as the event is stored (Vonage re-sends for 24 hours
-otherwise), 401 for a bad signature, 400 for a body that is no event.
+otherwise), 401 for a bad signature, 400 for a body that is no event, 503 while
+the database is unavailable (Vonage sends it again later; nothing is half-stored).
 """
 
 import logging
 import time
 
 from flask import Blueprint, abort, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .. import logs
@@ -48,10 +50,21 @@ def _handle(kind, receive):
     except HTTPException as error:
         outcome, status = error.description, error.code
         raise
+    except (OperationalError, InterfaceError):  # the database went away: the provider retries, so say "later"
+        outcome, status = "database unavailable", 503
+        _rollback()
+        return {"error": "database unavailable"}, 503, {"Retry-After": "30"}
     finally:
         log.log(logging.INFO if status < 400 else logging.WARNING, "webhook %s: %s", kind, outcome, extra={
             "event": "webhook", "kind": kind, "outcome": outcome, "status_code": status,
             "duration_ms": logs.since(started)})
+
+
+def _rollback():
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError):
+        pass  # the connection is gone with the database: the pool replaces it
 
 
 def _receive(receive):
