@@ -62,8 +62,8 @@ def test_after_redis_restarts_under_two_sending_workers_they_count_again_and_sen
     lost = len(set(refs.values()) - set(taken))
     twice = sum(n - 1 for n in taken.values())
     print(f"\nRedis restarted after {at_stop} of {MESSAGES} sends: both workers counted again "
-          f"{recovered['counted']:.1f} s after it was back, the rest sent {recovered['sent']:.1f} s after ({given_back} claimed ones "
-          f"given back unsent); lost {lost}, sent twice {twice}")
+          f"{recovered['counted']:.1f} s after it was back, the rest sent {recovered['sent']:.1f} s after "
+          f"({given_back} claimed ones given back unsent); lost {lost}, sent twice {twice}")
     assert collections.Counter(statuses().values()) == {"sent": MESSAGES}
     assert taken == collections.Counter(refs.values())  # each exactly once
     assert lost == 0 and twice == 0
