@@ -50,27 +50,43 @@ class _AppContextMixin:
     def check_for_suspension(self, burst):
         self._outlive_redis(super().check_for_suspension, burst)
 
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        # RQ waits for Redis around its blocking pop, not around the state it writes before.
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except RedisError:
+                self._wait_for_redis()
+                if self._stop_requested:
+                    return None
+
     def heartbeat(self, timeout=None, pipeline=None):
         """RQ's heartbeat, which also puts the worker back in the registry a restarted Redis has lost
-        (``Worker.count`` reads the registry; RQ registers only at birth)."""
+        (``Worker.count`` reads the registry; RQ registers only at birth). Without Redis, the next one will do."""
         connection = pipeline if pipeline is not None else self.connection
-        connection.hset(self.key, mapping=self.serialize())  # unchanged fields, or the whole record again
-        worker_registration.register(self, connection)
-        super().heartbeat(timeout, pipeline)  # after: its expiry covers a record written again just now
+        try:
+            connection.hset(self.key, mapping=self.serialize())  # unchanged fields, or the whole record again
+            worker_registration.register(self, connection)
+            super().heartbeat(timeout, pipeline)  # after: its expiry covers a record written again just now
+        except RedisError:
+            log.warning("heartbeat: Redis is unavailable")
 
     def _outlive_redis(self, call, *args):
         try:
             call(*args)
         except RedisError:
-            log.warning("Redis is unavailable; waiting for it", exc_info=True)
-            wait = 0.5
-            while not self._stop_requested:
-                try:
-                    self.connection.ping()
-                    return
-                except RedisError:
-                    time.sleep(wait)
-                    wait = min(wait * 2, self.max_connection_wait_time)
+            self._wait_for_redis()
+
+    def _wait_for_redis(self):
+        log.warning("Redis is unavailable; waiting for it", exc_info=True)
+        wait = 0.5
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                return
+            except RedisError:
+                time.sleep(wait)
+                wait = min(wait * 2, self.max_connection_wait_time)
 
 
 def tick(interval):
