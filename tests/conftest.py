@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
 from crm_sms.services import phone_numbers, users
+from tests.fakes.servers import RedisServer
 from tests.fakes.vonage import VonageFake
 from wsgi import create_app
 
@@ -104,6 +105,15 @@ def make_app(base_config, _migrated):
             redis = app.extensions["crm_sms"]._redis
             if redis is not None:
                 redis.connection_pool.disconnect()  # no socket left for the garbage collector to warn about
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private redis-server the test can stop (``with redis_server.stopped(): ...``); build the app on its ``url``."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from crm_sms import worker
-from crm_sms.models import db
-from crm_sms.queue import enqueue, enqueue_after_commit, queue, redis
+from crm_sms.models import Setting, db
+from crm_sms.queue import deferred, enqueue, enqueue_after_commit, queue, redis
 
 
 def test_a_job_is_enqueued_only_when_the_transaction_commits(app):
@@ -54,3 +54,20 @@ def test_a_job_enqueued_again_while_it_waits_is_queued_once(app):
     for _ in range(3):
         enqueue("tests.test_queue.count_a_run", job_id="crm_sms-test-once")
     assert queue().job_ids == ["crm_sms-test-once"]
+
+
+def test_a_job_that_redis_cannot_take_after_the_commit_leaves_the_commit_standing_and_is_noted(
+        redis_server, make_app):
+    app = make_app(CRM_SMS_REDIS_URL=redis_server.url)
+    with app.app_context(), redis_server.stopped():
+        setting = Setting(key="probe", value="1")
+        db.session.add(setting)
+        enqueue_after_commit("crm_sms.jobs.sweep.sweep")
+        enqueue_after_commit("crm_sms.jobs.dispatch.dispatch")
+        assert deferred() is False
+        db.session.commit()  # no error: the row is there, the jobs are left to the sweep
+        assert deferred() is True
+        assert db.session.get(Setting, "probe") is not None
+    with app.app_context():
+        assert deferred() is False  # told per request or job
+        assert queue().count == 0

@@ -2,12 +2,13 @@
 
 from datetime import timedelta
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from .. import queue
 from ..extension import htmx
 from ..models import Contact, PhoneType, db, kind_of, utcnow
 from ..services import access, conversation_report, conversations, inbox, messages, rendering, templates
@@ -17,6 +18,7 @@ from ..services.inbox import TABS
 from ..services.messages import MessageError
 from ._input import fits, integer, plausible_date
 from ._views import aware, go, pages, paginate, permission_required, render
+from .messages import WAITING_FOR_QUEUE
 
 bp = pages("conversations", __name__, url_prefix="/sms")
 
@@ -77,7 +79,7 @@ def thread(conversation_id):
 def reply(conversation_id):
     conversation = access.conversation(current_user, conversation_id)
     form = ReplyForm(request.form)
-    status = 422
+    status, notice = 422, None
     if form.validate_on_submit():
         try:
             conversations.reply(conversation, form.body.data, current_user, send_at=aware(form.send_at.data))
@@ -85,11 +87,14 @@ def reply(conversation_id):
             form[error.field if error.field in form else "body"].errors.append(str(error))
         else:
             db.session.commit()
+            notice = WAITING_FOR_QUEUE if queue.deferred() else None
             if not htmx:
+                if notice:
+                    flash(notice, "info")
                 return redirect(url_for(".show", conversation_id=conversation.id))
             form, status = ReplyForm(formdata=None), 200
     return render("crm_sms/conversations/show.html", "crm_sms/conversations/_reply.html", status=status,
-                  **_context(conversation, form=form))
+                  **_context(conversation, form=form), notice=notice)
 
 
 @bp.route("/conversations/<int:conversation_id>/<any(take, join, leave):action>", methods=["POST"])

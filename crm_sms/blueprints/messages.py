@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
+from .. import queue
 from ..extension import htmx
 from ..models import Contact, Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
@@ -18,6 +19,9 @@ from ._input import integer, plausible_date
 from ._views import aware, owner_or_404, owner_url, pages, paginate, permission_required, render, render_owner
 
 bp = pages("messages", __name__, url_prefix="/sms")
+
+#: What the agent sees when a message is saved but Redis did not take its job: the sweep sends it once Redis is back.
+WAITING_FOR_QUEUE = "Queued; sending resumes when the job queue is back."
 
 class ComposeForm(FlaskForm):
     phone_id = SelectField("Send to", coerce=integer, validate_choice=False)
@@ -101,13 +105,19 @@ def compose(kind, owner_id):
 def send_draft(message_id):
     message = access.draft(current_user, message_id)
     owner = message.contact or message.account or abort(404)
+    notice = None
     try:
         messages.send_draft(message, current_user)
     except MessageError as error:
         flash(str(error), "error")
     else:
         db.session.commit()
-    return _panel(owner) if htmx else redirect(owner_url(owner))
+        notice = _note(message, draft=False)
+    if htmx:
+        return _panel(owner, notice=notice)
+    if notice:
+        flash(notice, "success")
+    return redirect(owner_url(owner))
 
 
 @bp.route("/messages/<int:message_id>")
@@ -152,6 +162,8 @@ def _note(message, draft):
     """What the agent is told once the message is saved (seed 001's notice when consent is requested)."""
     if draft:
         return "Draft saved."
+    if queue.deferred():
+        return WAITING_FOR_QUEUE
     if message.hold_reason == "awaiting_consent":
         return ("Your contact has been sent a request to opt in. Once they accept, your message will be sent; "
                 "if they reply STOP, it will not.")

@@ -3,7 +3,8 @@
 Answers 204 as soon as the event is stored (Vonage re-sends for 24 hours
 otherwise), 401 for a bad signature, 400 naming the field for a body that is
 no event or holds what the database cannot store (sending it again would not
-help), 503 while the database is busy (sending it again will).
+help), 503 while the database is busy or unavailable (Vonage sends it again
+later; nothing is half-stored).
 """
 
 import logging
@@ -11,7 +12,7 @@ import math
 import time
 
 from flask import Blueprint, abort, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .. import logs
@@ -70,16 +71,21 @@ def _handle(kind, receive):
         if status == 400:
             return {"error": error.description}, 400
         raise
-    except OperationalError as error:
-        if not database_busy(error):
-            raise
-        db.session.rollback()
-        outcome, status = "database busy", 503  # the provider sends it again
+    except (OperationalError, InterfaceError) as error:  # busy or gone: the provider sends it again later
+        outcome, status = "database busy" if database_busy(error) else "database unavailable", 503
+        _rollback()
         return {"error": outcome}, 503, {"Retry-After": RETRY_AFTER}
     finally:
         log.log(logging.INFO if status < 400 else logging.WARNING, "webhook %s: %s", kind, outcome, extra={
             "event": "webhook", "kind": kind, "outcome": outcome, "status_code": status,
             "duration_ms": logs.since(started)})
+
+
+def _rollback():
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError):
+        pass  # the connection is gone with the database: the pool replaces it
 
 
 def _receive(receive):

@@ -7,7 +7,7 @@ from .consent import Consent, ConsentEvent, Suppression
 from .contact import Contact
 from .conversation import Conversation, ConversationEvent, Notification, Subscription
 from .department import Department
-from .message import InboundPart, Message, MessageEvent, ProviderReceipt
+from .message import InboundPart, Message, MessageEvent, ProviderReceipt, SimulatedReport
 from .owner import kind_of, owner_fields
 from .phone_number import PhoneNumber, PhoneType
 from .sender_number import SenderNumber
@@ -20,7 +20,7 @@ from .user import ROLES, User
 __all__ = [
     "ACCOUNT_TYPES", "Account", "Campaign", "CampaignRecipient", "Consent", "ConsentEvent", "Contact", "Conversation",
     "ConversationEvent", "Department", "InboundPart", "Message", "MessageEvent", "Notification", "PhoneNumber",
-    "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "Subscription", "Suppression",
-    "Template", "TriggerFire", "TriggerRule", "User", "UtcDateTime", "conflict_insert", "db", "kind_of",
+    "PhoneType", "ProviderReceipt", "ROLES", "SenderNumber", "Setting", "Signature", "SimulatedReport", "Subscription",
+    "Suppression", "Template", "TriggerFire", "TriggerRule", "User", "UtcDateTime", "conflict_insert", "db", "kind_of",
     "owner_fields", "utcnow",
 ]

@@ -1,3 +1,5 @@
+import uuid
+
 from .base import UtcDateTime, db, only_where, utcnow
 
 STATUSES = (
@@ -155,3 +157,21 @@ class InboundPart(db.Model):
 
     def __repr__(self):
         return f"<InboundPart {self.sender} {self.concat_ref} {self.part}/{self.total}>"
+
+
+class SimulatedReport(db.Model):
+    """A report the simulator owes (a receipt, a reply), due at ``due_at``; deleted once delivered.
+
+    Its job waits in Redis, but the row is the truth: the sweep delivers one whose job was lost.
+    """
+
+    __tablename__ = "simulated_reports"
+
+    #: Chosen by the sender (no flush, so no write lock, until the send's own commit).
+    id = db.Column(db.String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
+    kind = db.Column(db.String(16), nullable=False)
+    params = db.Column(db.JSON, nullable=False)
+    due_at = db.Column(UtcDateTime, nullable=False, index=True)
+
+    def __repr__(self):
+        return f"<SimulatedReport {self.id} {self.kind} due={self.due_at}>"

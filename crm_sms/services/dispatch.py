@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from redis import RedisError
 from rq import Worker
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -95,7 +96,7 @@ def deliver(batch):
     first_note = notices.text("disclaimer_text") if config["consent_policy"] == "disclaimer" else config["opt_out_text"]
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
     balance, out_of_credit = None, False  # other workers learn it from the pause key when they claim
-    for message in batch:
+    for position, message in enumerate(batch):
         now = utcnow()
         if message.id in blocked:
             messages.transition(message, "canceled", "worker", note=blocked[message.id],
@@ -124,8 +125,14 @@ def deliver(batch):
         # One commit per message: what happened to the ones before, and this one's mark. From here
         # on a crash leaves it "unknown", never resent; the unmarked rest go back to the queue.
         yield message
-        wait = rate_limit.reserve(("provider", rps),
-                                  (f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
+        try:
+            wait = rate_limit.reserve(("provider", rps),
+                                      (f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
+        except RedisError:  # no pace without Redis: give this one (marked, not sent) and the rest back
+            log.warning("Redis is unavailable: the batch's unsent messages are queued again", exc_info=True)
+            _give_back(batch[position:])
+            yield None
+            raise
         if wait > 0:
             time.sleep(wait)
         started = time.monotonic()
@@ -149,6 +156,12 @@ def deliver(batch):
     for message in sent:
         signals.message_sent.send(current_app._get_current_object(), message=message)
     yield None
+
+
+def _give_back(unsent):
+    ids = [message.id for message in unsent if message.status == "sending"]
+    messages.bulk_transition(ids, "queued", "worker", where=Message.status == "sending", attempted_at=None,
+                             note="job queue unavailable; not sent")
 
 
 def _mark(message, **fields):

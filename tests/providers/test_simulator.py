@@ -7,8 +7,10 @@ import pytest
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from crm_sms import signals, worker
+from crm_sms.models import SimulatedReport, db
 from crm_sms.providers import OutboundSms
-from crm_sms.queue import queue
+from crm_sms.queue import queue, redis
+from crm_sms.services import sweep
 
 CUSTOMER = "+14155550123"
 OUR_NUMBER = "+14155550100"
@@ -19,7 +21,10 @@ def sms(to=CUSTOMER):
 
 
 def send(app, to=CUSTOMER):
-    return app.extensions["crm_sms"].provider.send(sms(to))
+    """Send as a dispatch job does: the reports it owes are kept with the job's commit."""
+    result = app.extensions["crm_sms"].provider.send(sms(to))
+    db.session.commit()
+    return result
 
 
 def work(app):
@@ -67,13 +72,50 @@ def test_send_is_accepted_with_an_id_and_a_price(simulator_app):
     assert result.price > 0
 
 
-def test_send_enqueues_a_receipt_report(simulator_app):
+def test_send_keeps_a_receipt_report_in_the_database_and_enqueues_its_job(simulator_app):
     result = send(simulator_app())
 
+    (report,) = db.session.scalars(db.select(SimulatedReport))
     (job,) = queue().get_jobs()
-    kind, params = job.args
-    assert job.func_name == "crm_sms.jobs.provider_events.simulated"
-    assert (kind, params["messageId"], params["client-ref"]) == ("receipt", result.provider_id, "msg-7")
+    assert (job.func_name, job.args) == ("crm_sms.jobs.provider_events.simulated", (report.id,))
+    params = report.params
+    assert (report.kind, params["messageId"], params["client-ref"]) == ("receipt", result.provider_id, "msg-7")
+
+
+def test_a_report_whose_job_was_lost_is_delivered_by_the_sweep_once_due(simulator_app, receipts):
+    app = simulator_app()
+    result = send(app)
+    redis().flushdb()  # its job is gone: Redis emptied, or the worker that held it killed
+
+    sweep.run()
+    db.session.commit()
+    work(app)
+
+    assert [(r.status, r.provider_id) for _, r in receipts] == [("delivered", result.provider_id)]
+    assert db.session.scalar(db.select(SimulatedReport.id)) is None
+
+
+def test_a_report_reached_by_both_its_job_and_the_sweep_is_delivered_once(simulator_app, receipts):
+    app = simulator_app()
+    send(app)
+    sweep.run()  # the sweep finds it due while its own job still waits
+    db.session.commit()
+    assert len(queue().get_jobs()) == 2
+
+    work(app)
+
+    assert len(receipts) == 1
+
+
+def test_a_report_not_yet_due_is_left_to_its_job(simulator_app):
+    app = simulator_app(CRM_SMS_SIMULATOR_DELAY=30)
+    send(app)
+
+    sweep.run()
+    db.session.commit()
+
+    assert queue().count == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(SimulatedReport)) == 1
 
 
 def test_report_waits_for_the_configured_delay(simulator_app):
