@@ -1,8 +1,8 @@
 """The demo host: a small CRM built on crm_sms.
 
-    flask --app wsgi crm-sms demo       # everything, for a try-out
-    flask --app wsgi fire payment.received --contact 1   # an event, as the CRM fires it: its rule texts
-    gunicorn --workers 4 --threads 4 'wsgi:create_app()'   # the web part in production (docs/deploy.md)
+flask --app wsgi crm-sms demo       # everything, for a try-out
+flask --app wsgi fire payment.received --contact 1   # an event, as the CRM fires it: its rule texts
+gunicorn --workers 4 --threads 4 'wsgi:create_app()'   # the web part in production (docs/deploy.md)
 """
 
 import os

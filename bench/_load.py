@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 from bench.send_throughput import ROOT
 
 
-
 class Processes:
     """The bench's subprocesses, each in a session of its own; all stopped (with their children) on exit or Ctrl-C."""
 
@@ -34,8 +33,9 @@ class Processes:
 
     def start(self, args, env, log=None):
         output = open(log, "ab") if log else subprocess.DEVNULL
-        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=output, stderr=output,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
+        )
         self.running.append(process)
         return process
 
@@ -67,9 +67,26 @@ def serve(processes, env, workers, threads, log=None):
 
     # Gunicorn 25+ opens a control socket at one path per user: several benches at once would share it.
     private = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-    process = processes.start(["-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-                               "--keep-alive", "30", *private, "-b", f"127.0.0.1:{port}", "wsgi:create_app()"],
-                              env, log)
+    process = processes.start(
+        [
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            *private,
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:create_app()",
+        ],
+        env,
+        log,
+    )
     for _ in range(300):
         if process.poll() is not None:
             raise SystemExit(f"gunicorn stopped at start-up (see {log})")
@@ -128,8 +145,14 @@ async def _open_loop(port, requests, rate, connections, timeout):
                     connection = await asyncio.open_connection("127.0.0.1", port)
                 async with asyncio.timeout(timeout):
                     status, keep = await _exchange(*connection, raw)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                    ValueError, IndexError) as error:
+            except (
+                TimeoutError,
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+                IndexError,
+            ) as error:
                 status = type(error).__name__
             finished = loop.time()
             if keep:
@@ -170,9 +193,14 @@ def login(port, username, password):
     session = requests.Session()
     page = session.get(f"http://127.0.0.1:{port}/login", timeout=30)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', page.text)
-    answer = session.post(f"http://127.0.0.1:{port}/login", timeout=30, allow_redirects=False,
-                          data={"csrf_token": token.group(1), "username": username, "password": password})
+        r'value="([^"]+)"[^>]*name="csrf_token"', page.text
+    )
+    answer = session.post(
+        f"http://127.0.0.1:{port}/login",
+        timeout=30,
+        allow_redirects=False,
+        data={"csrf_token": token.group(1), "username": username, "password": password},
+    )
     if answer.status_code != 302:
         raise SystemExit(f"could not log in as {username}: HTTP {answer.status_code}")
     return "; ".join(f"{name}={value}" for name, value in session.cookies.items())

@@ -37,8 +37,7 @@ def ensure_database(url):
     target = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
     engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": target.database}):
+        if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}):
             connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
     engine.dispose()
 
@@ -46,8 +45,18 @@ def ensure_database(url):
 def reset_and_seed(app, count):
     """An empty schema, then ``count`` opted-in contacts, a template, a sender and a draft campaign for them all."""
     from crm_sms.models import (
-        Campaign, CampaignRecipient, Consent, Contact, Department, PhoneNumber, PhoneType, SenderNumber, Signature,
-        Template, db, utcnow,
+        Campaign,
+        CampaignRecipient,
+        Consent,
+        Contact,
+        Department,
+        PhoneNumber,
+        PhoneType,
+        SenderNumber,
+        Signature,
+        Template,
+        db,
+        utcnow,
     )
 
     with app.app_context():
@@ -56,29 +65,74 @@ def reset_and_seed(app, count):
         db.session.add(PhoneType(id=1, name="Mobile", sms_capable=True))
         sender = SenderNumber(e164="+16285550100", label="Main", is_default=True, mps=100000)
         support = Department(name="Support", phone="+16285550199", email="support@example.com")
-        db.session.add_all([sender, Signature(name="Short", department=support, text="Reply STOP to unsubscribe.",
-                                              default_for_bulk=True)])
-        template = Template(name="Sale", module="contacts", body="Hi {{ contact.first_name }}, our spring sale "
-                            "starts Monday: 20% off everything in store.")
+        db.session.add_all(
+            [
+                sender,
+                Signature(name="Short", department=support, text="Reply STOP to unsubscribe.", default_for_bulk=True),
+            ]
+        )
+        template = Template(
+            name="Sale",
+            module="contacts",
+            body="Hi {{ contact.first_name }}, our spring sale starts Monday: 20% off everything in store.",
+        )
         db.session.add(template)
         db.session.flush()
         for start in range(0, count, 20000):
             ids = range(start + 1, min(count, start + 20000) + 1)
-            db.session.execute(db.insert(Contact), [
-                {"id": i, "first_name": f"Person{i % 97}", "last_name": str(i), "ready": True, "created_at": now,
-                 "updated_at": now} for i in ids])
-            db.session.execute(db.insert(PhoneNumber), [
-                {"id": i, "contact_id": i, "type_id": 1, "e164": f"+1415{2000000 + i:07d}", "region": "US",
-                 "is_primary": True, "preferred_sms": True, "created_at": now} for i in ids])
-            db.session.execute(db.insert(Consent), [
-                {"contact_id": i, "state": "opted_in", "phone_number_id": i, "consent_type": "Paper",
-                 "source": "import", "changed_at": now} for i in ids])
-        campaign = Campaign(name="Bench", module="contacts", template=template, sender=sender,
-                            send_at=now + timedelta(hours=1))
+            db.session.execute(
+                db.insert(Contact),
+                [
+                    {
+                        "id": i,
+                        "first_name": f"Person{i % 97}",
+                        "last_name": str(i),
+                        "ready": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            db.session.execute(
+                db.insert(PhoneNumber),
+                [
+                    {
+                        "id": i,
+                        "contact_id": i,
+                        "type_id": 1,
+                        "e164": f"+1415{2000000 + i:07d}",
+                        "region": "US",
+                        "is_primary": True,
+                        "preferred_sms": True,
+                        "created_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            db.session.execute(
+                db.insert(Consent),
+                [
+                    {
+                        "contact_id": i,
+                        "state": "opted_in",
+                        "phone_number_id": i,
+                        "consent_type": "Paper",
+                        "source": "import",
+                        "changed_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+        campaign = Campaign(
+            name="Bench", module="contacts", template=template, sender=sender, send_at=now + timedelta(hours=1)
+        )
         db.session.add(campaign)
         db.session.flush()
-        db.session.execute(db.insert(CampaignRecipient), [
-            {"campaign_id": campaign.id, "contact_id": i, "created_at": now} for i in range(1, count + 1)])
+        db.session.execute(
+            db.insert(CampaignRecipient),
+            [{"campaign_id": campaign.id, "contact_id": i, "created_at": now} for i in range(1, count + 1)],
+        )
         db.session.commit()
         return campaign.id
 
@@ -102,13 +156,20 @@ def run_generation(app, url, redis_url, campaign_id, chunk):
     with app.app_context():
         campaigns.generate(db.session.get(Campaign, campaign_id))
         db.session.commit()  # enqueues the generation job
-    env = {**os.environ, "DATABASE_URL": url, "CRM_SMS_REDIS_URL": redis_url, "CRM_SMS_QUEUE": "bench",
-           "SECRET_KEY": "bench", "CRM_SMS_CAMPAIGN_CHUNK": str(chunk)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CRM_SMS_REDIS_URL": redis_url,
+        "CRM_SMS_QUEUE": "bench",
+        "SECRET_KEY": "bench",
+        "CRM_SMS_CAMPAIGN_CHUNK": str(chunk),
+    }
     started = time.monotonic()
     # A lean launcher starts the worker and reports its ru_maxrss (wait4: that process alone). Started from
     # this process directly, the worker would inherit the high-water mark of this (big) process through fork.
-    launched = subprocess.run([sys.executable, "-c", LAUNCHER], env=env, cwd=ROOT, check=True,
-                              capture_output=True, text=True)
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
     wall = time.monotonic() - started
     peak_mb = int(launched.stdout.split()[-1]) / 1024  # ru_maxrss is in kilobytes on Linux
     with app.app_context():
@@ -123,17 +184,24 @@ def plain_insert_rate(app, campaign_id):
 
     with app.app_context():
         columns = [c for c in Message.__table__.c if c.key != "id"]
-        rows = [dict(row._mapping) for row in db.session.execute(
-            db.select(*columns).where(Message.campaign_id == campaign_id))]
+        rows = [
+            dict(row._mapping)
+            for row in db.session.execute(db.select(*columns).where(Message.campaign_id == campaign_id))
+        ]
         db.session.execute(db.delete(MessageEvent))
         db.session.execute(db.delete(Message))
         db.session.commit()
         started = time.monotonic()
         for start in range(0, len(rows), 2000):
-            chunk = rows[start:start + 2000]
+            chunk = rows[start : start + 2000]
             ids = db.session.scalars(db.insert(Message.__table__).returning(Message.__table__.c.id), chunk).all()
-            db.session.execute(db.insert(MessageEvent.__table__), [
-                {"message_id": id, "status": "queued", "at": chunk[0]["created_at"], "source": "worker"} for id in ids])
+            db.session.execute(
+                db.insert(MessageEvent.__table__),
+                [
+                    {"message_id": id, "status": "queued", "at": chunk[0]["created_at"], "source": "worker"}
+                    for id in ids
+                ],
+            )
             db.session.commit()
         took = time.monotonic() - started
         return len(rows) / took, took
@@ -153,11 +221,16 @@ def main():
         campaign_id = reset_and_seed(app, args.contacts)
         print(f"[{database}] seeded {args.contacts} opted-in contacts in {time.monotonic() - started:.1f}s")
         took, wall, peak_mb, outcome = run_generation(app, url, redis_url, campaign_id, args.chunk)
-        print(f"[{database}] generation: {outcome[1]} messages in {took:.2f}s = {outcome[1] / took:.0f} msg/s "
-              f"(aim: <= 10s; wall {wall:.1f}s incl. worker start-up); status {outcome[0]}, skipped {outcome[2]}")
+        print(
+            f"[{database}] generation: {outcome[1]} messages in {took:.2f}s = {outcome[1] / took:.0f} msg/s "
+            f"(aim: <= 10s; wall {wall:.1f}s incl. worker start-up); status {outcome[0]}, skipped {outcome[2]}"
+        )
         print(f"[{database}] worker peak memory (ru_maxrss): {peak_mb:.0f} MB (aim: < 300 MB)")
         rate, plain = plain_insert_rate(app, campaign_id)
-        print(f"[{database}] plain SQLAlchemy bulk insert (multi-row INSERT … RETURNING, then events) of the same rows: {plain:.2f}s = {rate:.0f} msg/s")
+        print(
+            f"[{database}] plain SQLAlchemy bulk insert (multi-row INSERT … RETURNING, then events) "
+            f"of the same rows: {plain:.2f}s = {rate:.0f} msg/s"
+        )
         if server is not None:
             server.shutdown()
 

@@ -42,12 +42,34 @@ def seed(app, count, contacts):
         started, now = time.perf_counter(), utcnow()
         users.create_user("manager", PASSWORD, "manager")
         accounts = max(1, contacts // 10)
-        db.session.execute(db.insert(Account), [
-            {"id": i + 1, "name": f"Account {i}" if i % 7 else f"@SUM(A{i})", "type": "Customer", "created_at": now,
-             "updated_at": now} for i in range(accounts)])
-        db.session.execute(db.insert(Contact), [
-            {"id": i + 1, "account_id": i % accounts + 1, "first_name": "Ada" if i % 9 else "=cmd",
-             "last_name": f"P{i}", "ready": True, "created_at": now, "updated_at": now} for i in range(contacts)])
+        db.session.execute(
+            db.insert(Account),
+            [
+                {
+                    "id": i + 1,
+                    "name": f"Account {i}" if i % 7 else f"@SUM(A{i})",
+                    "type": "Customer",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(accounts)
+            ],
+        )
+        db.session.execute(
+            db.insert(Contact),
+            [
+                {
+                    "id": i + 1,
+                    "account_id": i % accounts + 1,
+                    "first_name": "Ada" if i % 9 else "=cmd",
+                    "last_name": f"P{i}",
+                    "ready": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(contacts)
+            ],
+        )
         for start in range(0, count, CHUNK):
             block = range(start, min(start + CHUNK, count))
             db.session.execute(db.insert(Message), [_message(i, contacts, now) for i in block])
@@ -59,11 +81,21 @@ def seed(app, count, contacts):
 def _message(i, contacts, now):
     inbound = i % 2 == 0
     at = now - timedelta(seconds=i)
-    return {"direction": "inbound" if inbound else "outbound", "kind": "manual",
-            "status": "received" if inbound else "delivered", "body": "=1+1" if i % 50 == 0 else f"Message {i} text",
-            "contact_id": i % contacts + 1, "phone_e164": f"+1415{2000000 + i % contacts:07d}",
-            "sender_e164": "+16285550100", "segments": 1, "client_ref": uuid.uuid4().hex, "send_at": at,
-            "created_at": at, "status_changed_at": at, "attempts": 0}
+    return {
+        "direction": "inbound" if inbound else "outbound",
+        "kind": "manual",
+        "status": "received" if inbound else "delivered",
+        "body": "=1+1" if i % 50 == 0 else f"Message {i} text",
+        "contact_id": i % contacts + 1,
+        "phone_e164": f"+1415{2000000 + i % contacts:07d}",
+        "sender_e164": "+16285550100",
+        "segments": 1,
+        "client_ref": uuid.uuid4().hex,
+        "send_at": at,
+        "created_at": at,
+        "status_changed_at": at,
+        "attempts": 0,
+    }
 
 
 def _worker_pid(master):
@@ -100,8 +132,9 @@ def export(port, cookie, worker):
     started = time.perf_counter()
     lines = size = 0
     first = None
-    with requests.get(f"http://127.0.0.1:{port}/sms/messages.csv", headers={"Cookie": cookie}, stream=True,
-                      timeout=600) as response:
+    with requests.get(
+        f"http://127.0.0.1:{port}/sms/messages.csv", headers={"Cookie": cookie}, stream=True, timeout=600
+    ) as response:
         response.raise_for_status()
         for piece in response.iter_content(65536):
             first = first or time.perf_counter() - started
@@ -128,16 +161,25 @@ def main():
             from crm_sms.models import db
 
             db.engine.dispose()
-        env = {**os.environ, "DATABASE_URL": url, "CRM_SMS_REDIS_URL": redis_url, "CRM_SMS_QUEUE": "bench",
-               "SECRET_KEY": "bench"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CRM_SMS_REDIS_URL": redis_url,
+            "CRM_SMS_QUEUE": "bench",
+            "SECRET_KEY": "bench",
+        }
         server, port = serve(processes, env, workers=1, threads=1, log=f"{workdir}/gunicorn.log")
         worker = _worker_pid(server.pid)
         cookie = login(port, "manager", PASSWORD)
         rows, took, first, size, before, peak = export(port, cookie, worker)
-        print(f"[{database}] {rows:,} rows ({size / 2**20:.0f} MiB) in {took:.1f} s: {rows / took:,.0f} rows/s; "
-              f"first bytes after {first * 1000:.0f} ms")
-        print(f"[{database}] web worker memory: {before / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB during "
-              f"the export (+{(peak - before) / 1024:.0f} MiB)")
+        print(
+            f"[{database}] {rows:,} rows ({size / 2**20:.0f} MiB) in {took:.1f} s: {rows / took:,.0f} rows/s; "
+            f"first bytes after {first * 1000:.0f} ms"
+        )
+        print(
+            f"[{database}] web worker memory: {before / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB during "
+            f"the export (+{(peak - before) / 1024:.0f} MiB)"
+        )
         if rows != args.messages:
             print(f"EXPECTED {args.messages:,} ROWS")
         processes.stop(server)

@@ -32,8 +32,18 @@ PASSWORD = "bench-pass"
 
 
 def seed(app, count, per_conversation):
-    from crm_sms.models import (Contact, Conversation, Message, Notification, PhoneNumber, PhoneType, SenderNumber,
-                                Subscription, db, utcnow)
+    from crm_sms.models import (
+        Contact,
+        Conversation,
+        Message,
+        Notification,
+        PhoneNumber,
+        PhoneType,
+        SenderNumber,
+        Subscription,
+        db,
+        utcnow,
+    )
     from crm_sms.services import users
 
     with app.app_context():
@@ -53,33 +63,104 @@ def seed(app, count, per_conversation):
             block = range(start, min(start + chunk, count))
             number = {i: f"+1415{2000000 + i:07d}" for i in block}
             at = {i: now - timedelta(minutes=count - i) for i in block}
-            db.session.execute(db.insert(Contact), [
-                {"id": i + 1, "first_name": first[i % 10], "last_name": f"Person{i}", "ready": True,
-                 "created_at": now, "updated_at": now} for i in block])
-            db.session.execute(db.insert(PhoneNumber), [
-                {"contact_id": i + 1, "type_id": 1, "e164": number[i], "region": "US", "time_zone": "America/Los_Angeles",
-                 "is_primary": True, "preferred_sms": True, "created_at": now} for i in block])
-            db.session.execute(db.insert(Message), [
-                {"direction": "inbound" if k % 2 else "outbound", "kind": "inbound" if k % 2 else "manual",
-                 "status": "received" if k % 2 else "delivered", "body": f"Message {k} of conversation {i}",
-                 "phone_e164": number[i], "sender_e164": "+16285550100", "contact_id": i + 1,
-                 "author_id": None if k % 2 else ids[i % AGENTS], "client_ref": uuid.uuid4().hex,
-                 "send_at": at[i], "created_at": at[i] + timedelta(seconds=k), "status_changed_at": at[i]}
-                for i in block for k in range(per_conversation)])
-            db.session.execute(db.insert(Conversation), [
-                {"id": i + 1, "phone_e164": number[i], "sender_e164": "+16285550100", "contact_id": i + 1,
-                 "owner_id": ids[i % AGENTS], "created_at": at[i], "last_message_at": at[i],
-                 "last_text": f"Message {per_conversation - 1} of conversation {i}", "last_direction": "inbound",
-                 "awaiting_since": at[i] if i % 3 == 0 else None, "pooled_at": at[i] if i % 10 == 0 else None}
-                for i in block])
-            db.session.execute(db.insert(Subscription), [
-                {"conversation_id": i + 1, "user_id": ids[(i // 10 + 1) % AGENTS], "since": at[i]}
-                for i in block if i % 10 == 5])
-            first_messages = dict(db.session.execute(db.select(Message.phone_e164, db.func.max(Message.id)).where(
-                Message.phone_e164.in_(number.values())).group_by(Message.phone_e164)).all())
-            db.session.execute(db.insert(Notification), [
-                {"user_id": ids[i % AGENTS], "conversation_id": i + 1, "message_id": first_messages[number[i]],
-                 "at": at[i], "read_at": None if rng.random() < 0.2 else at[i]} for i in block])
+            db.session.execute(
+                db.insert(Contact),
+                [
+                    {
+                        "id": i + 1,
+                        "first_name": first[i % 10],
+                        "last_name": f"Person{i}",
+                        "ready": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in block
+                ],
+            )
+            db.session.execute(
+                db.insert(PhoneNumber),
+                [
+                    {
+                        "contact_id": i + 1,
+                        "type_id": 1,
+                        "e164": number[i],
+                        "region": "US",
+                        "time_zone": "America/Los_Angeles",
+                        "is_primary": True,
+                        "preferred_sms": True,
+                        "created_at": now,
+                    }
+                    for i in block
+                ],
+            )
+            db.session.execute(
+                db.insert(Message),
+                [
+                    {
+                        "direction": "inbound" if k % 2 else "outbound",
+                        "kind": "inbound" if k % 2 else "manual",
+                        "status": "received" if k % 2 else "delivered",
+                        "body": f"Message {k} of conversation {i}",
+                        "phone_e164": number[i],
+                        "sender_e164": "+16285550100",
+                        "contact_id": i + 1,
+                        "author_id": None if k % 2 else ids[i % AGENTS],
+                        "client_ref": uuid.uuid4().hex,
+                        "send_at": at[i],
+                        "created_at": at[i] + timedelta(seconds=k),
+                        "status_changed_at": at[i],
+                    }
+                    for i in block
+                    for k in range(per_conversation)
+                ],
+            )
+            db.session.execute(
+                db.insert(Conversation),
+                [
+                    {
+                        "id": i + 1,
+                        "phone_e164": number[i],
+                        "sender_e164": "+16285550100",
+                        "contact_id": i + 1,
+                        "owner_id": ids[i % AGENTS],
+                        "created_at": at[i],
+                        "last_message_at": at[i],
+                        "last_text": f"Message {per_conversation - 1} of conversation {i}",
+                        "last_direction": "inbound",
+                        "awaiting_since": at[i] if i % 3 == 0 else None,
+                        "pooled_at": at[i] if i % 10 == 0 else None,
+                    }
+                    for i in block
+                ],
+            )
+            db.session.execute(
+                db.insert(Subscription),
+                [
+                    {"conversation_id": i + 1, "user_id": ids[(i // 10 + 1) % AGENTS], "since": at[i]}
+                    for i in block
+                    if i % 10 == 5
+                ],
+            )
+            first_messages = dict(
+                db.session.execute(
+                    db.select(Message.phone_e164, db.func.max(Message.id))
+                    .where(Message.phone_e164.in_(number.values()))
+                    .group_by(Message.phone_e164)
+                ).all()
+            )
+            db.session.execute(
+                db.insert(Notification),
+                [
+                    {
+                        "user_id": ids[i % AGENTS],
+                        "conversation_id": i + 1,
+                        "message_id": first_messages[number[i]],
+                        "at": at[i],
+                        "read_at": None if rng.random() < 0.2 else at[i],
+                    }
+                    for i in block
+                ],
+            )
             db.session.commit()
         seconds = time.perf_counter() - started
         messages = db.session.scalar(db.select(db.func.count()).select_from(Message))
@@ -101,8 +182,10 @@ def timed(client, url, times):
 def report(label, took):
     took = sorted(took)
     p95 = took[int(len(took) * 0.95) - 1]
-    print(f"{label:<44} p50 {statistics.median(took):6.1f} ms   p95 {p95:6.1f} ms   "
-          f"{'ok' if p95 < 100 else 'OVER 100 ms'}")
+    print(
+        f"{label:<44} p50 {statistics.median(took):6.1f} ms   p95 {p95:6.1f} ms   "
+        f"{'ok' if p95 < 100 else 'OVER 100 ms'}"
+    )
     return p95
 
 
@@ -119,8 +202,11 @@ def main():
         from crm_sms.models import Conversation, db
 
         with app.app_context():
-            mine = db.session.scalar(db.select(Conversation.id).where(Conversation.owner_id == 1)
-                                     .order_by(Conversation.last_message_at.desc()))
+            mine = db.session.scalar(
+                db.select(Conversation.id)
+                .where(Conversation.owner_id == 1)
+                .order_by(Conversation.last_message_at.desc())
+            )
         agent, manager = app.test_client(), app.test_client()
         agent.post("/login", data={"username": "agent0", "password": PASSWORD})
         manager.post("/login", data={"username": "manager", "password": PASSWORD})

@@ -47,8 +47,8 @@ UNFINISHED = ("queued", "sending")  # totals still waiting for the provider
 def seed_people(app, campaign_id, conversations):
     """Agents and a manager; conversations from the first contacts, each taken by an agent; the campaign due now."""
     from crm_sms.models import Campaign, Conversation, db, utcnow
-    from crm_sms.services import provider_events, users
     from crm_sms.services import conversations as conversation_service
+    from crm_sms.services import provider_events, users
 
     with app.app_context():
         agents = [users.create_user(f"agent{i}", PASSWORD, "agent") for i in range(AGENTS)]
@@ -102,9 +102,11 @@ def progress(app, campaign_id):
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         counts = campaigns.totals(campaign)
-        first, last, sent = db.session.execute(db.select(
-            db.func.min(Message.sent_at), db.func.max(Message.sent_at), db.func.count(Message.sent_at))
-            .where(Message.campaign_id == campaign_id)).one()
+        first, last, sent = db.session.execute(
+            db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at), db.func.count(Message.sent_at)).where(
+                Message.campaign_id == campaign_id
+            )
+        ).one()
         status, generation = campaign.status, (campaign.generation_started_at, campaign.generated_at)
         db.session.remove()
     return status, counts, sent, first, last, generation
@@ -112,8 +114,10 @@ def progress(app, campaign_id):
 
 def report(label, results):
     ok, errors, latencies, lag = summary(results, 200)
-    line = (f"{label:<36} {len(results):>6} {percentile(latencies, 50):>8.1f} {percentile(latencies, 95):>8.1f}"
-            f" {percentile(latencies, 99):>8.1f}")
+    line = (
+        f"{label:<36} {len(results):>6} {percentile(latencies, 50):>8.1f} {percentile(latencies, 95):>8.1f}"
+        f" {percentile(latencies, 99):>8.1f}"
+    )
     return line + (f"  errors {errors}" if errors else "")
 
 
@@ -142,19 +146,30 @@ def main():
         started = time.monotonic()
         campaign_id = reset_and_seed(app, args.contacts)
         conversation_id = seed_people(app, campaign_id, args.conversations)
-        print(f"[{database}] seeded {args.contacts} contacts, a campaign for them all and {args.conversations} "
-              f"conversations in {time.monotonic() - started:.1f} s")
-        env = {**os.environ, "DATABASE_URL": url, "CRM_SMS_REDIS_URL": redis_url, "CRM_SMS_QUEUE": "bench",
-               "SECRET_KEY": "bench", "CRM_SMS_PROVIDER": "simulator", "CRM_SMS_PROVIDER_RPS": str(args.rps),
-               "CRM_SMS_SIMULATOR_DELAY": str(args.delay)}
+        print(
+            f"[{database}] seeded {args.contacts} contacts, a campaign for them all and {args.conversations} "
+            f"conversations in {time.monotonic() - started:.1f} s"
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CRM_SMS_REDIS_URL": redis_url,
+            "CRM_SMS_QUEUE": "bench",
+            "SECRET_KEY": "bench",
+            "CRM_SMS_PROVIDER": "simulator",
+            "CRM_SMS_PROVIDER_RPS": str(args.rps),
+            "CRM_SMS_SIMULATOR_DELAY": str(args.delay),
+        }
         _, port = serve(processes, env, args.web_workers, args.threads, log=f"{args.logs}/gunicorn.log")
         agent, manager = login(port, "agent0", PASSWORD), login(port, "manager", PASSWORD)
         browsing = Browsing(port, pages(agent, manager, campaign_id, conversation_id, args.contacts), args.page_rate)
         browsing.run(len(browsing.pages) / args.page_rate)  # each page once: every worker's caches filled
         quiet = browsing.run(args.baseline)
-        print(f"[{database}] gunicorn {args.web_workers} x {args.threads} threads; {args.workers} workers "
-              f"({'forking' if args.fork else 'simple'}); limit {args.rps:g}/s; pages {args.page_rate:g}/s; "
-              f"with nothing else running, page p95 {percentile(summary(quiet, 200)[2], 95):.1f} ms")
+        print(
+            f"[{database}] gunicorn {args.web_workers} x {args.threads} threads; {args.workers} workers "
+            f"({'forking' if args.fork else 'simple'}); limit {args.rps:g}/s; pages {args.page_rate:g}/s; "
+            f"with nothing else running, page p95 {percentile(summary(quiet, 200)[2], 95):.1f} ms"
+        )
         worker = ["-m", "flask", "--app", "wsgi", "crm-sms", "worker", *(["--fork"] if args.fork else [])]
         for i in range(args.workers):
             processes.start(worker, env, log=f"{args.logs}/worker-{i}.log")
@@ -180,9 +195,11 @@ def run_campaign(app, campaign_id, browsing, args, database):
         (during if first is not None else generating).extend(results)
         elapsed = time.monotonic() - started
         sending = sending or (time.monotonic() if first is not None else None)
-        print(f"{elapsed:5.0f}  {status:<11} {sent:>12} {(sent - previous) / (time.monotonic() - looked):>13.0f} "
-              f"{counts['delivered']:>10} {counts['queued']:>7} {percentile(summary(results, 200)[2], 95):>12.1f}",
-              flush=True)
+        print(
+            f"{elapsed:5.0f}  {status:<11} {sent:>12} {(sent - previous) / (time.monotonic() - looked):>13.0f} "
+            f"{counts['delivered']:>10} {counts['queued']:>7} {percentile(summary(results, 200)[2], 95):>12.1f}",
+            flush=True,
+        )
         previous, looked = sent, time.monotonic()
         if status not in ("generating", "scheduled") and not any(counts[key] for key in UNFINISHED):
             break
@@ -199,19 +216,25 @@ def run_campaign(app, campaign_id, browsing, args, database):
     if sent > 1:
         span = (last - first).total_seconds()
         rate = (sent - 1) / span
-        print(f"[{database}] {sent} of {args.contacts} handed to the provider in {span:.1f} s: {rate:.1f}/s = "
-              f"{rate / args.rps:.0%} of the {args.rps:g}/s limit; campaign {status}; "
-              f"{counts['failed'] + counts['unknown']} failed or unknown")
+        print(
+            f"[{database}] {sent} of {args.contacts} handed to the provider in {span:.1f} s: {rate:.1f}/s = "
+            f"{rate / args.rps:.0%} of the {args.rps:g}/s limit; campaign {status}; "
+            f"{counts['failed'] + counts['unknown']} failed or unknown"
+        )
     # Once every message is handed over, wait for their receipts; a capped run is still sending: no wait.
     while not capped and counts["delivered"] + counts["failed"] < sent and time.monotonic() - sending_done < args.drain:
         time.sleep(1)
         status, counts, *_ = progress(app, campaign_id)
     with app.app_context():
         depth = queue().count, queue().scheduled_job_registry.count
-    print(f"[{database}] receipts: {counts['delivered']} of {sent} delivered {time.monotonic() - sending_done:.0f} s "
-          f"after the last look at sending; queue then: {depth[0]} jobs waiting, {depth[1]} scheduled")
-    print(f"\npages during the send ({len(during)} requests at {args.page_rate:g}/s; during the generation: "
-          f"{len(generating)}, p95 {percentile(summary(generating, 200)[2], 95):.1f} ms)")
+    print(
+        f"[{database}] receipts: {counts['delivered']} of {sent} delivered {time.monotonic() - sending_done:.0f} s "
+        f"after the last look at sending; queue then: {depth[0]} jobs waiting, {depth[1]} scheduled"
+    )
+    print(
+        f"\npages during the send ({len(during)} requests at {args.page_rate:g}/s; during the generation: "
+        f"{len(generating)}, p95 {percentile(summary(generating, 200)[2], 95):.1f} ms)"
+    )
     print(f"{'page':<36} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for label in dict.fromkeys(result.label for result in during):
         print(report(label, [result for result in during if result.label == label]))

@@ -52,13 +52,19 @@ class Traffic:
         for n in range(self.made, self.made + count):
             if int((n + 1) * self.share) > int(n * self.share):
                 key = f"1B{n:014X}"
-                params = inbound("Hello, is my order on its way?", msisdn=f"1415{3000000 + n % self.numbers:07d}",
-                                 message_id=key, secret=SECRET, method=METHOD)
+                params = inbound(
+                    "Hello, is my order on its way?",
+                    msisdn=f"1415{3000000 + n % self.numbers:07d}",
+                    message_id=key,
+                    secret=SECRET,
+                    method=METHOD,
+                )
                 batch.append((("inbound", key, params["msisdn"]), http_request("POST", INBOUND, params)))
             else:
                 key = next(self.ids)
-                batch.append((("receipt", key, None), http_request("POST", STATUS, receipt(
-                    key, secret=SECRET, method=METHOD))))
+                batch.append(
+                    (("receipt", key, None), http_request("POST", STATUS, receipt(key, secret=SECRET, method=METHOD)))
+                )
         self.made += count
         return batch
 
@@ -94,9 +100,11 @@ def step(server, port, traffic, rate, seconds, answered):
     cpu = (cpu_seconds(server.pid) - cpu) / len(batch) * 1000
     p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
     held = p99 < AIM_MS and not errors
-    print(f"{rate:>8} {ok / elapsed:>9.0f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {sum(errors.values()):>7} "
-          f"{lag:>8.1f} {cpu:>11.1f}   {'held' if held else 'NOT held'}{' ' + str(errors) if errors else ''}",
-          flush=True)
+    print(
+        f"{rate:>8} {ok / elapsed:>9.0f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {sum(errors.values()):>7} "
+        f"{lag:>8.1f} {cpu:>11.1f}   {'held' if held else 'NOT held'}{' ' + str(errors) if errors else ''}",
+        flush=True,
+    )
     return held
 
 
@@ -109,8 +117,9 @@ def verify(app, answered):
     inbounds = {key: number for kind, key, number in answered if kind == "inbound"}
     with app.app_context():
         delivered = set(db.session.scalars(db.select(Message.provider_id).where(Message.status == "delivered")))
-        delivery_events = db.session.scalar(db.select(db.func.count(MessageEvent.id))
-                                            .where(MessageEvent.status == "delivered"))
+        delivery_events = db.session.scalar(
+            db.select(db.func.count(MessageEvent.id)).where(MessageEvent.status == "delivered")
+        )
         stored = list(db.session.scalars(db.select(Message.provider_id).where(Message.direction == "inbound")))
         conversations = db.session.scalar(db.select(db.func.count(Conversation.id)))
         depth = queue().count, queue().scheduled_job_registry.count
@@ -118,11 +127,15 @@ def verify(app, answered):
     receipts_ok = delivered == receipts and delivery_events == len(receipts)
     inbound_ok = len(stored) == len(set(stored)) and set(stored) == set(inbounds)
     opened = len({f"+{number}" for number in inbounds.values()})
-    print(f"receipts: {len(receipts)} answered, {len(delivered)} messages delivered, {delivery_events} delivery "
-          f"events: {'each applied once' if receipts_ok else 'MISMATCH'}"
-          f"{'' if receipts_ok else f' (delivered but not answered: {len(delivered - receipts)})'}")
-    print(f"inbound: {len(inbounds)} answered, {len(stored)} stored ({len(set(stored))} distinct): "
-          f"{'each stored once' if inbound_ok else 'MISMATCH'}; {conversations} conversations for {opened} numbers")
+    print(
+        f"receipts: {len(receipts)} answered, {len(delivered)} messages delivered, {delivery_events} delivery "
+        f"events: {'each applied once' if receipts_ok else 'MISMATCH'}"
+        f"{'' if receipts_ok else f' (delivered but not answered: {len(delivered - receipts)})'}"
+    )
+    print(
+        f"inbound: {len(inbounds)} answered, {len(stored)} stored ({len(set(stored))} distinct): "
+        f"{'each stored once' if inbound_ok else 'MISMATCH'}; {conversations} conversations for {opened} numbers"
+    )
     print(f"queue afterwards: {depth[0]} jobs waiting, {depth[1]} scheduled (the webhooks work in the request)")
     return receipts_ok and inbound_ok and conversations == opened
 
@@ -156,7 +169,7 @@ def generator_max(processes, seconds):
         port = probe.getsockname()[1]
     server = processes.start(["-c", BARE_SERVER.replace("PORT", str(port))], os.environ)
     time.sleep(0.5)
-    traffic = Traffic(iter(f"0B{i:014X}" for i in range(10 ** 9)), 0.2, 1000)
+    traffic = Traffic(iter(f"0B{i:014X}" for i in range(10**9)), 0.2, 1000)
     for rate in (500, 1000, 2000, 4000):
         batch = traffic.take(int(rate * min(seconds, 5)))
         before = resource.getrusage(resource.RUSAGE_SELF)
@@ -164,9 +177,11 @@ def generator_max(processes, seconds):
         after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         ok, errors, latencies, lag = summary(results, 204)
-        print(f"generator alone at {rate}/s: {ok / elapsed:.0f}/s achieved, {cpu / len(batch) * 1e6:.0f} us CPU per "
-              f"request (one core: {len(batch) / cpu:.0f}/s), p99 {percentile(latencies, 99):.1f} ms, "
-              f"lag p99 {lag:.1f} ms, errors {sum(errors.values())}")
+        print(
+            f"generator alone at {rate}/s: {ok / elapsed:.0f}/s achieved, {cpu / len(batch) * 1e6:.0f} us CPU per "
+            f"request (one core: {len(batch) / cpu:.0f}/s), p99 {percentile(latencies, 99):.1f} ms, "
+            f"lag p99 {lag:.1f} ms, errors {sum(errors.values())}"
+        )
         if errors or lag > 5 or ok / elapsed < 0.98 * rate:
             break
     processes.stop(server)
@@ -175,8 +190,12 @@ def generator_max(processes, seconds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", type=lambda text: [int(rate) for rate in text.split(",")],
-                        default=[50, 100, 200, 400, 800], help="requests per second of each step, comma-separated")
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [int(rate) for rate in text.split(",")],
+        default=[50, 100, 200, 400, 800],
+        help="requests per second of each step, comma-separated",
+    )
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
@@ -196,8 +215,10 @@ def main():
         app, ids = seed(url.replace("postgresql://", "postgresql+psycopg://", 1), redis_url, needed_messages(args))
         env = {**os.environ, **SIGNED, "DATABASE_URL": url, "CRM_SMS_REDIS_URL": redis_url, "SECRET_KEY": "bench"}
         server, port = serve(processes, env, args.workers, args.threads, log=f"{workdir}/gunicorn.log")
-        print(f"[{database}] gunicorn {args.workers} workers x {args.threads} threads; signed webhooks (sha256); "
-              f"{args.inbound:.0%} inbound, {1 - args.inbound:.0%} receipts; {args.seconds:g} s per step; open loop")
+        print(
+            f"[{database}] gunicorn {args.workers} workers x {args.threads} threads; signed webhooks (sha256); "
+            f"{args.inbound:.0%} inbound, {1 - args.inbound:.0%} receipts; {args.seconds:g} s per step; open loop"
+        )
         traffic, answered = Traffic(ids, args.inbound, args.numbers), []
         warm_up(port, traffic, args.workers * args.threads, answered)
         print("offered/s achieved/s  p50 ms  p95 ms  p99 ms  errors  lag p99  app CPU ms")

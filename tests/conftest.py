@@ -32,7 +32,9 @@ PASSWORD = "secret-pass"
 def database_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL")
     if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+            "postgres://", "postgresql+psycopg://", 1
+        )
         engine = sa.create_engine(url)
         with engine.begin() as connection:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -136,8 +138,10 @@ def runner(app):
 @pytest.fixture
 def phone_types(app):
     """Mobile and Office can receive SMS; Home cannot."""
-    types = {name: phone_numbers.save_phone_type(None, name, sms) for name, sms in
-             [("Mobile", True), ("Office", True), ("Home", False)]}
+    types = {
+        name: phone_numbers.save_phone_type(None, name, sms)
+        for name, sms in [("Mobile", True), ("Office", True), ("Home", False)]
+    }
     db.session.commit()
     return types
 
@@ -200,8 +204,9 @@ def make_sender(app):
     from crm_sms.services import senders
 
     def make(e164="+16285550100", user=None, is_default=None, mps=100.0):
-        sender = senders.save(None, e164, label="Main", user=user,
-                              is_default=user is None if is_default is None else is_default, mps=mps)
+        sender = senders.save(
+            None, e164, label="Main", user=user, is_default=user is None if is_default is None else is_default, mps=mps
+        )
         db.session.commit()
         return sender
 
@@ -251,8 +256,11 @@ def start_worker(base_config, tmp_path):
         }
         with open(tmp_path / f"worker-{len(processes) + 1}.log", "w") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"], env=env,
-                cwd=os.path.dirname(os.path.dirname(__file__)), stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "flask", "--app", "wsgi", "crm-sms", "worker"],
+                env=env,
+                cwd=os.path.dirname(os.path.dirname(__file__)),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         process.log_path = log.name
         processes.append(process)
@@ -296,19 +304,58 @@ def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
     Returns {i: contact id}.
     """
     now = utcnow()
-    db.session.execute(db.insert(Contact), [
-        {"first_name": f"P{i}", "last_name": "Person", "ready": True, "created_at": now, "updated_at": now, **fields}
-        for i in range(1, n + 1)])
-    ids = {int(name[1:]): id for id, name in db.session.execute(
-        db.select(Contact.id, Contact.first_name).where(Contact.first_name.like("P%")))}
-    db.session.execute(db.insert(PhoneNumber), [
-        {"contact_id": ids[i], "type_id": mobile.id, "e164": number(i), "region": "US", "is_primary": True,
-         "preferred_sms": True, "created_at": now} for i in range(1, n + 1)])
-    phones = dict(db.session.execute(db.select(PhoneNumber.contact_id, PhoneNumber.id).where(
-        PhoneNumber.contact_id.in_(ids.values()))).all())
-    db.session.execute(db.insert(Consent), [
-        {"contact_id": ids[i], "state": "opted_in" if opted_in(i) else "never_asked", "phone_number_id": phones[ids[i]],
-         "changed_at": now} for i in range(1, n + 1)])
+    db.session.execute(
+        db.insert(Contact),
+        [
+            {
+                "first_name": f"P{i}",
+                "last_name": "Person",
+                "ready": True,
+                "created_at": now,
+                "updated_at": now,
+                **fields,
+            }
+            for i in range(1, n + 1)
+        ],
+    )
+    ids = {
+        int(name[1:]): id
+        for id, name in db.session.execute(
+            db.select(Contact.id, Contact.first_name).where(Contact.first_name.like("P%"))
+        )
+    }
+    db.session.execute(
+        db.insert(PhoneNumber),
+        [
+            {
+                "contact_id": ids[i],
+                "type_id": mobile.id,
+                "e164": number(i),
+                "region": "US",
+                "is_primary": True,
+                "preferred_sms": True,
+                "created_at": now,
+            }
+            for i in range(1, n + 1)
+        ],
+    )
+    phones = dict(
+        db.session.execute(
+            db.select(PhoneNumber.contact_id, PhoneNumber.id).where(PhoneNumber.contact_id.in_(ids.values()))
+        ).all()
+    )
+    db.session.execute(
+        db.insert(Consent),
+        [
+            {
+                "contact_id": ids[i],
+                "state": "opted_in" if opted_in(i) else "never_asked",
+                "phone_number_id": phones[ids[i]],
+                "changed_at": now,
+            }
+            for i in range(1, n + 1)
+        ],
+    )
     db.session.commit()
     return ids
 
@@ -319,6 +366,7 @@ def crowd(app, phone_types):
 
     Returns {i: contact id} and the set of numbers that should get a message.
     """
+
     def make(n):
         def number(i):
             return f"+1415{2000000 + (i - 1 if i % 10 == 0 else i):07d}"
@@ -335,10 +383,10 @@ def campaign(make_user, make_sender):
     from crm_sms.services import campaigns, templates
 
     manager = make_user("manager", "manager")
-    template = templates.save(None, "Sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.",
-                              manager)
-    made = campaigns.save(None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, make_sender(), None,
-                          manager)
+    template = templates.save(None, "Sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.", manager)
+    made = campaigns.save(
+        None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, make_sender(), None, manager
+    )
     db.session.commit()
     return made
 

@@ -26,10 +26,19 @@ PUBLIC = "public"
 #: Routes that check access in their own way, with the permission that grants them here (the ids are someone
 #: else's: a customer's own contact would be theirs, another's is not).
 DECLARED = {
-    "auth.index": PUBLIC, "auth.login": PUBLIC, "auth.logout": PUBLIC, "health.check": PUBLIC,
-    "webhooks.inbound": PUBLIC, "webhooks.status": PUBLIC, "static": PUBLIC, "crm_sms.static": PUBLIC,
-    "contacts.show": "crm.view", "contacts.edit": "crm.edit",
-    "phone_numbers.add": "crm.edit", "phone_numbers.edit": "crm.edit", "phone_numbers.delete": "crm.edit",
+    "auth.index": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "health.check": PUBLIC,
+    "webhooks.inbound": PUBLIC,
+    "webhooks.status": PUBLIC,
+    "static": PUBLIC,
+    "crm_sms.static": PUBLIC,
+    "contacts.show": "crm.view",
+    "contacts.edit": "crm.edit",
+    "phone_numbers.add": "crm.edit",
+    "phone_numbers.edit": "crm.edit",
+    "phone_numbers.delete": "crm.edit",
 }
 #: The object's owner (here the "agent" role's user, Grace): her draft and her conversation are hers.
 AUTHOR = "author"
@@ -51,8 +60,9 @@ def world(make_user, make_contact, make_account, make_sender, opt_in):
     draft = messages.compose(ada, ada.phone_numbers[0], line, "Grace's unsent draft", grace, draft=True)
     sent = messages.compose(acme, acme.phone_numbers[0], line, "Grace's conversation", grace)
     template = templates.save(None, "Sale", "contacts", "Hi {{ contact.first_name }}", olga)
-    campaign = campaigns.save(None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, shared, None,
-                              olga)
+    campaign = campaigns.save(
+        None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, shared, None, olga
+    )
     campaigns.add_records(campaign, [ada.id])
     department = departments.save(None, "Support", "+16285550199", "support@example.com")
     signature = signatures.save(None, "Short", department, "Reply STOP to unsubscribe.")
@@ -60,9 +70,19 @@ def world(make_user, make_contact, make_account, make_sender, opt_in):
     db.session.commit()
     conversation = db.session.scalar(db.select(Conversation))
     return dict(
-        grace=grace.id, draft=draft.id, ada=ada.id, acme=acme.id, phone=ada.phone_numbers[0].id,
-        conversation=conversation.id, message=sent.id, template=template.id, campaign=campaign.id,
-        rule=rule.id, line=line.id, signature=signature.id, department=department.id,
+        grace=grace.id,
+        draft=draft.id,
+        ada=ada.id,
+        acme=acme.id,
+        phone=ada.phone_numbers[0].id,
+        conversation=conversation.id,
+        message=sent.id,
+        template=template.id,
+        campaign=campaign.id,
+        rule=rule.id,
+        line=line.id,
+        signature=signature.id,
+        department=department.id,
         phone_type=ada.phone_numbers[0].type_id,
     )
 
@@ -73,8 +93,10 @@ def objects(world):
     return {
         "message_id": [(world["draft"], {AUTHOR}), (world["message"], {AUTHOR, "conversations.all"})],
         "conversation_id": [(world["conversation"], {AUTHOR, "conversations.all"})],
-        "kind": [({"kind": "contacts", "owner_id": world["ada"]}, record),
-                 ({"kind": "accounts", "owner_id": world["acme"]}, record)],
+        "kind": [
+            ({"kind": "contacts", "owner_id": world["ada"]}, record),
+            ({"kind": "accounts", "owner_id": world["acme"]}, record),
+        ],
         "contact_id": [(world["ada"], record)],
         "account_id": [(world["acme"], record)],
         "phone_id": [(world["phone"], record)],
@@ -95,15 +117,18 @@ def _route_permission(app, rule):
     permission = getattr(view, "permission", None) or DECLARED.get(rule.endpoint)
     assert permission is not None, (
         f"{rule.endpoint} ({rule.rule}) checks no permission with permission_required: declare who may use it in "
-        "tests/test_access.py DECLARED")
+        "tests/test_access.py DECLARED"
+    )
     return permission
 
 
 def _requests(app, world):
     """Every (method, url, route permission, object needs) of the URL map, destructive ones last."""
     table = objects(world)
-    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout",
-                                                            r.endpoint.endswith(("delete", "cancel")), r.rule))
+    rules = sorted(
+        app.url_map.iter_rules(),
+        key=lambda r: (r.endpoint == "auth.logout", r.endpoint.endswith(("delete", "cancel")), r.rule),
+    )
     for rule in rules:
         permission = _route_permission(app, rule)
         arguments = sorted(rule.arguments - {"owner_id"})
@@ -111,7 +136,7 @@ def _requests(app, world):
         assert not unknown, f"{rule.rule}: say in objects() whose {unknown} to try"
         for choice in itertools.product(*(table[a] for a in arguments)):
             values, needs = {}, []
-            for argument, (value, need) in zip(arguments, choice):
+            for argument, (value, need) in zip(arguments, choice, strict=True):
                 values.update(value if isinstance(value, dict) else {argument: value})
                 if need:
                     needs.append(need)
@@ -152,8 +177,10 @@ def walk(app, client, role, user_id, world):
         if response.status_code >= 500:
             faults.append(f"{role}: {method} {url} answered {response.status_code}")
         elif not granted and not _denied(response):
-            faults.append(f"{role}: {method} {url} answered {response.status_code} "
-                          f"{response.headers.get('Location', '')} but the role table does not grant it")
+            faults.append(
+                f"{role}: {method} {url} answered {response.status_code} "
+                f"{response.headers.get('Location', '')} but the role table does not grant it"
+            )
     return faults, walked, requests
 
 

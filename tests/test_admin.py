@@ -20,8 +20,9 @@ def test_phone_type_names_are_unique(client, login, phone_types):
 
 def test_admin_adds_a_department_with_its_phone_in_e164(client, login):
     login("admin")
-    client.post("/admin/departments", data={"name": "Support", "phone": "(415) 555-0100",
-                                            "email": "support@example.com"})
+    client.post(
+        "/admin/departments", data={"name": "Support", "phone": "(415) 555-0100", "email": "support@example.com"}
+    )
     department = db.session.scalar(db.select(Department))
     assert (department.name, department.phone, department.email) == ("Support", "+14155550100", "support@example.com")
 

@@ -1,6 +1,6 @@
-import pytest
-
 import re
+
+import pytest
 
 from crm_sms.models import ROLES, db
 from crm_sms.services.auth import PERMISSIONS, ROLE_PERMISSIONS
@@ -47,10 +47,27 @@ def test_anonymous_visitor_is_sent_to_log_in_and_back(client, make_user):
 
 #: ``next`` as it comes in the query string (percent-encoded), each one a way off the site.
 HOSTILE_NEXT = [
-    "//evil.example.com/", "///evil.example", "/%09/evil.example", "/%0a/x", "/%0d/x", "/%0d%0aSet-Cookie:x=1",
-    "/%00/x", "/%7f/x", "%5C%5Cevil.example", "/%5Cevil.example", "/%5C/evil.example", "%2F%2Fevil.example",
-    "https://evil.example", "http:/evil.example", "https:evil.example", "javascript:alert(1)",
-    "JaVaScRiPt%3Aalert(1)", "%09/evil.example", "%20//evil.example", "evil.example", "/%09%09/evil.example",
+    "//evil.example.com/",
+    "///evil.example",
+    "/%09/evil.example",
+    "/%0a/x",
+    "/%0d/x",
+    "/%0d%0aSet-Cookie:x=1",
+    "/%00/x",
+    "/%7f/x",
+    "%5C%5Cevil.example",
+    "/%5Cevil.example",
+    "/%5C/evil.example",
+    "%2F%2Fevil.example",
+    "https://evil.example",
+    "http:/evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt%3Aalert(1)",
+    "%09/evil.example",
+    "%20//evil.example",
+    "evil.example",
+    "/%09%09/evil.example",
     "/%E2%80%A8/evil.example",
 ]
 
@@ -66,8 +83,9 @@ def test_login_never_redirects_to_another_site(client, make_user, raw):
         assert response.location == "/"
 
 
-@pytest.mark.parametrize("raw, location", [("/contacts%3Fq%3Dada", "/contacts?q=ada"), ("/%ff/x", "/%FF/x"),
-                                           ("/accounts/1", "/accounts/1")])
+@pytest.mark.parametrize(
+    "raw, location", [("/contacts%3Fq%3Dada", "/contacts?q=ada"), ("/%ff/x", "/%FF/x"), ("/accounts/1", "/accounts/1")]
+)
 def test_login_follows_next_within_the_site(client, make_user, raw, location):
     make_user("agent", "agent")
     response = client.post("/login", query_string=f"next={raw}", data={"username": "agent", "password": PASSWORD})
@@ -114,7 +132,9 @@ def test_each_role_reaches_only_its_pages(client, login, role):
 
 
 def _csrf_token(page):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page).group(1, 2)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page).group(
+        1, 2
+    )
 
 
 def test_every_form_needs_a_csrf_token(make_app, make_user, make_contact):
@@ -126,7 +146,15 @@ def test_every_form_needs_a_csrf_token(make_app, make_user, make_contact):
     token = next(filter(None, _csrf_token(client.get("/login").text)))
     response = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
-    for url in ["/contacts/new", f"/contacts/{contact.id}/edit", "/accounts/new", f"/contacts/{contact.id}/phones",
-                f"/phones/{contact.phone_numbers[0].id}/delete", "/admin/phone-types", "/admin/departments", "/logout"]:
+    for url in [
+        "/contacts/new",
+        f"/contacts/{contact.id}/edit",
+        "/accounts/new",
+        f"/contacts/{contact.id}/phones",
+        f"/phones/{contact.phone_numbers[0].id}/delete",
+        "/admin/phone-types",
+        "/admin/departments",
+        "/logout",
+    ]:
         assert client.post(url, data={"first_name": "X", "last_name": "Y", "name": "Z"}).status_code == 400, url
     assert len(contact.phone_numbers) == 1

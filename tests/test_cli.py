@@ -3,8 +3,19 @@ from crm_sms.services import demo
 
 
 def test_create_user_makes_a_user_who_can_log_in(runner, client):
-    result = runner.invoke(args=["crm-sms", "create-user", "grace", "--role", "manager", "--email", "g@example.com",
-                                 "--password", "long-enough"])
+    result = runner.invoke(
+        args=[
+            "crm-sms",
+            "create-user",
+            "grace",
+            "--role",
+            "manager",
+            "--email",
+            "g@example.com",
+            "--password",
+            "long-enough",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Created manager grace." in result.output
     assert client.post("/login", data={"username": "grace", "password": "long-enough"}).status_code == 302

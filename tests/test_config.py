@@ -31,8 +31,11 @@ NUMERIC = sorted(key for key, setting in config.DEFAULTS.items() if hasattr(sett
 
 
 def test_every_numeric_setting_declares_its_bounds():
-    numeric = {key for key, setting in config.DEFAULTS.items()
-               if isinstance(setting.default, (int, float)) and not isinstance(setting.default, bool)}
+    numeric = {
+        key
+        for key, setting in config.DEFAULTS.items()
+        if isinstance(setting.default, (int, float)) and not isinstance(setting.default, bool)
+    }
     assert numeric and numeric == set(NUMERIC)
     for key in NUMERIC:
         low, high = config.DEFAULTS[key].parse.bounds
@@ -48,7 +51,8 @@ def _bad_numbers():
 
 @pytest.mark.parametrize("key, value", list(_bad_numbers()))
 def test_a_number_that_is_not_finite_or_out_of_its_bounds_is_refused_naming_the_key(
-        base_config, monkeypatch, key, value):
+    base_config, monkeypatch, key, value
+):
     monkeypatch.setenv(config.PREFIX + key, value)
     with pytest.raises(ConfigError) as error:
         create_app({name: setting for name, setting in base_config.items() if name != config.PREFIX + key})
@@ -62,31 +66,34 @@ def test_a_number_at_either_bound_is_accepted(base_config, key):
         assert app.config[config.PREFIX + key] == bound
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("CRM_SMS_PROVIDER", "carrier-pigeon", "must be one of simulator, vonage"),
-    ("CRM_SMS_PAGE_SIZE", "lots", "expected a whole number"),
-    ("CRM_SMS_PAGE_SIZE", "100000000", "must be from 1 to 500"),
-    ("CRM_SMS_PAGE_SIZE", "99999999999999999999", "must be from 1 to 500"),
-    ("CRM_SMS_PAGE_SIZE", "2.5", "expected a whole number"),
-    ("CRM_SMS_PROVIDER_RPS", "nan", "expected a finite number"),
-    ("CRM_SMS_PROVIDER_RPS", "inf", "expected a finite number"),
-    ("CRM_SMS_PROVIDER_RPS", "0", "must be from 0.1 to"),
-    ("CRM_SMS_SWEEP_INTERVAL", "1", "must be from 5 to 3600"),
-    ("CRM_SMS_REDIS_URL", "http://nowhere", "must start with redis://, rediss://, unix://"),
-    ("CRM_SMS_REDIS_URL", "nowhere:6379", "must start with redis://"),
-    ("CRM_SMS_QUEUE", "", "must not be empty"),
-    ("CRM_SMS_QUEUE", "   ", "must not be empty"),
-    ("CRM_SMS_QUEUE", "two words", "a queue name is letters"),
-    ("CRM_SMS_CURRENCY", "", "must not be empty"),
-    ("CRM_SMS_VONAGE_REST_HOST", " ", "must not be empty"),
-    ("CRM_SMS_CONTENT_SECURITY_POLICY", "default-src 'self'\r\nX-Evil: 1", "control characters"),
-    ("CRM_SMS_DEFAULT_REGION", "GB", "'GB' is not one of CRM_SMS_ALLOWED_REGIONS (US, CA)"),
-    ("CRM_SMS_DEFAULT_REGION", "US,CA", "expected one region code"),
-    ("CRM_SMS_DEFAULT_REGION", "XX", "'XX' is not a region code"),
-    ("CRM_SMS_ALLOWED_REGIONS", "US,XX", "'XX' is not a region code"),
-    ("CRM_SMS_CRM_PAGES", "maybe", "expected true or false"),
-    ("CRM_SMS_SIMULATOR_FAIL_NUMBERS", "0123", "is not an E.164 number"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("CRM_SMS_PROVIDER", "carrier-pigeon", "must be one of simulator, vonage"),
+        ("CRM_SMS_PAGE_SIZE", "lots", "expected a whole number"),
+        ("CRM_SMS_PAGE_SIZE", "100000000", "must be from 1 to 500"),
+        ("CRM_SMS_PAGE_SIZE", "99999999999999999999", "must be from 1 to 500"),
+        ("CRM_SMS_PAGE_SIZE", "2.5", "expected a whole number"),
+        ("CRM_SMS_PROVIDER_RPS", "nan", "expected a finite number"),
+        ("CRM_SMS_PROVIDER_RPS", "inf", "expected a finite number"),
+        ("CRM_SMS_PROVIDER_RPS", "0", "must be from 0.1 to"),
+        ("CRM_SMS_SWEEP_INTERVAL", "1", "must be from 5 to 3600"),
+        ("CRM_SMS_REDIS_URL", "http://nowhere", "must start with redis://, rediss://, unix://"),
+        ("CRM_SMS_REDIS_URL", "nowhere:6379", "must start with redis://"),
+        ("CRM_SMS_QUEUE", "", "must not be empty"),
+        ("CRM_SMS_QUEUE", "   ", "must not be empty"),
+        ("CRM_SMS_QUEUE", "two words", "a queue name is letters"),
+        ("CRM_SMS_CURRENCY", "", "must not be empty"),
+        ("CRM_SMS_VONAGE_REST_HOST", " ", "must not be empty"),
+        ("CRM_SMS_CONTENT_SECURITY_POLICY", "default-src 'self'\r\nX-Evil: 1", "control characters"),
+        ("CRM_SMS_DEFAULT_REGION", "GB", "'GB' is not one of CRM_SMS_ALLOWED_REGIONS (US, CA)"),
+        ("CRM_SMS_DEFAULT_REGION", "US,CA", "expected one region code"),
+        ("CRM_SMS_DEFAULT_REGION", "XX", "'XX' is not a region code"),
+        ("CRM_SMS_ALLOWED_REGIONS", "US,XX", "'XX' is not a region code"),
+        ("CRM_SMS_CRM_PAGES", "maybe", "expected true or false"),
+        ("CRM_SMS_SIMULATOR_FAIL_NUMBERS", "0123", "is not an E.164 number"),
+    ],
+)
 def test_a_bad_value_stops_start_up_naming_the_key(base_config, monkeypatch, key, value, message):
     monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError) as error:
@@ -105,11 +112,14 @@ def test_unknown_setting_is_a_programming_error(app):
         config_value("NO_SUCH_THING")
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgres://u:p@db/crm", "postgresql+psycopg://u:p@db/crm"),
-    ("postgresql://u@db/crm", "postgresql+psycopg://u@db/crm"),
-    ("sqlite:////tmp/x.sqlite", "sqlite:////tmp/x.sqlite"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgres://u:p@db/crm", "postgresql+psycopg://u:p@db/crm"),
+        ("postgresql://u@db/crm", "postgresql+psycopg://u@db/crm"),
+        ("sqlite:////tmp/x.sqlite", "sqlite:////tmp/x.sqlite"),
+    ],
+)
 def test_database_url_sets_the_database(app, monkeypatch, url, expected):
     monkeypatch.setenv("DATABASE_URL", url)
     assert config.database_url(app) == expected
@@ -120,15 +130,18 @@ def test_without_database_url_the_database_is_a_file_in_the_instance_folder(app,
     assert config.database_url(app) == "sqlite:///" + app.instance_path + "/crm_sms.sqlite"
 
 
-@pytest.mark.parametrize("key, value, expected", [
-    ("CRM_SMS_REDIS_URL", "redis://localhost:6379/0", "redis://localhost:6379/0"),
-    ("CRM_SMS_REDIS_URL", "rediss://cache.example:6380/1", "rediss://cache.example:6380/1"),
-    ("CRM_SMS_REDIS_URL", "unix:///run/redis.sock", "unix:///run/redis.sock"),
-    ("CRM_SMS_QUEUE", " sms-high ", "sms-high"),
-    ("CRM_SMS_PROVIDER_RPS", "0.5", 0.5),
-    ("CRM_SMS_PAGE_SIZE", "500", 500),
-    ("CRM_SMS_DEFAULT_REGION", "ca", "CA"),
-])
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("CRM_SMS_REDIS_URL", "redis://localhost:6379/0", "redis://localhost:6379/0"),
+        ("CRM_SMS_REDIS_URL", "rediss://cache.example:6380/1", "rediss://cache.example:6380/1"),
+        ("CRM_SMS_REDIS_URL", "unix:///run/redis.sock", "unix:///run/redis.sock"),
+        ("CRM_SMS_QUEUE", " sms-high ", "sms-high"),
+        ("CRM_SMS_PROVIDER_RPS", "0.5", 0.5),
+        ("CRM_SMS_PAGE_SIZE", "500", 500),
+        ("CRM_SMS_DEFAULT_REGION", "ca", "CA"),
+    ],
+)
 def test_a_good_value_is_accepted(base_config, key, value, expected):
     app = create_app({**base_config, key: value})
     assert app.config[key] == expected

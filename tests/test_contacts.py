@@ -61,10 +61,16 @@ def test_contact_page_lists_its_phone_numbers(client, login, make_contact):
 def test_staff_creates_a_contact_in_an_account(client, login, make_account):
     login("agent")
     account = make_account()
-    response = client.post("/contacts/new", data={
-        "first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "account_id": account.id,
-        "ready": "y",
-    })
+    response = client.post(
+        "/contacts/new",
+        data={
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email": "grace@example.com",
+            "account_id": account.id,
+            "ready": "y",
+        },
+    )
     contact = db.session.scalar(db.select(Contact).where(Contact.last_name == "Hopper"))
     assert response.location == f"/contacts/{contact.id}"
     assert contact.account_id == account.id and contact.ready
@@ -81,8 +87,10 @@ def test_contact_without_a_last_name_is_refused_and_not_saved(client, login):
 def test_contact_with_a_bad_email_is_refused(client, login, make_contact):
     login("agent")
     contact = make_contact()
-    response = client.post(f"/contacts/{contact.id}/edit", data={
-        "first_name": "Ada", "last_name": "Lovelace", "email": "not-an-email", "account_id": 0})
+    response = client.post(
+        f"/contacts/{contact.id}/edit",
+        data={"first_name": "Ada", "last_name": "Lovelace", "email": "not-an-email", "account_id": 0},
+    )
     assert response.status_code == 422
     assert "Invalid email address." in response.text
 
@@ -114,8 +122,10 @@ def test_customer_cannot_list_contacts_or_accounts(client, login):
 def test_customer_edits_their_name_but_not_ready_or_account(client, login, make_account):
     customer = login("customer")
     account = make_account()
-    response = client.post(f"/contacts/{customer.contact_id}/edit", data={
-        "first_name": "Casey", "last_name": "Jones", "account_id": account.id, "ready": ""})
+    response = client.post(
+        f"/contacts/{customer.contact_id}/edit",
+        data={"first_name": "Casey", "last_name": "Jones", "account_id": account.id, "ready": ""},
+    )
     assert response.status_code == 302
     contact = db.session.get(Contact, customer.contact_id)
     db.session.refresh(contact)

@@ -54,8 +54,9 @@ def test_sessions_get_the_statement_and_lock_timeouts_of_the_settings(make_app, 
     app = make_app(CRM_SMS_STATEMENT_TIMEOUT=12.5, CRM_SMS_LOCK_TIMEOUT=3)
 
     with app.app_context():
-        timeouts = db.session.execute(sa.text("SELECT current_setting('statement_timeout'), "
-                                              "current_setting('lock_timeout')")).one()
+        timeouts = db.session.execute(
+            sa.text("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        ).one()
 
     assert tuple(timeouts) == ("12500ms", "3s")
 
@@ -98,10 +99,17 @@ def test_the_page_works_again_once_the_lock_is_gone(busy_app, make_user):
     assert client.get("/contacts").status_code == 200
 
 
-@pytest.mark.parametrize("key, value", [
-    ("CRM_SMS_STATEMENT_TIMEOUT", "0"), ("CRM_SMS_STATEMENT_TIMEOUT", "3601"), ("CRM_SMS_STATEMENT_TIMEOUT", "nan"),
-    ("CRM_SMS_LOCK_TIMEOUT", "0.5"), ("CRM_SMS_LOCK_TIMEOUT", "601"), ("CRM_SMS_LOCK_TIMEOUT", "soon"),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("CRM_SMS_STATEMENT_TIMEOUT", "0"),
+        ("CRM_SMS_STATEMENT_TIMEOUT", "3601"),
+        ("CRM_SMS_STATEMENT_TIMEOUT", "nan"),
+        ("CRM_SMS_LOCK_TIMEOUT", "0.5"),
+        ("CRM_SMS_LOCK_TIMEOUT", "601"),
+        ("CRM_SMS_LOCK_TIMEOUT", "soon"),
+    ],
+)
 def test_a_timeout_outside_its_bounds_stops_start_up_naming_the_key(make_app, key, value):
     with pytest.raises(ConfigError, match=key):
         make_app(**{key: value})

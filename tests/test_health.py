@@ -12,8 +12,16 @@ URL = "/sms/health"
 
 
 def _message(status, send_at, hold_reason=None):
-    message = Message(direction="outbound", status=status, hold_reason=hold_reason, body="Hi", send_at=send_at,
-                      phone_e164="+14155550101", sender_e164="+16285550100", client_ref=uuid.uuid4().hex)
+    message = Message(
+        direction="outbound",
+        status=status,
+        hold_reason=hold_reason,
+        body="Hi",
+        send_at=send_at,
+        phone_e164="+14155550101",
+        sender_e164="+16285550100",
+        client_ref=uuid.uuid4().hex,
+    )
     db.session.add(message)
     db.session.commit()
     return message
@@ -57,7 +65,11 @@ def test_a_database_that_does_not_answer_makes_it_503_without_details(app, make_
     broken = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/no/such/dir/crm.sqlite")
     response = broken.test_client().get(URL)
     assert response.status_code == 503
-    assert (response.json["status"], response.json["database"], response.json["redis"]) == ("unavailable", "error", "ok")
+    assert (response.json["status"], response.json["database"], response.json["redis"]) == (
+        "unavailable",
+        "error",
+        "ok",
+    )
     assert str(tmp_path) not in response.text
 
 

@@ -33,8 +33,9 @@ def _post(client, url, params, shape):
     if shape == "GET":  # Vonage's default: the fields in the query string
         return client.get(url, query_string=params)
     if shape == "JSON":
-        return client.post(url, data=params if isinstance(params, str) else json.dumps(params),
-                           content_type="application/json")
+        return client.post(
+            url, data=params if isinstance(params, str) else json.dumps(params), content_type="application/json"
+        )
     return client.post(url, data=params)
 
 
@@ -44,14 +45,18 @@ def _error(response):
 
 # Webhooks: NUL bytes and control characters
 
+
 @pytest.mark.parametrize("shape", ["GET", "form", "JSON"])
-@pytest.mark.parametrize("url, params, field", [
-    (INBOUND_URL, inbound("hi"), "text"),
-    (INBOUND_URL, inbound("hi"), "msisdn"),
-    (INBOUND_URL, inbound("hi"), "messageId"),
-    (STATUS_URL, receipt("0A00000000000001", client_ref="ref"), "messageId"),
-    (STATUS_URL, receipt("0A00000000000001", client_ref="ref"), "client-ref"),
-])
+@pytest.mark.parametrize(
+    "url, params, field",
+    [
+        (INBOUND_URL, inbound("hi"), "text"),
+        (INBOUND_URL, inbound("hi"), "msisdn"),
+        (INBOUND_URL, inbound("hi"), "messageId"),
+        (STATUS_URL, receipt("0A00000000000001", client_ref="ref"), "messageId"),
+        (STATUS_URL, receipt("0A00000000000001", client_ref="ref"), "client-ref"),
+    ],
+)
 def test_a_nul_byte_in_a_webhook_field_is_refused_naming_the_field(pushed, shape, url, params, field):
     client = pushed()
 
@@ -103,6 +108,7 @@ def test_a_nul_byte_in_a_field_name_is_refused(pushed):
 
 # Webhooks: values longer than their column
 
+
 def _length(column):
     return column.type.length
 
@@ -152,13 +158,17 @@ def test_a_webhook_field_as_long_as_its_column_is_stored(pushed, url, field, col
 
 # Webhooks: numbers that are not finite
 
+
 @pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e999"])
-@pytest.mark.parametrize("url, params, field", [
-    (STATUS_URL, receipt("0A00000000000001"), "price"),
-    (STATUS_URL, receipt("0A00000000000001"), "err-code"),
-    (INBOUND_URL, inbound("hi", concat=("R1", 2, 1)), "concat-total"),
-    (INBOUND_URL, inbound("hi", concat=("R1", 2, 1)), "concat-part"),
-])
+@pytest.mark.parametrize(
+    "url, params, field",
+    [
+        (STATUS_URL, receipt("0A00000000000001"), "price"),
+        (STATUS_URL, receipt("0A00000000000001"), "err-code"),
+        (INBOUND_URL, inbound("hi", concat=("R1", 2, 1)), "concat-total"),
+        (INBOUND_URL, inbound("hi", concat=("R1", 2, 1)), "concat-part"),
+    ],
+)
 def test_a_json_number_that_is_not_finite_is_refused_naming_the_field(pushed, number, url, params, field):
     client = pushed()
     body = json.dumps({**params, field: "PLACEHOLDER"}).replace('"PLACEHOLDER"', number)
@@ -203,12 +213,14 @@ def test_a_price_that_is_not_finite_in_a_form_receipt_is_ignored_not_stored(push
 
 # Webhooks: signatures
 
+
 @pytest.mark.parametrize("sig", ["ü" * 64, "\u00e9", "ａ" * 64])
 def test_a_non_ascii_signature_is_refused_as_wrong(pushed, sig):
     client = pushed(**SIGNED)
 
-    response = client.post(STATUS_URL, data={**receipt("0A00000000000001", secret="sigsecret", method="sha256"),
-                                             "sig": sig})
+    response = client.post(
+        STATUS_URL, data={**receipt("0A00000000000001", secret="sigsecret", method="sha256"), "sig": sig}
+    )
 
     assert response.status_code == 401
     assert nothing_stored()
@@ -225,6 +237,7 @@ def test_a_signature_in_capitals_is_still_accepted(pushed):
 
 # Pages: control characters in forms and query strings
 
+
 def _says_control_character(response, field):
     return "control character" in response.text and f"“{field}”" in response.text
 
@@ -239,10 +252,17 @@ def test_a_nul_byte_in_the_login_username_answers_a_clear_400_page(client, make_
     assert "<html" in response.text  # a page, with the site's layout
 
 
-@pytest.mark.parametrize("url", [
-    "/contacts?q=a%00b", "/accounts?q=a%00b", "/sms/inbox?q=a%00b", "/sms/templates/records?q=a%00b",
-    "/sms/messages?sender=%2B1%00", "/sms/consent/report?since=2026%00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contacts?q=a%00b",
+        "/accounts?q=a%00b",
+        "/sms/inbox?q=a%00b",
+        "/sms/templates/records?q=a%00b",
+        "/sms/messages?sender=%2B1%00",
+        "/sms/consent/report?since=2026%00",
+    ],
+)
 def test_a_nul_byte_in_a_search_box_answers_400_naming_it(client, login, url):
     login("admin")
 
@@ -283,8 +303,10 @@ def test_the_guard_leaves_other_text_alone(client, login):
 
 # Pages: values longer than their column
 
-def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(client, login, make_sender,
-                                                                                phone_types):
+
+def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(
+    client, login, make_sender, phone_types
+):
     from crm_sms.models import Contact
 
     make_sender()
@@ -293,9 +315,14 @@ def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(
     conversation = db.session.scalar(db.select(Conversation))
     limit = Contact.first_name.type.length
 
-    response = client.post(f"/sms/conversations/{conversation.id}/contact", data={
-        "contact-first_name": "x" * (limit + 1), "contact-last_name": "Y",
-        "contact-phone_type": phone_types["Mobile"].id})
+    response = client.post(
+        f"/sms/conversations/{conversation.id}/contact",
+        data={
+            "contact-first_name": "x" * (limit + 1),
+            "contact-last_name": "Y",
+            "contact-phone_type": phone_types["Mobile"].id,
+        },
+    )
 
     assert response.status_code == 422
     assert f"Field cannot be longer than {limit} characters." in response.text
@@ -303,6 +330,7 @@ def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(
 
 
 # Pages: searches longer than any column
+
 
 @pytest.mark.parametrize("url", ["/contacts", "/accounts", "/sms/inbox", "/sms/templates/records"])
 def test_a_search_longer_than_any_list_takes_answers_400_naming_it(client, login, url):
@@ -321,8 +349,9 @@ def test_a_campaign_filter_longer_than_any_list_takes_is_refused(client, login, 
 
     login("admin")
 
-    response = client.post(f"/sms/campaigns/{campaign.id}/recipients/filter", data={"q": "é" * 30_000},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{campaign.id}/recipients/filter", data={"q": "é" * 30_000}, headers={"HX-Request": "true"}
+    )
 
     assert response.status_code == 422
     assert f"at most {MAX_QUERY} characters" in response.text
@@ -331,10 +360,17 @@ def test_a_campaign_filter_longer_than_any_list_takes_is_refused(client, login, 
 
 # Pages: dates at the ends of the calendar
 
-@pytest.mark.parametrize("url", [
-    "/sms/messages?until=9999-12-31", "/sms/messages?since=0001-01-01", "/sms/consent/report?until=9999-12-31",
-    "/sms/consent/report?since=0001-01-01", "/sms/conversations/report?until=9999-12-31",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/sms/messages?until=9999-12-31",
+        "/sms/messages?since=0001-01-01",
+        "/sms/consent/report?until=9999-12-31",
+        "/sms/consent/report?since=0001-01-01",
+        "/sms/conversations/report?until=9999-12-31",
+    ],
+)
 def test_a_filter_date_at_the_end_of_the_calendar_is_ignored(client, login, url):
     login("admin")
     sms_settings.put("time_zone", "America/New_York")
@@ -344,8 +380,7 @@ def test_a_filter_date_at_the_end_of_the_calendar_is_ignored(client, login, url)
 
 
 @pytest.mark.parametrize("when", ["9999-12-31T23:59", "0001-01-01T00:00", "1899-12-31T23:59"])
-def test_a_send_date_at_the_end_of_the_calendar_is_a_form_error(client, login, make_contact, make_sender, opt_in,
-                                                                 when):
+def test_a_send_date_at_the_end_of_the_calendar_is_a_form_error(client, login, make_contact, make_sender, opt_in, when):
     from crm_sms.services import phone_numbers
 
     contact, sender = opt_in(make_contact()), make_sender()
@@ -353,9 +388,17 @@ def test_a_send_date_at_the_end_of_the_calendar_is_a_form_error(client, login, m
     sms_settings.put("time_zone", "America/New_York")
     db.session.commit()
 
-    response = client.post(f"/sms/contacts/{contact.id}/messages", headers={"HX-Request": "true"}, data={
-        "sms-phone_id": phone_numbers.sms_numbers(contact)[0].id, "sms-sender_id": sender.id, "sms-body": "Hello",
-        "sms-send_at": when, "action": "send"})
+    response = client.post(
+        f"/sms/contacts/{contact.id}/messages",
+        headers={"HX-Request": "true"},
+        data={
+            "sms-phone_id": phone_numbers.sms_numbers(contact)[0].id,
+            "sms-sender_id": sender.id,
+            "sms-body": "Hello",
+            "sms-send_at": when,
+            "action": "send",
+        },
+    )
 
     assert response.status_code == 422
     assert "Choose a date from the year 1900 to 2999." in response.text
@@ -386,8 +429,15 @@ def test_a_campaigns_page_numbers_are_clamped_too(client, login, campaign, arg):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/contacts/99999999999999999999", "/contacts/2147483648",
-                                 "/sms/messages/99999999999999999999", "/sms/campaigns/2147483648/edit"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contacts/99999999999999999999",
+        "/contacts/2147483648",
+        "/sms/messages/99999999999999999999",
+        "/sms/campaigns/2147483648/edit",
+    ],
+)
 def test_an_id_no_table_can_hold_is_not_found(client, login, url):
     login("admin")
 
@@ -406,8 +456,9 @@ def test_an_out_of_range_filter_is_ignored(client, login):
 def test_an_out_of_range_choice_is_a_form_error(client, login, field):
     login("admin")
 
-    response = client.post("/sms/campaigns/new", data={"name": "Spring", "module": "contacts",
-                                                      field: "99999999999999999999"})
+    response = client.post(
+        "/sms/campaigns/new", data={"name": "Spring", "module": "contacts", field: "99999999999999999999"}
+    )
 
     assert response.status_code == 422
     assert "could not coerce" in response.text
@@ -417,8 +468,9 @@ def test_out_of_range_ids_in_a_list_of_ticks_are_skipped(client, login, campaign
     contact = make_contact()
     login("admin")
 
-    response = client.post(f"/sms/campaigns/{campaign.id}/recipients/add",
-                           data={"record_ids": ["99999999999999999999", str(contact.id)]})
+    response = client.post(
+        f"/sms/campaigns/{campaign.id}/recipients/add", data={"record_ids": ["99999999999999999999", str(contact.id)]}
+    )
 
     assert response.status_code == 302
     assert db.session.scalars(db.select(CampaignRecipient.contact_id)).all() == [contact.id]
@@ -432,12 +484,41 @@ SPARED = re.compile(r"\.(logout|delete|cancel|generate)$")
 
 #: Values a person, a script or a broken client may send: NUL and control characters, numbers no column holds,
 #: numbers that are not finite, markup and placeholders, huge strings.
-SPECIAL = st.sampled_from([
-    "", " ", "\x00", "a\x00b", "\x1b[31m", "\x7f", "Infinity", "-Infinity", "NaN", "1e999", "-1", "0", "2147483648",
-    "-2147483649", "99999999999999999999", "9" * 5000, "1.5", "null", "true", "<script>alert(1)</script>",
-    "{{ 7 * 7 }}", "{business_name.__class__.__mro__}", "{business_name!r:>99999999}", "|DEPARTMENT_EMAIL|", "%s%n",
-    "ＳＴＯＰ", "+1 415 555 0100", "2026-13-45T25:61", "9999-12-31T23:59", "\u202e", "🙂" * 300,
-])
+SPECIAL = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "a\x00b",
+        "\x1b[31m",
+        "\x7f",
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        "1e999",
+        "-1",
+        "0",
+        "2147483648",
+        "-2147483649",
+        "99999999999999999999",
+        "9" * 5000,
+        "1.5",
+        "null",
+        "true",
+        "<script>alert(1)</script>",
+        "{{ 7 * 7 }}",
+        "{business_name.__class__.__mro__}",
+        "{business_name!r:>99999999}",
+        "|DEPARTMENT_EMAIL|",
+        "%s%n",
+        "ＳＴＯＰ",
+        "+1 415 555 0100",
+        "2026-13-45T25:61",
+        "9999-12-31T23:59",
+        "\u202e",
+        "🙂" * 300,
+    ]
+)
 TEXT = st.text(st.characters(codec="utf-8"), max_size=30)  # any character but lone surrogates, NUL included
 #: Text that passes the door's guard, so it reaches the forms and the database.
 PRINTABLE = st.text(st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs")), max_size=30)
@@ -457,17 +538,21 @@ def _containers(inner):
     return st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3)
 
 
-JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, SPECIAL, HUGE),
-                           _containers, max_leaves=4)
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, SPECIAL, HUGE), _containers, max_leaves=4
+)
 
 #: Fields some views read that no page's form shows (htmx includes, a form shown only for unknown numbers).
 EXTRA_NAMES = {"q", "page", "body", "module", "record_id", "first_name", "last_name", "phone_type", "all", "every"}
 
 #: Deterministic (a fixed seed, no example database) and bounded: about 20 s per test on PostgreSQL. The examples
 #: share one world, as requests share a database: what one example changed, the next one meets.
-PROPERTY = dict(derandomize=os.environ.get("HOSTILE_EXPLORE") is None, database=None, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+PROPERTY = dict(
+    derandomize=os.environ.get("HOSTILE_EXPLORE") is None,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 class _Forms(HTMLParser):
@@ -532,11 +617,23 @@ def world(app, make_contact, make_account, make_user, campaign, phone_types, opt
     # From a number no record has: its conversation offers the form that makes a contact of it.
     assert clients["admin"].post(INBOUND_URL, data=inbound("Hello?", msisdn="14155550177", to=OURS)).status_code == 204
     conversation_id = db.session.scalar(db.select(Conversation.id))
-    ids = dict(contact_id=contact.id, account_id=account.id, owner_id=contact.id, kind="contacts",
-               campaign_id=campaign.id, template_id=campaign.template_id, conversation_id=conversation_id,
-               message_id=draft.id, phone_id=contact.phone_numbers[0].id, rule_id=rule.id, sender_id=sender.id,
-               signature_id=signature.id, department_id=department.id, type_id=phone_types["Mobile"].id,
-               action="join")
+    ids = dict(
+        contact_id=contact.id,
+        account_id=account.id,
+        owner_id=contact.id,
+        kind="contacts",
+        campaign_id=campaign.id,
+        template_id=campaign.template_id,
+        conversation_id=conversation_id,
+        message_id=draft.id,
+        phone_id=contact.phone_numbers[0].id,
+        rule_id=rule.id,
+        sender_id=sender.id,
+        signature_id=signature.id,
+        department_id=department.id,
+        type_id=phone_types["Mobile"].id,
+        action="join",
+    )
     return clients, ids, customer_contact.id
 
 
@@ -575,8 +672,9 @@ def forms(app, world):
         if "POST" in rule.methods:
             pages.append(("post", path, user))
     posts = [(method, path, *found.get((method, path), (user, {}))) for method, path, user in pages]
-    gets = [(method, path, user, fields) for (method, path), (user, fields) in found.items()
-            if method == "get" and fields]
+    gets = [
+        (method, path, user, fields) for (method, path), (user, fields) in found.items() if method == "get" and fields
+    ]
     return app, clients, sorted(posts + gets)
 
 
@@ -604,8 +702,15 @@ def test_arbitrary_values_in_any_form_never_answer_5xx(forms, data):
 @pytest.fixture
 def sent_receipt_base(app):
     """A receipt for a message the provider accepted, and an inbound message from a known number."""
-    message = Message(direction="outbound", status="sent", body="Hi", phone_e164=f"+{THEM}", sender_e164=f"+{OURS}",
-                      client_ref="c" * 32, provider_id="0A00000000000009")
+    message = Message(
+        direction="outbound",
+        status="sent",
+        body="Hi",
+        phone_e164=f"+{THEM}",
+        sender_e164=f"+{OURS}",
+        client_ref="c" * 32,
+        provider_id="0A00000000000009",
+    )
     db.session.add(message)
     db.session.commit()
     return receipt(message.provider_id, client_ref=message.client_ref, msisdn=THEM, to=OURS)
@@ -618,9 +723,16 @@ WEBHOOK_FIELDS = sorted(set(inbound("x", concat=("R", 2, 1))) | set(receipt("x",
 @settings(max_examples=int(os.environ.get("HOSTILE_EXPLORE") or 500), **PROPERTY)
 def test_arbitrary_values_in_either_webhook_never_answer_5xx(app, sent_receipt_base, data):
     client = app.test_client()
-    url, base = data.draw(st.sampled_from([(STATUS_URL, sent_receipt_base),
-                                           (INBOUND_URL, inbound("Hi", msisdn=THEM, to=OURS, concat=("R", 2, 1))),
-                                           (INBOUND_URL, inbound("Hi", msisdn=THEM, to=OURS))]), label="webhook")
+    url, base = data.draw(
+        st.sampled_from(
+            [
+                (STATUS_URL, sent_receipt_base),
+                (INBOUND_URL, inbound("Hi", msisdn=THEM, to=OURS, concat=("R", 2, 1))),
+                (INBOUND_URL, inbound("Hi", msisdn=THEM, to=OURS)),
+            ]
+        ),
+        label="webhook",
+    )
     shape = data.draw(st.sampled_from(["form", "JSON"]), label="shape")
     own = st.sampled_from(WEBHOOK_FIELDS)
     names = own | own | TEXT

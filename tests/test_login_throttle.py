@@ -11,8 +11,9 @@ GOOD = "secret-pass"
 @pytest.fixture
 def attempt(client):
     def attempt(username, password="wrong-password", address="198.51.100.7", app_client=None):
-        return (app_client or client).post("/login", data={"username": username, "password": password},
-                                           environ_overrides={"REMOTE_ADDR": address})
+        return (app_client or client).post(
+            "/login", data={"username": username, "password": password}, environ_overrides={"REMOTE_ADDR": address}
+        )
 
     return attempt
 

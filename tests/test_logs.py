@@ -51,7 +51,11 @@ def test_a_refused_send_logs_the_providers_reason(queued, provider, json_lines):
     dispatch()
     [entry] = json_lines("send")
     assert (entry["outcome"], entry["status"], entry["code"], entry["reason"]) == (
-        "failed", "failed", "6", "The message was unroutable")
+        "failed",
+        "failed",
+        "6",
+        "The message was unroutable",
+    )
 
 
 def test_a_webhook_writes_one_json_line(client, json_lines):

@@ -38,7 +38,8 @@ def _backfill():
 
 
 def test_threads_from_before_conversations_existed_get_theirs_with_owner_and_subscribers(
-        make_contact, opt_in, make_sender, make_user):
+    make_contact, opt_in, make_sender, make_user
+):
     from crm_sms.models import Conversation, ConversationEvent, Notification, Subscription
     from crm_sms.services import messages, provider_events
     from tests.fakes.vonage import inbound
@@ -65,7 +66,12 @@ def test_threads_from_before_conversations_existed_get_theirs_with_owner_and_sub
     threads = {c.phone_e164: c for c in db.session.scalars(db.select(Conversation))}
     assert sorted(threads) == ["+14155550101", "+14155550102"]  # a draft opens none
     ours = threads["+14155550101"]
-    assert (ours.owner, ours.contact, ours.last_text, ours.last_direction) == (grace, ada, "Thanks, on my way", "inbound")
+    assert (ours.owner, ours.contact, ours.last_text, ours.last_direction) == (
+        grace,
+        ada,
+        "Thanks, on my way",
+        "inbound",
+    )
     assert [s.user for s in ours.subscriptions] == [alan]
     assert (ours.pooled_at, ours.awaiting_since, ours.due_at) == (None, None, None)  # history is not news
     stranger = threads["+14155550102"]
@@ -89,7 +95,7 @@ OLD_TEXTS = {
 }
 NEW_TEXTS = {
     "notice_help": "{{ business_name }}: call {{ support_phone }} or email {{ support_email }}. "
-                   "Reply STOP to unsubscribe.",
+    "Reply STOP to unsubscribe.",
     "notice_request_mt": "{{ employee_name }} wants to text you. Reply YES or STOP.",
     "customer_legal_text": "I agree to texts from {{ business_name }} {literally}.",
     "notice_opt_in": "{business_name.__class__.__mro__}: subscribed. Reply STOP to stop.",
@@ -121,8 +127,9 @@ def test_stored_texts_in_the_old_placeholder_syntaxes_are_rewritten_in_the_new_o
     _run("0011_settings_placeholders")
     assert {key: settings.get(key) for key in OLD_TEXTS} == NEW_TEXTS
     assert signature.text == "Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe."
-    assert rendering.signature_text(signature) == \
-        "Call (415) 555-0100. Email help@example.com. Reply STOP to unsubscribe."
+    assert (
+        rendering.signature_text(signature) == "Call (415) 555-0100. Email help@example.com. Reply STOP to unsubscribe."
+    )
     assert notices.text("notice_help").startswith("Acme Fiber: call (415) 555-0100 or email .")
     assert notices.text("notice_request_mt", "Grace") == "Grace wants to text you. Reply YES or STOP."
     assert consent_log.legal_text() == "I agree to texts from Acme Fiber {literally}."

@@ -19,14 +19,19 @@ def test_canadian_numbers_are_allowed_by_default(app):
     assert phone_numbers.parse("+1 416 555 0111")[:2] == ("+14165550111", "CA")
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("", "Enter a phone number."),
-    ("call me", "“call me” is not a phone number."),
-    ("12", "“12” is not a valid phone number: check the digits and the country code."),
-    ("+1 555 555 5555", "is not a valid phone number"),
-    ("+44 20 7946 0000", "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada "
-                         "can receive SMS."),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("", "Enter a phone number."),
+        ("call me", "“call me” is not a phone number."),
+        ("12", "“12” is not a valid phone number: check the digits and the country code."),
+        ("+1 555 555 5555", "is not a valid phone number"),
+        (
+            "+44 20 7946 0000",
+            "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS.",
+        ),
+    ],
+)
 def test_a_number_that_cannot_be_kept_gets_a_clear_error(app, typed, message):
     with pytest.raises(PhoneNumberError) as error:
         phone_numbers.parse(typed)
@@ -43,25 +48,33 @@ def test_allowed_regions_come_from_the_setting(make_app):
 def test_adding_a_number_on_the_contact_page_stores_it(client, login, make_contact, phone_types):
     login("agent")
     contact = make_contact(numbers=())
-    response = client.post(f"/contacts/{contact.id}/phones", data={
-        "phone-new-number": "(415) 555-0177", "phone-new-type_id": phone_types["Mobile"].id})
+    response = client.post(
+        f"/contacts/{contact.id}/phones",
+        data={"phone-new-number": "(415) 555-0177", "phone-new-type_id": phone_types["Mobile"].id},
+    )
     assert response.location == f"/contacts/{contact.id}"
     db.session.refresh(contact)
     [phone] = contact.phone_numbers
     assert (phone.e164, phone.region, phone.is_primary) == ("+14155550177", "US", True)
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("+44 20 7946 0000", "+44 (United Kingdom) numbers are not allowed"),
-    ("555", "is not a valid phone number"),
-    ("", "Enter a phone number."),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("+44 20 7946 0000", "+44 (United Kingdom) numbers are not allowed"),
+        ("555", "is not a valid phone number"),
+        ("", "Enter a phone number."),
+    ],
+)
 def test_a_bad_number_gets_a_form_error_and_nothing_is_saved(client, login, make_contact, phone_types, typed, message):
     login("agent")
     contact = make_contact()
     before = _count()
-    response = client.post(f"/contacts/{contact.id}/phones", headers={"HX-Request": "true"}, data={
-        "phone-new-number": typed, "phone-new-type_id": phone_types["Mobile"].id})
+    response = client.post(
+        f"/contacts/{contact.id}/phones",
+        headers={"HX-Request": "true"},
+        data={"phone-new-number": typed, "phone-new-type_id": phone_types["Mobile"].id},
+    )
     assert response.status_code == 422
     assert 'id="phone-numbers"' in response.text and "<html" not in response.text
     assert f'<option value="{phone_types["Mobile"].id}"' in response.text  # the form comes back whole
@@ -72,8 +85,10 @@ def test_a_bad_number_gets_a_form_error_and_nothing_is_saved(client, login, make
 def test_the_same_number_twice_on_one_record_is_refused(client, login, make_contact, phone_types):
     login("agent")
     contact = make_contact(numbers=("+14155550101",))
-    response = client.post(f"/contacts/{contact.id}/phones", data={
-        "phone-new-number": "415 555 0101", "phone-new-type_id": phone_types["Home"].id})
+    response = client.post(
+        f"/contacts/{contact.id}/phones",
+        data={"phone-new-number": "415 555 0101", "phone-new-type_id": phone_types["Home"].id},
+    )
     assert response.status_code == 422
     assert "+14155550101 is already one of this record" in response.text.replace("&#39;", "'")
     assert _count() == 1
@@ -83,9 +98,14 @@ def test_editing_a_number_reparses_it_and_moves_the_primary_flag(client, login, 
     login("agent")
     contact = make_contact(numbers=("+14155550101", "+14155550102"))
     first, second = contact.phone_numbers
-    response = client.post(f"/phones/{second.id}/edit", data={
-        f"phone-{second.id}-number": "(212) 555-0199", f"phone-{second.id}-type_id": phone_types["Home"].id,
-        f"phone-{second.id}-is_primary": "y"})
+    response = client.post(
+        f"/phones/{second.id}/edit",
+        data={
+            f"phone-{second.id}-number": "(212) 555-0199",
+            f"phone-{second.id}-type_id": phone_types["Home"].id,
+            f"phone-{second.id}-is_primary": "y",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(first), db.session.refresh(second)
     assert (second.e164, second.time_zone, second.type.name) == ("+12125550199", "America/New_York", "Home")
@@ -95,8 +115,10 @@ def test_editing_a_number_reparses_it_and_moves_the_primary_flag(client, login, 
 def test_editing_to_a_foreign_number_is_refused_and_keeps_the_old_one(client, login, make_contact, phone_types):
     login("agent")
     phone = make_contact(numbers=("+14155550101",)).phone_numbers[0]
-    response = client.post(f"/phones/{phone.id}/edit", data={
-        f"phone-{phone.id}-number": "+33 1 23 45 67 89", f"phone-{phone.id}-type_id": phone_types["Mobile"].id})
+    response = client.post(
+        f"/phones/{phone.id}/edit",
+        data={f"phone-{phone.id}-number": "+33 1 23 45 67 89", f"phone-{phone.id}-type_id": phone_types["Mobile"].id},
+    )
     assert response.status_code == 422
     assert "+33 (France) numbers are not allowed" in response.text
     db.session.refresh(phone)
@@ -115,8 +137,10 @@ def test_removing_the_primary_number_promotes_the_next(client, login, make_conta
 def test_account_numbers_are_kept_like_contact_numbers(client, login, make_account, phone_types):
     login("agent")
     account = make_account(numbers=())
-    client.post(f"/accounts/{account.id}/phones", data={
-        "phone-new-number": "+1 (212) 555-0101", "phone-new-type_id": phone_types["Office"].id})
+    client.post(
+        f"/accounts/{account.id}/phones",
+        data={"phone-new-number": "+1 (212) 555-0101", "phone-new-type_id": phone_types["Office"].id},
+    )
     db.session.refresh(account)
     assert [p.e164 for p in account.phone_numbers] == ["+12125550101"]
 
@@ -124,9 +148,15 @@ def test_account_numbers_are_kept_like_contact_numbers(client, login, make_accou
 def test_preferred_sms_cannot_be_set_from_the_phone_form(client, login, make_contact, phone_types):
     login("agent")
     phone = make_contact().phone_numbers[0]
-    client.post(f"/phones/{phone.id}/edit", data={
-        f"phone-{phone.id}-number": phone.e164, f"phone-{phone.id}-type_id": phone_types["Mobile"].id,
-        f"phone-{phone.id}-preferred_sms": "y", "preferred_sms": "y"})
+    client.post(
+        f"/phones/{phone.id}/edit",
+        data={
+            f"phone-{phone.id}-number": phone.e164,
+            f"phone-{phone.id}-type_id": phone_types["Mobile"].id,
+            f"phone-{phone.id}-preferred_sms": "y",
+            "preferred_sms": "y",
+        },
+    )
     db.session.refresh(phone)
     assert phone.preferred_sms is False
 
@@ -170,8 +200,10 @@ def test_sms_numbers_are_the_sms_capable_ones_preferred_first(app, make_contact,
 
 def test_customer_adds_a_number_to_their_own_contact(client, login, phone_types):
     customer = login("customer")
-    response = client.post(f"/contacts/{customer.contact_id}/phones", data={
-        "phone-new-number": "+1 416 555 0123", "phone-new-type_id": phone_types["Mobile"].id})
+    response = client.post(
+        f"/contacts/{customer.contact_id}/phones",
+        data={"phone-new-number": "+1 416 555 0123", "phone-new-type_id": phone_types["Mobile"].id},
+    )
     assert response.status_code == 302
     assert "+14165550123" in [p.e164 for p in customer.contact.phone_numbers]
 
@@ -181,8 +213,13 @@ def test_customer_cannot_touch_another_contacts_numbers(client, login, make_cont
     other = make_contact("Other", "Person", numbers=("+14155550188",))
     phone = other.phone_numbers[0]
     before = _count()
-    assert client.post(f"/contacts/{other.id}/phones", data={
-        "phone-new-number": "+1 416 555 0123", "phone-new-type_id": phone_types["Mobile"].id}).status_code == 404
+    assert (
+        client.post(
+            f"/contacts/{other.id}/phones",
+            data={"phone-new-number": "+1 416 555 0123", "phone-new-type_id": phone_types["Mobile"].id},
+        ).status_code
+        == 404
+    )
     assert client.post(f"/phones/{phone.id}/delete").status_code == 404
     assert client.get(f"/phones/{phone.id}/edit").status_code == 404
     assert _count() == before

@@ -56,8 +56,7 @@ def test_a_job_enqueued_again_while_it_waits_is_queued_once(app):
     assert queue().job_ids == ["crm_sms-test-once"]
 
 
-def test_a_job_that_redis_cannot_take_after_the_commit_leaves_the_commit_standing_and_is_noted(
-        redis_server, make_app):
+def test_a_job_that_redis_cannot_take_after_the_commit_leaves_the_commit_standing_and_is_noted(redis_server, make_app):
     app = make_app(CRM_SMS_REDIS_URL=redis_server.url)
     with app.app_context(), redis_server.stopped():
         setting = Setting(key="probe", value="1")

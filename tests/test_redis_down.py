@@ -46,12 +46,20 @@ def outbound():
 
 
 def test_send_sms_with_redis_down_is_queued_with_a_notice_and_sent_once_when_redis_is_back(
-        app, client, texting, redis_server, provider):
+    app, client, texting, redis_server, provider
+):
     _, sender, contact = texting
     with redis_server.stopped():
-        response = client.post(f"/sms/contacts/{contact.id}/messages", headers={"HX-Request": "true"}, data={
-            "sms-phone_id": contact.phone_numbers[0].id, "sms-sender_id": sender.id, "sms-body": "Hello",
-            "action": "send"})
+        response = client.post(
+            f"/sms/contacts/{contact.id}/messages",
+            headers={"HX-Request": "true"},
+            data={
+                "sms-phone_id": contact.phone_numbers[0].id,
+                "sms-sender_id": sender.id,
+                "sms-body": "Hello",
+                "action": "send",
+            },
+        )
         assert response.status_code == 200
         assert NOTICE in response.text
         assert [m.status for m in outbound()] == ["queued"]
@@ -64,7 +72,8 @@ def test_send_sms_with_redis_down_is_queued_with_a_notice_and_sent_once_when_red
 
 
 def test_a_draft_sent_with_redis_down_is_queued_with_a_notice_and_sent_once_when_redis_is_back(
-        app, client, texting, redis_server, provider):
+    app, client, texting, redis_server, provider
+):
     agent, sender, contact = texting
     draft = messages.compose(contact, contact.phone_numbers[0], sender, "Hello", agent, draft=True)
     db.session.commit()
@@ -80,7 +89,8 @@ def test_a_draft_sent_with_redis_down_is_queued_with_a_notice_and_sent_once_when
 
 
 def test_a_reply_with_redis_down_is_queued_with_a_notice_and_sent_once_when_redis_is_back(
-        app, client, texting, redis_server, provider):
+    app, client, texting, redis_server, provider
+):
     agent, sender, contact = texting
     messages.compose(contact, contact.phone_numbers[0], sender, "Hello", agent)
     db.session.commit()
@@ -88,8 +98,11 @@ def test_a_reply_with_redis_down_is_queued_with_a_notice_and_sent_once_when_redi
     db.session.commit()
     conversation = db.session.scalar(db.select(Conversation))
     with redis_server.stopped():
-        response = client.post(f"/sms/conversations/{conversation.id}/messages", data={"body": "On its way"},
-                               headers={"HX-Request": "true"})
+        response = client.post(
+            f"/sms/conversations/{conversation.id}/messages",
+            data={"body": "On its way"},
+            headers={"HX-Request": "true"},
+        )
         assert response.status_code == 200
         assert NOTICE in response.text
         assert [m.body for m in outbound()] == ["Hello", "On its way"]
@@ -101,15 +114,21 @@ def test_a_reply_with_redis_down_is_queued_with_a_notice_and_sent_once_when_redi
 
 
 def test_webhooks_with_redis_down_are_stored_once_and_a_stop_is_confirmed_once_when_redis_is_back(
-        app, client, texting, redis_server, provider):
+    app, client, texting, redis_server, provider
+):
     agent, sender, contact = texting
     sent = messages.compose(contact, contact.phone_numbers[0], sender, "Hello", agent)
     sent.status, sent.provider_id = "sent", "0A0000001234ABCD"
     db.session.commit()
     stop = inbound("STOP", msisdn=NUMBER.lstrip("+"), to=OURS.lstrip("+"))
     with redis_server.stopped():
-        assert client.post("/sms/webhooks/vonage/status", data=receipt(
-            "0A0000001234ABCD", msisdn=NUMBER.lstrip("+"), to=OURS.lstrip("+"))).status_code == 204
+        assert (
+            client.post(
+                "/sms/webhooks/vonage/status",
+                data=receipt("0A0000001234ABCD", msisdn=NUMBER.lstrip("+"), to=OURS.lstrip("+")),
+            ).status_code
+            == 204
+        )
         assert client.post("/sms/webhooks/vonage/inbound", data=stop).status_code == 204
         assert client.post("/sms/webhooks/vonage/inbound", data=stop).status_code == 204  # Vonage sending it again
     db.session.rollback()

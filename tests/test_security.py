@@ -57,8 +57,9 @@ def test_plain_http_cookies_are_not_secure_but_are_httponly_and_lax(client, make
 def test_over_https_the_session_and_remember_cookies_are_secure(make_app, make_user):
     make_user("agent")
     client = make_app(CRM_SMS_HTTPS="true").test_client()
-    response = client.post(PAGE, data={"username": "agent", "password": "secret-pass", "remember": "y"},
-                           base_url="https://crm.example.com")
+    response = client.post(
+        PAGE, data={"username": "agent", "password": "secret-pass", "remember": "y"}, base_url="https://crm.example.com"
+    )
     cookies = _set_cookies(response)
     assert "Secure" in cookies["session"] and "Secure" in cookies["remember_token"]
 

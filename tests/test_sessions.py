@@ -133,13 +133,16 @@ def hash_checks(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("username, password, active, logs_in", [
-    ("nobody", PASSWORD, True, False),
-    ("agent", PASSWORD, False, False),
-    ("agent", "wrong-password", True, False),
-    ("agent", PASSWORD, True, True),
-    ("", "", True, False),
-])
+@pytest.mark.parametrize(
+    "username, password, active, logs_in",
+    [
+        ("nobody", PASSWORD, True, False),
+        ("agent", PASSWORD, False, False),
+        ("agent", "wrong-password", True, False),
+        ("agent", PASSWORD, True, True),
+        ("", "", True, False),
+    ],
+)
 def test_every_login_checks_exactly_one_password_hash(make_user, hash_checks, username, password, active, logs_in):
     user = make_user("agent")
     user.active = active

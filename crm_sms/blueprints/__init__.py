@@ -9,9 +9,11 @@ from ..services.auth import PERMISSIONS
 
 def register(app):
     # Templates (a host overrides one by putting a file at the same path) and static files.
-    app.register_blueprint(Blueprint(
-        "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
-    ))
+    app.register_blueprint(
+        Blueprint(
+            "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
+        )
+    )
     from . import campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks
 
     for module in (campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks):
@@ -33,9 +35,7 @@ def _denied(error):
 
 def _forbidden(error):
     permission = getattr(error, "description", None)
-    return render_template(
-        "crm_sms/errors/403.html", permission=permission, needed=PERMISSIONS.get(permission)
-    ), 403
+    return render_template("crm_sms/errors/403.html", permission=permission, needed=PERMISSIONS.get(permission)), 403
 
 
 def _not_found(error):

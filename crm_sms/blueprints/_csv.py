@@ -27,8 +27,11 @@ def cell(value):
 
 def csv_response(filename, header, rows):
     """A streamed ``text/csv`` download of ``header`` and then ``rows``, every cell through :func:`cell`."""
-    return Response(stream_with_context(_lines(header, rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(_lines(header, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _lines(header, rows):

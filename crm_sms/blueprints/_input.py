@@ -63,10 +63,12 @@ def check_request():
             abort(404)
     for name, value in request.args.items(multi=True):
         if len(value) > MAX_QUERY:
-            abort(400, description=f"The address field “{readable(name)}” is too long: at most {MAX_QUERY} "
-                                   "characters.")
+            abort(400, description=f"The address field “{readable(name)}” is too long: at most {MAX_QUERY} characters.")
     for where, fields in (("address", request.args), ("form", request.form)):
         for name, value in fields.items(multi=True):
             if unstorable(name) or unstorable(value):
-                abort(400, description=f"The {where} field “{readable(name)}” holds a control character (such as "
-                                       "a NUL byte) that cannot be stored. Remove it and try again.")
+                abort(
+                    400,
+                    description=f"The {where} field “{readable(name)}” holds a control character (such as "
+                    "a NUL byte) that cannot be stored. Remove it and try again.",
+                )

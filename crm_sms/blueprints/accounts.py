@@ -26,8 +26,14 @@ def index():
     query = request.args.get("q", "").strip()
     kind = request.args.get("type") or None
     page = paginate(accounts.search(query, kind))
-    return render("crm_sms/accounts/index.html", "crm_sms/accounts/_table.html",
-                  page=page, q=query, type=kind, types=ACCOUNT_TYPES)
+    return render(
+        "crm_sms/accounts/index.html",
+        "crm_sms/accounts/_table.html",
+        page=page,
+        q=query,
+        type=kind,
+        types=ACCOUNT_TYPES,
+    )
 
 
 @bp.route("/<int:account_id>")
@@ -35,8 +41,9 @@ def index():
 def show(account_id):
     account = get_or_404(Account, account_id)
     people = db.session.scalars(contacts.search(account_id=account.id)).all()
-    return render("crm_sms/accounts/show.html", account=account, contacts=people,
-                  phone_types=phone_numbers.phone_types())
+    return render(
+        "crm_sms/accounts/show.html", account=account, contacts=people, phone_types=phone_numbers.phone_types()
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -41,8 +41,13 @@ def phone_types(type_id=None):
             db.session.commit()
             flash(f"Saved phone type {phone_type.name}.", "success")
             return redirect(url_for("admin.phone_types"))
-    return render("crm_sms/admin/phone_types.html", form=form, editing=phone_type,
-                  phone_types=phone_numbers.phone_types(), status=422 if form.errors else 200)
+    return render(
+        "crm_sms/admin/phone_types.html",
+        form=form,
+        editing=phone_type,
+        phone_types=phone_numbers.phone_types(),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/departments", methods=["GET", "POST"])
@@ -62,5 +67,10 @@ def departments_page(department_id=None):
             db.session.commit()
             flash(f"Saved department {department.name}.", "success")
             return redirect(url_for("admin.departments_page"))
-    return render("crm_sms/admin/departments.html", form=form, editing=department,
-                  departments=departments.all_departments(), status=422 if form.errors else 200)
+    return render(
+        "crm_sms/admin/departments.html",
+        form=form,
+        editing=department,
+        departments=departments.all_departments(),
+        status=422 if form.errors else 200,
+    )

@@ -1,6 +1,5 @@
 """SMS campaigns and mass messages for managers: build a draft, pick recipients, confirm, generate, follow it."""
 
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -28,7 +27,9 @@ class CampaignForm(FlaskForm):
     # The service checks every field, so its messages are what people read.
     name = StringField("Name")
     send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    module = SelectField("Module", validate_choice=False, choices=[SelectChoice(k, v) for k, v in MODULE_LABELS.items()])
+    module = SelectField(
+        "Module", validate_choice=False, choices=[SelectChoice(k, v) for k, v in MODULE_LABELS.items()]
+    )
     template_id = SelectField("Template", coerce=integer, validate_choice=False)
     sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
     signature_id = SelectField("Signature", coerce=integer, validate_choice=False)
@@ -38,8 +39,11 @@ class MassMessageForm(FlaskForm):
     template_id = SelectField("Saved message", coerce=integer, validate_choice=False)
     outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    type = SelectField("Account type", validate_choice=False,
-                       choices=[SelectChoice("", "Any type")] + [SelectChoice(t, t) for t in ACCOUNT_TYPES])
+    type = SelectField(
+        "Account type",
+        validate_choice=False,
+        choices=[SelectChoice("", "Any type")] + [SelectChoice(t, t) for t in ACCOUNT_TYPES],
+    )
     city = StringField("City")
     send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
@@ -47,10 +51,12 @@ class MassMessageForm(FlaskForm):
 
 
 def _sender_and_signature_choices(form):
-    form.sender_id.choices = [SelectChoice(s.id, f"{s.label or 'Sender'} · {s.e164}")
-                              for s in senders.for_user(current_user)]
+    form.sender_id.choices = [
+        SelectChoice(s.id, f"{s.label or 'Sender'} · {s.e164}") for s in senders.for_user(current_user)
+    ]
     form.signature_id.choices = [SelectChoice(0, "The default for mass messages")] + [
-        SelectChoice(s.id, s.name) for s in signatures.all_signatures()]
+        SelectChoice(s.id, s.name) for s in signatures.all_signatures()
+    ]
 
 
 @bp.route("")
@@ -87,10 +93,15 @@ def _edit(campaign):
     if form.validate_on_submit():
         try:
             saved = campaigns.save(
-                campaign, form.name.data, aware(form.send_at.data), form.module.data,
+                campaign,
+                form.name.data,
+                aware(form.send_at.data),
+                form.module.data,
                 db.session.get(Template, form.template_id.data) if form.template_id.data else None,
                 db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
-                db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None, current_user)
+                db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None,
+                current_user,
+            )
         except CampaignError as error:
             form[_FIELDS.get(error.field, error.field)].errors.append(str(error))
         else:
@@ -117,8 +128,14 @@ def show(campaign_id):
     campaign = access.campaign(current_user, campaign_id)
     context = _status_context(campaign)
     db.session.commit()  # the status settled from its messages
-    return render("crm_sms/campaigns/show.html", campaign=campaign, text=campaigns.text_of(campaign), **context,
-                  **_recipients_context(campaign), **_messages_context(campaign))
+    return render(
+        "crm_sms/campaigns/show.html",
+        campaign=campaign,
+        text=campaigns.text_of(campaign),
+        **context,
+        **_recipients_context(campaign),
+        **_messages_context(campaign),
+    )
 
 
 @bp.route("/<int:campaign_id>/status")
@@ -135,9 +152,13 @@ def _status_context(campaign):
     # While generating, the progress says it all (and stays cheap to poll every second).
     counts = campaigns.totals(campaign) if campaign.status not in ("draft", "generating") else {}
     campaigns.settle(campaign, counts or None)
-    return dict(counts=counts, totals=campaigns.TOTALS, timeline=campaigns.timeline(campaign) if counts else [],
-                skip_reasons=campaign_generation.SKIP_REASONS,
-                active=campaign.status in ("generating", "scheduled", "sending"))
+    return dict(
+        counts=counts,
+        totals=campaigns.TOTALS,
+        timeline=campaigns.timeline(campaign) if counts else [],
+        skip_reasons=campaign_generation.SKIP_REASONS,
+        active=campaign.status in ("generating", "scheduled", "sending"),
+    )
 
 
 @bp.route("/<int:campaign_id>/messages")
@@ -148,13 +169,17 @@ def messages(campaign_id):
 
 
 def _messages_context(campaign):
-    stmt = (db.select(Message).where(Message.campaign_id == campaign.id)
-            .options(db.joinedload(Message.contact), db.joinedload(Message.account)).order_by(Message.id))
-    return dict(message_page=paginate(stmt, "mpage"),
-                polling=campaign.status in ("generating", "scheduled", "sending"))
+    stmt = (
+        db.select(Message)
+        .where(Message.campaign_id == campaign.id)
+        .options(db.joinedload(Message.contact), db.joinedload(Message.account))
+        .order_by(Message.id)
+    )
+    return dict(message_page=paginate(stmt, "mpage"), polling=campaign.status in ("generating", "scheduled", "sending"))
 
 
 # Recipients ---------------------------------------------------------------------------------------------------
+
 
 @bp.route("/<int:campaign_id>/recipients")
 @permission_required("campaigns.manage")
@@ -169,16 +194,20 @@ def candidates(campaign_id):
     """The records matching the search, to tick."""
     campaign = access.campaign(current_user, campaign_id)
     q = request.args.get("q", "").strip()
-    return render_template("crm_sms/campaigns/_candidates.html", campaign=campaign, q=q,
-                           candidates=campaigns.candidates(campaign, q=q))
+    return render_template(
+        "crm_sms/campaigns/_candidates.html", campaign=campaign, q=q, candidates=campaigns.candidates(campaign, q=q)
+    )
 
 
 @bp.route("/<int:campaign_id>/recipients/add", methods=["POST"])
 @permission_required("campaigns.manage")
 def add_recipients(campaign_id):
     campaign = access.campaign(current_user, campaign_id)
-    return _change_recipients(campaign, lambda: campaigns.add_records(
-        campaign, request.form.getlist("record_ids", type=integer)), "Added {} recipient{}.")
+    return _change_recipients(
+        campaign,
+        lambda: campaigns.add_records(campaign, request.form.getlist("record_ids", type=integer)),
+        "Added {} recipient{}.",
+    )
 
 
 @bp.route("/<int:campaign_id>/recipients/filter", methods=["POST"])
@@ -186,11 +215,20 @@ def add_recipients(campaign_id):
 def add_filtered(campaign_id):
     campaign = access.campaign(current_user, campaign_id)
     form, every = request.form, bool(request.form.get("every"))
-    filters = {} if every else dict(q=form.get("q", "").strip() or None, city=form.get("city", "").strip() or None,
-                                    type=form.get("type") or None)
-    return _change_recipients(campaign, lambda: campaigns.add_matching(campaign, every=every, **filters),
-                              f"Added {{}} recipient{{}}: all {campaign.module}." if every
-                              else "Added {} recipient{} matching the filter.")
+    filters = (
+        {}
+        if every
+        else dict(
+            q=form.get("q", "").strip() or None,
+            city=form.get("city", "").strip() or None,
+            type=form.get("type") or None,
+        )
+    )
+    return _change_recipients(
+        campaign,
+        lambda: campaigns.add_matching(campaign, every=every, **filters),
+        f"Added {{}} recipient{{}}: all {campaign.module}." if every else "Added {} recipient{} matching the filter.",
+    )
 
 
 @bp.route("/<int:campaign_id>/recipients/remove", methods=["POST"])
@@ -198,8 +236,9 @@ def add_filtered(campaign_id):
 def remove_recipients(campaign_id):
     campaign = access.campaign(current_user, campaign_id)
     chosen = None if request.form.get("all") else request.form.getlist("recipient_ids", type=integer)
-    return _change_recipients(campaign, lambda: campaigns.remove_recipients(campaign, chosen),
-                              "Removed {} recipient{}.")
+    return _change_recipients(
+        campaign, lambda: campaigns.remove_recipients(campaign, chosen), "Removed {} recipient{}."
+    )
 
 
 def _change_recipients(campaign, change, note):
@@ -214,19 +253,31 @@ def _change_recipients(campaign, change, note):
     if not htmx:
         flash(notice[1], notice[0])
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    return render("crm_sms/campaigns/show.html", "crm_sms/campaigns/_recipients.html", status=status,
-                  campaign=campaign, notice=notice, text=campaigns.text_of(campaign), **_status_context(campaign),
-                  **_recipients_context(campaign), **_messages_context(campaign))
+    return render(
+        "crm_sms/campaigns/show.html",
+        "crm_sms/campaigns/_recipients.html",
+        status=status,
+        campaign=campaign,
+        notice=notice,
+        text=campaigns.text_of(campaign),
+        **_status_context(campaign),
+        **_recipients_context(campaign),
+        **_messages_context(campaign),
+    )
 
 
 def _recipients_context(campaign):
     stmt = campaigns.recipients(campaign)
-    return dict(recipient_page=paginate(stmt, "rpage"),
-                candidates=campaigns.candidates(campaign) if campaign.editable else [], q="",
-                account_types=ACCOUNT_TYPES)
+    return dict(
+        recipient_page=paginate(stmt, "rpage"),
+        candidates=campaigns.candidates(campaign) if campaign.editable else [],
+        q="",
+        account_types=ACCOUNT_TYPES,
+    )
 
 
 # Confirm, generate, cancel -------------------------------------------------------------------------------------
+
 
 @bp.route("/<int:campaign_id>/confirm")
 @permission_required("campaigns.manage")
@@ -243,9 +294,15 @@ def _confirm(campaign, error=None, status=200):
             confirmation = campaigns.confirmation(campaign, current_user)
         except CampaignError as refused:
             error, status = str(refused), 422
-    return render("crm_sms/campaigns/confirm.html", status=status, campaign=campaign, confirmation=confirmation,
-                  error=error, skip_reasons=campaign_generation.SKIP_REASONS,
-                  price=config_value("PRICE_PER_SEGMENT"))
+    return render(
+        "crm_sms/campaigns/confirm.html",
+        status=status,
+        campaign=campaign,
+        confirmation=confirmation,
+        error=error,
+        skip_reasons=campaign_generation.SKIP_REASONS,
+        price=config_value("PRICE_PER_SEGMENT"),
+    )
 
 
 @bp.route("/<int:campaign_id>/generate", methods=["POST"])
@@ -279,6 +336,7 @@ def cancel(campaign_id):
 
 # Mass messages -------------------------------------------------------------------------------------------------
 
+
 @bp.route("/mass/new", methods=["GET", "POST"])
 @permission_required("campaigns.manage")
 def new_mass():
@@ -290,31 +348,50 @@ def new_mass():
         template = db.session.get(Template, form.template_id.data) if form.template_id.data else None
         try:
             campaign = mass_messages.create(
-                template, {"outage.start": aware(form.outage_start.data), "outage.end": aware(form.outage_end.data)},
+                template,
+                {"outage.start": aware(form.outage_start.data), "outage.end": aware(form.outage_end.data)},
                 db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
                 db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None,
-                aware(form.send_at.data), current_user, type=form.type.data or None,
-                city=(form.city.data or "").strip() or None)
+                aware(form.send_at.data),
+                current_user,
+                type=form.type.data or None,
+                city=(form.city.data or "").strip() or None,
+            )
         except CampaignError as error:
             form[_MASS_FIELDS.get(error.field, error.field)].errors.append(str(error))
         else:
             db.session.commit()
             return redirect(url_for("campaigns.confirm", campaign_id=campaign.id))
     db.session.commit()  # the saved messages, made on first use
-    return render("crm_sms/campaigns/mass.html", status=422 if form.errors else 200, form=form,
-                  saved={t.id: mass_messages.saved_message(t) for t in saved}, field_labels=mass_messages.FIELD_LABELS)
+    return render(
+        "crm_sms/campaigns/mass.html",
+        status=422 if form.errors else 200,
+        form=form,
+        saved={t.id: mass_messages.saved_message(t) for t in saved},
+        field_labels=mass_messages.FIELD_LABELS,
+    )
 
 
-_MASS_FIELDS = {"template": "template_id", "sender": "sender_id", "name": "template_id", "status": "template_id",
-                "module": "template_id", "filter": "type"}
+_MASS_FIELDS = {
+    "template": "template_id",
+    "sender": "sender_id",
+    "name": "template_id",
+    "status": "template_id",
+    "module": "template_id",
+    "filter": "type",
+}
 
 
 # Shared with contact and account pages -------------------------------------------------------------------------
+
 
 @bp.app_template_global("sms_campaigns")
 def campaigns_of(record):
     """The campaigns a contact or account was part of: ``{{ sms_campaigns(contact) }}`` on its page."""
     if not can(current_user, "sms.view"):
         return ""
-    return Markup(render_template("crm_sms/campaigns/_for_record.html", record=record,
-                                  rows=campaigns.for_record(record), labels=LABELS))
+    return Markup(
+        render_template(
+            "crm_sms/campaigns/_for_record.html", record=record, rows=campaigns.for_record(record), labels=LABELS
+        )
+    )

@@ -39,8 +39,11 @@ class StaffConsentForm(FlaskForm):
     # The service checks every choice, so its message (not "Not a valid choice") is what people read.
     choice = SelectField("Consents to receive SMS/Text messages", choices=CHOICES, validate_choice=False)
     phone_id = SelectField("SMS number", coerce=_id, validate_choice=False)
-    consent_type = SelectField("Consent type", validate_choice=False, choices=[SelectChoice("", "Choose…")] + [
-        SelectChoice(t, t) for t in consent_log.STAFF_TYPES])
+    consent_type = SelectField(
+        "Consent type",
+        validate_choice=False,
+        choices=[SelectChoice("", "Choose…")] + [SelectChoice(t, t) for t in consent_log.STAFF_TYPES],
+    )
     new_number = StringField("Or add a number", render_kw={"placeholder": "+1 415 555 0100"})
     new_type_id = SelectField("Its type", coerce=_id, validate_choice=False)
 
@@ -68,8 +71,14 @@ def _staff_form(owner, formdata=None):
 
 
 def _staff_context(owner, form=None, notice=None):
-    return dict(owner=owner, kind=kind_of(owner), form=form if form is not None else _staff_form(owner),
-                notice=notice, now=consent_log.summary(owner), type_read_only=consent_log.type_is_read_only(owner))
+    return dict(
+        owner=owner,
+        kind=kind_of(owner),
+        form=form if form is not None else _staff_form(owner),
+        notice=notice,
+        now=consent_log.summary(owner),
+        type_read_only=consent_log.type_is_read_only(owner),
+    )
 
 
 def _phone(e164):
@@ -94,10 +103,14 @@ def staff(kind, owner_id):
     if form.validate_on_submit():
         try:
             event = consent_log.change_by_staff(
-                owner, current_user, form.choice.data,
+                owner,
+                current_user,
+                form.choice.data,
                 phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
-                consent_type=form.consent_type.data or None, new_number=form.new_number.data,
-                new_type=db.session.get(PhoneType, form.new_type_id.data) if form.new_type_id.data else None)
+                consent_type=form.consent_type.data or None,
+                new_number=form.new_number.data,
+                new_type=db.session.get(PhoneType, form.new_type_id.data) if form.new_type_id.data else None,
+            )
         except ConsentError as error:
             db.session.rollback()
             form[error.field].errors.append(str(error))
@@ -107,12 +120,19 @@ def staff(kind, owner_id):
             if not htmx:
                 flash(notice, "success")
                 return redirect(owner_url(owner))
-            response = make_response(render("crm_sms/consent/edit.html", "crm_sms/consent/_staff.html",
-                                            **_staff_context(owner, notice=notice)))
+            response = make_response(
+                render(
+                    "crm_sms/consent/edit.html", "crm_sms/consent/_staff.html", **_staff_context(owner, notice=notice)
+                )
+            )
             response.headers["HX-Trigger"] = "sms-consent-changed"  # the history on the page reloads itself
             return response
-    return render("crm_sms/consent/edit.html", "crm_sms/consent/_staff.html",
-                  status=422 if form.errors else 200, **_staff_context(owner, form))
+    return render(
+        "crm_sms/consent/edit.html",
+        "crm_sms/consent/_staff.html",
+        status=422 if form.errors else 200,
+        **_staff_context(owner, form),
+    )
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/history")
@@ -136,8 +156,11 @@ def preferred(contact_id):
     if form.validate_on_submit():
         try:
             event = consent_log.change_by_customer(
-                contact, current_user, form.agree.data,
-                phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None)
+                contact,
+                current_user,
+                form.agree.data,
+                phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
+            )
         except ConsentError as error:
             db.session.rollback()
             form[error.field].errors.append(str(error))
@@ -145,8 +168,13 @@ def preferred(contact_id):
             db.session.commit()
             flash(_notice(event), "success")
             return redirect(owner_url(contact))
-    return render("crm_sms/consent/preferred.html", contact=contact, form=form, legal_text=consent_log.legal_text(),
-                  status=422 if form.errors else 200)
+    return render(
+        "crm_sms/consent/preferred.html",
+        contact=contact,
+        form=form,
+        legal_text=consent_log.legal_text(),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/log.csv")
@@ -154,8 +182,7 @@ def preferred(contact_id):
 def record_log(kind, owner_id):
     """One record's consent history as CSV: proof of consent on demand."""
     owner = owner_or_404(kind, owner_id)
-    return csv_response(f"sms-consent-{kind[:-1]}-{owner.id}.csv", consent_log.CSV_HEADER,
-                        consent_log.csv_rows(owner))
+    return csv_response(f"sms-consent-{kind[:-1]}-{owner.id}.csv", consent_log.CSV_HEADER, consent_log.csv_rows(owner))
 
 
 @bp.route("/log.csv")
@@ -178,14 +205,26 @@ def report():
     if args.get("never") and since is None:
         page = paginate(consent_log.never_asked_rows(kind, until))
     elif any(filters.values()):
-        page = paginate(consent_log.report_rows(kind, since, until, filters["state"], filters["type"],
-                                                filters["source"]))
+        page = paginate(
+            consent_log.report_rows(kind, since, until, filters["state"], filters["type"], filters["source"])
+        )
         owners = consent_log.owners_of(page.items)
     base = {key: args[key] for key in ("kind", "since", "until") if args.get(key)}
-    return render("crm_sms/consent/report.html", "crm_sms/consent/_report_rows.html",
-                  counts=consent_log.report(kind, since, until), kind=kind, args=args, base=base, page=page,
-                  owners=owners, never=bool(args.get("never")), filters=filters,
-                  phone=_phone, state_labels=STATE_LABELS, source_labels=consent_log.SOURCE_LABELS)
+    return render(
+        "crm_sms/consent/report.html",
+        "crm_sms/consent/_report_rows.html",
+        counts=consent_log.report(kind, since, until),
+        kind=kind,
+        args=args,
+        base=base,
+        page=page,
+        owners=owners,
+        never=bool(args.get("never")),
+        filters=filters,
+        phone=_phone,
+        state_labels=STATE_LABELS,
+        source_labels=consent_log.SOURCE_LABELS,
+    )
 
 
 # What a host page includes
@@ -204,9 +243,18 @@ def sms_consent_history(owner):
     """The SMS consent history of a contact or account, for staff."""
     if not can(current_user, "sms.view"):
         return ""
-    return Markup(render_template("crm_sms/consent/_history.html", owner=owner, kind=kind_of(owner),
-                                  now=consent_log.summary(owner), events=consent_log.history(owner),
-                                  phone=_phone, state_labels=STATE_LABELS, source_labels=consent_log.SOURCE_LABELS))
+    return Markup(
+        render_template(
+            "crm_sms/consent/_history.html",
+            owner=owner,
+            kind=kind_of(owner),
+            now=consent_log.summary(owner),
+            events=consent_log.history(owner),
+            phone=_phone,
+            state_labels=STATE_LABELS,
+            source_labels=consent_log.SOURCE_LABELS,
+        )
+    )
 
 
 @bp.app_template_global()
@@ -214,5 +262,4 @@ def sms_preferences(contact):
     """A customer's "My preferred SMS" on their own page; nothing on anyone else's."""
     if not (can(current_user, "self.manage") and current_user.contact_id == contact.id):
         return ""
-    return Markup(render_template("crm_sms/consent/_preferred.html", contact=contact,
-                                  now=consent_log.summary(contact)))
+    return Markup(render_template("crm_sms/consent/_preferred.html", contact=contact, now=consent_log.summary(contact)))

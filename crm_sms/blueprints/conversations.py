@@ -41,17 +41,23 @@ def index():
     if tab not in TABS or (tab == "all" and not can(current_user, "conversations.all")):
         abort(404)
     page = paginate(inbox.conversations(current_user, tab, request.args.get("q", "").strip() or None))
-    return render("crm_sms/conversations/index.html", "crm_sms/conversations/_list.html", page=page, tab=tab,
-                  tabs={k: v for k, v in TABS.items() if k != "all" or can(current_user, "conversations.all")},
-                  unread=inbox.unread(current_user, [c.id for c in page.items]))
+    return render(
+        "crm_sms/conversations/index.html",
+        "crm_sms/conversations/_list.html",
+        page=page,
+        tab=tab,
+        tabs={k: v for k, v in TABS.items() if k != "all" or can(current_user, "conversations.all")},
+        unread=inbox.unread(current_user, [c.id for c in page.items]),
+    )
 
 
 @bp.route("/inbox/counts")
 @permission_required("sms.send")
 def counts():
     """The alert and pool counts in the navigation; the badge polls this."""
-    return render("crm_sms/conversations/_counts.html", "crm_sms/conversations/_counts.html",
-                  counts=inbox.counts(current_user))
+    return render(
+        "crm_sms/conversations/_counts.html", "crm_sms/conversations/_counts.html", counts=inbox.counts(current_user)
+    )
 
 
 @bp.route("/conversations/<int:conversation_id>")
@@ -70,8 +76,12 @@ def thread(conversation_id):
     conversation = access.conversation(current_user, conversation_id)
     inbox.mark_read(conversation, current_user)
     db.session.commit()
-    return render("crm_sms/conversations/_thread.html", "crm_sms/conversations/_thread.html",
-                  conversation=conversation, rows=conversations.thread(conversation))
+    return render(
+        "crm_sms/conversations/_thread.html",
+        "crm_sms/conversations/_thread.html",
+        conversation=conversation,
+        rows=conversations.thread(conversation),
+    )
 
 
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
@@ -93,8 +103,13 @@ def reply(conversation_id):
                     flash(notice, "info")
                 return redirect(url_for(".show", conversation_id=conversation.id))
             form, status = ReplyForm(formdata=None), 200
-    return render("crm_sms/conversations/show.html", "crm_sms/conversations/_reply.html", status=status,
-                  **_context(conversation, form=form), notice=notice)
+    return render(
+        "crm_sms/conversations/show.html",
+        "crm_sms/conversations/_reply.html",
+        status=status,
+        **_context(conversation, form=form),
+        notice=notice,
+    )
 
 
 @bp.route("/conversations/<int:conversation_id>/<any(take, join, leave):action>", methods=["POST"])
@@ -106,8 +121,12 @@ def move(conversation_id, action):
         getattr(conversations, action)(conversation, current_user)
     except ConversationError as error:
         db.session.rollback()
-        return render("crm_sms/conversations/show.html", "crm_sms/conversations/_people.html", status=422,
-                      **_context(access.conversation(current_user, conversation_id), error=str(error)))
+        return render(
+            "crm_sms/conversations/show.html",
+            "crm_sms/conversations/_people.html",
+            status=422,
+            **_context(access.conversation(current_user, conversation_id), error=str(error)),
+        )
     db.session.commit()
     if not conversations.can_read(current_user, conversation):
         return go(url_for(".index"))
@@ -122,22 +141,33 @@ def create_contact(conversation_id):
     form = _contact_form(request.form)
     if form.validate_on_submit():
         try:
-            conversations.create_contact(conversation, form.first_name.data, form.last_name.data,
-                                         db.session.get(PhoneType, form.phone_type.data or 0))
+            conversations.create_contact(
+                conversation,
+                form.first_name.data,
+                form.last_name.data,
+                db.session.get(PhoneType, form.phone_type.data or 0),
+            )
         except (ConversationError, ValueError) as error:
             form[getattr(error, "field", "first_name")].errors.append(str(error))
         else:
             db.session.commit()
             return go(url_for(".show", conversation_id=conversation.id))
-    return render("crm_sms/conversations/show.html", "crm_sms/conversations/_new_contact.html", status=422,
-                  **_context(conversation, contact_form=form))
+    return render(
+        "crm_sms/conversations/show.html",
+        "crm_sms/conversations/_new_contact.html",
+        status=422,
+        **_context(conversation, contact_form=form),
+    )
 
 
 @bp.route("/notifications")
 @permission_required("sms.send")
 def notifications():
-    return render("crm_sms/conversations/notifications.html", "crm_sms/conversations/_notifications.html",
-                  rows=inbox.notifications(current_user))
+    return render(
+        "crm_sms/conversations/notifications.html",
+        "crm_sms/conversations/_notifications.html",
+        rows=inbox.notifications(current_user),
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -154,24 +184,36 @@ def report():
     today = utcnow().date()
     since = messages.as_of(request.args.get("since")) or messages.as_of((today - timedelta(days=30)).isoformat())
     until = messages.as_of(request.args.get("until")) or messages.as_of(today.isoformat())
-    return render("crm_sms/conversations/report.html", "crm_sms/conversations/_report.html",
-                  report=conversation_report.report(since, until + timedelta(days=1)),
-                  since=since.date().isoformat(), until=until.date().isoformat())
+    return render(
+        "crm_sms/conversations/report.html",
+        "crm_sms/conversations/_report.html",
+        report=conversation_report.report(since, until + timedelta(days=1)),
+        since=since.date().isoformat(),
+        until=until.date().isoformat(),
+    )
 
 
 def _context(conversation, form=None, contact_form=None, error=None):
     record = conversation.record
     kind = kind_of(record) if record is not None else "contacts"
-    return dict(conversation=conversation, rows=conversations.thread(conversation),
-                followers=conversations.followers(conversation), history=conversations.history(conversation),
-                form=form or ReplyForm(formdata=None), contact_form=contact_form or _contact_form(),
-                variables=rendering.variables(kind), templates=templates.for_module(kind), error=error,
-                public_minutes=conversations.public_minutes())
+    return dict(
+        conversation=conversation,
+        rows=conversations.thread(conversation),
+        followers=conversations.followers(conversation),
+        history=conversations.history(conversation),
+        form=form or ReplyForm(formdata=None),
+        contact_form=contact_form or _contact_form(),
+        variables=rendering.variables(kind),
+        templates=templates.for_module(kind),
+        error=error,
+        public_minutes=conversations.public_minutes(),
+    )
 
 
 def _contact_form(formdata=None):
     form = NewContactForm(formdata=formdata, prefix="contact")
-    form.phone_type.choices = [(t.id, t.name) for t in db.session.scalars(
-        db.select(PhoneType).where(PhoneType.sms_capable).order_by(PhoneType.name))]
+    form.phone_type.choices = [
+        (t.id, t.name)
+        for t in db.session.scalars(db.select(PhoneType).where(PhoneType.sms_capable).order_by(PhoneType.name))
+    ]
     return form
-

@@ -4,7 +4,6 @@
 says which, with the queue's depth and the age of the oldest due message.
 """
 
-
 from ..services import health
 from ._views import pages
 

@@ -23,6 +23,7 @@ bp = pages("messages", __name__, url_prefix="/sms")
 #: What the agent sees when a message is saved but Redis did not take its job: the sweep sends it once Redis is back.
 WAITING_FOR_QUEUE = "Queued; sending resumes when the job queue is back."
 
+
 class ComposeForm(FlaskForm):
     phone_id = SelectField("Send to", coerce=integer, validate_choice=False)
     sender_id = SelectField("From", coerce=integer, validate_choice=False)
@@ -35,8 +36,11 @@ def _form(owner, formdata=None):
     reasons = consent.reasons(owner)
     sms_phones = [p for p in owner.phone_numbers if p.type.sms_capable]
     form.phone_id.choices = [
-        (p.id, f"{p.display} ({p.type.name})" + (f" — {reasons[p]}" if reasons[p] else ""),
-         {"disabled": True} if reasons[p] else {})
+        (
+            p.id,
+            f"{p.display} ({p.type.name})" + (f" — {reasons[p]}" if reasons[p] else ""),
+            {"disabled": True} if reasons[p] else {},
+        )
         for p in sorted(sms_phones, key=lambda p: (reasons[p] is not None, not p.preferred_sms, p.id))
     ]
     form.sender_id.choices = [
@@ -52,9 +56,17 @@ def panel_context(owner, form=None, notice=None):
     kind = kind_of(owner)
     rows = db.session.scalars(messages.for_record(owner, current_user).limit(50)).all()
     threads = conversations.of_record(owner, current_user)
-    return dict(owner=owner, kind=kind, rows=rows, form=form or _form(owner), notice=notice, threads=threads,
-                variables=rendering.variables(kind), templates=templates.for_module(kind),
-                pending=any(not m.final for m in rows if m.status != "draft"))
+    return dict(
+        owner=owner,
+        kind=kind,
+        rows=rows,
+        form=form or _form(owner),
+        notice=notice,
+        threads=threads,
+        variables=rendering.variables(kind),
+        templates=templates.for_module(kind),
+        pending=any(not m.final for m in rows if m.status != "draft"),
+    )
 
 
 def _panel(owner, form=None, status=200, notice=None):
@@ -86,7 +98,10 @@ def compose(kind, owner_id):
                 owner,
                 phone=next((p for p in owner.phone_numbers if p.id == form.phone_id.data), None),
                 sender=db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
-                body=form.body.data, author=current_user, send_at=aware(form.send_at.data), draft=draft,
+                body=form.body.data,
+                author=current_user,
+                send_at=aware(form.send_at.data),
+                draft=draft,
             )
         except MessageError as error:
             form[{"phone": "phone_id", "sender": "sender_id"}.get(error.field, error.field)].errors.append(str(error))
@@ -132,10 +147,16 @@ def show(message_id):
 def index():
     filters = _filters()
     page = paginate(messages.search(current_user, **filters))
-    return render("crm_sms/messages/index.html", "crm_sms/messages/_table.html", page=page, args=request.args,
-                  statuses=LABELS, senders=db.session.scalars(db.select(SenderNumber).order_by(SenderNumber.e164)),
-                  campaigns=campaigns.campaign_choices(),
-                  balance=settings.get("provider_balance"))
+    return render(
+        "crm_sms/messages/index.html",
+        "crm_sms/messages/_table.html",
+        page=page,
+        args=request.args,
+        statuses=LABELS,
+        senders=db.session.scalars(db.select(SenderNumber).order_by(SenderNumber.e164)),
+        campaigns=campaigns.campaign_choices(),
+        balance=settings.get("provider_balance"),
+    )
 
 
 @bp.route("/messages.csv")
@@ -144,8 +165,22 @@ def export():
     return csv_response("sms-messages.csv", EXPORT_HEADER, _export_rows(current_user._get_current_object(), _filters()))
 
 
-EXPORT_HEADER = ["id", "created", "direction", "recipient", "recipient type", "related entity", "phone", "from",
-                 "status", "reject reason", "segments", "price", "body", "campaign"]
+EXPORT_HEADER = [
+    "id",
+    "created",
+    "direction",
+    "recipient",
+    "recipient type",
+    "related entity",
+    "phone",
+    "from",
+    "status",
+    "reject reason",
+    "segments",
+    "price",
+    "body",
+    "campaign",
+]
 
 
 def _export_rows(reader, filters):
@@ -153,9 +188,22 @@ def _export_rows(reader, filters):
     stmt = messages.search(reader, **filters).options(db.joinedload(Message.contact).joinedload(Contact.account))
     for m in db.session.scalars(stmt.execution_options(yield_per=1000)):
         recipient, kind, related = _recipient(m)
-        yield [m.id, m.created_at.isoformat(), m.direction, recipient, kind, related, m.phone_e164, m.sender_e164,
-               m.label, m.reject_reason, m.segments or None, m.price or None, m.text,
-               m.campaign.name if m.campaign else None]
+        yield [
+            m.id,
+            m.created_at.isoformat(),
+            m.direction,
+            recipient,
+            kind,
+            related,
+            m.phone_e164,
+            m.sender_e164,
+            m.label,
+            m.reject_reason,
+            m.segments or None,
+            m.price or None,
+            m.text,
+            m.campaign.name if m.campaign else None,
+        ]
 
 
 def _note(message, draft):
@@ -165,8 +213,10 @@ def _note(message, draft):
     if queue.deferred():
         return WAITING_FOR_QUEUE
     if message.hold_reason == "awaiting_consent":
-        return ("Your contact has been sent a request to opt in. Once they accept, your message will be sent; "
-                "if they reply STOP, it will not.")
+        return (
+            "Your contact has been sent a request to opt in. Once they accept, your message will be sent; "
+            "if they reply STOP, it will not."
+        )
     if message.send_at > datetime.now(message.send_at.tzinfo) + timedelta(minutes=1):
         return "Message scheduled."
     return "Message queued."
@@ -184,6 +234,10 @@ def _filters():
     args = request.args
     status = args.get("status") if args.get("status") in LABELS else None
     until = messages.as_of(args.get("until"))
-    return dict(status=status, since=messages.as_of(args.get("since")),
-                until=until + timedelta(days=1) if until else None, sender=args.get("sender") or None,
-                campaign_id=args.get("campaign", type=integer))
+    return dict(
+        status=status,
+        since=messages.as_of(args.get("since")),
+        until=until + timedelta(days=1) if until else None,
+        sender=args.get("sender") or None,
+        campaign_id=args.get("campaign", type=integer),
+    )

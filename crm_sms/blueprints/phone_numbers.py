@@ -16,6 +16,7 @@ from ._views import get_or_404, owner_or_404, owner_url, pages, render_owner
 
 bp = pages("phone_numbers", __name__)
 
+
 class PhoneNumberForm(FlaskForm):
     number = StringField("Number", validators=[DataRequired(message="Enter a phone number.")])
     type_id = SelectField("Type", coerce=integer)
@@ -51,8 +52,9 @@ def add(kind, owner_id):
     form = _form()
     if form.validate_on_submit():
         try:
-            phone_numbers.add(owner, form.number.data, db.session.get(PhoneType, form.type_id.data),
-                              is_primary=form.is_primary.data)
+            phone_numbers.add(
+                owner, form.number.data, db.session.get(PhoneType, form.type_id.data), is_primary=form.is_primary.data
+            )
         except PhoneNumberError as error:
             form.number.errors.append(str(error))
         else:
@@ -69,8 +71,9 @@ def edit(phone_id):
     form = _form(phone)
     if form.validate_on_submit():
         try:
-            phone_numbers.update(phone, form.number.data, db.session.get(PhoneType, form.type_id.data),
-                                 is_primary=form.is_primary.data)
+            phone_numbers.update(
+                phone, form.number.data, db.session.get(PhoneType, form.type_id.data), is_primary=form.is_primary.data
+            )
         except PhoneNumberError as error:
             form.number.errors.append(str(error))
         else:

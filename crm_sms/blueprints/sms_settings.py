@@ -75,8 +75,11 @@ class SignatureForm(FlaskForm):
     name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
     # The service checks both choices, so its message (not "Not a valid choice") is what people read.
     department = SelectField("Department", coerce=integer, validate_choice=False)
-    text = SelectField("Text", validate_choice=False,
-                       choices=[SelectChoice(text, rendering.fill_in(text, _ANY_DEPARTMENT)) for text in TEXTS])
+    text = SelectField(
+        "Text",
+        validate_choice=False,
+        choices=[SelectChoice(text, rendering.fill_in(text, _ANY_DEPARTMENT)) for text in TEXTS],
+    )
     default_for_manual = BooleanField("Default for manual messages")
     default_for_bulk = BooleanField("Default for bulk messages")
 
@@ -97,23 +100,39 @@ def _time_zone(form, field):
 
 def _says_stop(form, field):
     if field.data and not re.search(r"\bSTOP\b", field.data, re.IGNORECASE):
-        raise ValidationError("The opt-out text must tell people to reply STOP: "
-                              "carriers require every business text to say how to opt out.")
+        raise ValidationError(
+            "The opt-out text must tell people to reply STOP: "
+            "carriers require every business text to say how to opt out."
+        )
 
 
 class SettingsForm(FlaskForm):
     business_name = StringField("Business name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
-    time_zone = StringField("System time zone", filters=[_strip], validators=[DataRequired(), _time_zone],
-                            render_kw={"list": "time-zones", "autocomplete": "off"})
-    quiet_hours_start = StringField("Quiet hours start", filters=[_strip], validators=[_clock_time],
-                                    render_kw={"placeholder": "21:00", "inputmode": "numeric"})
-    quiet_hours_end = StringField("Quiet hours end", filters=[_strip], validators=[_clock_time],
-                                  render_kw={"placeholder": "08:00", "inputmode": "numeric"})
+    time_zone = StringField(
+        "System time zone",
+        filters=[_strip],
+        validators=[DataRequired(), _time_zone],
+        render_kw={"list": "time-zones", "autocomplete": "off"},
+    )
+    quiet_hours_start = StringField(
+        "Quiet hours start",
+        filters=[_strip],
+        validators=[_clock_time],
+        render_kw={"placeholder": "21:00", "inputmode": "numeric"},
+    )
+    quiet_hours_end = StringField(
+        "Quiet hours end",
+        filters=[_strip],
+        validators=[_clock_time],
+        render_kw={"placeholder": "08:00", "inputmode": "numeric"},
+    )
     quiet_hours_manual_bypass = BooleanField("Manual messages to one contact may be sent during quiet hours")
-    opt_out_text = StringField("Opt-out text", filters=[_strip],
-                               validators=[DataRequired(), Length(max=160), _says_stop])
-    public_minutes = RateField("Conversation public minutes", validators=[Optional()],
-                               render_kw={"inputmode": "decimal"})
+    opt_out_text = StringField(
+        "Opt-out text", filters=[_strip], validators=[DataRequired(), Length(max=160), _says_stop]
+    )
+    public_minutes = RateField(
+        "Conversation public minutes", validators=[Optional()], render_kw={"inputmode": "decimal"}
+    )
 
     def validate_public_minutes(self, field):
         if field.data is not None and not (math.isfinite(field.data) and 0.1 <= field.data <= 7 * 24 * 60):
@@ -151,7 +170,9 @@ NOTICES = {
     "notice_refused": "Opt-out confirmed, after a STOP to a request",
 }
 KEYWORDS = {
-    "keywords_opt_out": "Opt-out keywords", "keywords_opt_in": "Opt-in keywords", "keywords_help": "Help keywords",
+    "keywords_opt_out": "Opt-out keywords",
+    "keywords_opt_in": "Opt-in keywords",
+    "keywords_help": "Help keywords",
 }
 
 
@@ -166,9 +187,14 @@ def _placeholders(allowed, where):
 
 
 def _notice(label):
-    return TextAreaField(label, filters=[_strip], validators=[
-        DataRequired(message="Enter the text: it is sent automatically."),
-        _placeholders(notices.PLACEHOLDERS, "automatic messages")])
+    return TextAreaField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(message="Enter the text: it is sent automatically."),
+            _placeholders(notices.PLACEHOLDERS, "automatic messages"),
+        ],
+    )
 
 
 class ConsentSettingsForm(FlaskForm):
@@ -178,13 +204,23 @@ class ConsentSettingsForm(FlaskForm):
     keywords_opt_in = StringField(KEYWORDS["keywords_opt_in"], filters=[_strip])
     keywords_help = StringField(KEYWORDS["keywords_help"], filters=[_strip])
     support_phone = StringField("Support phone (for HELP)", filters=[_strip], validators=[Length(max=40)])
-    support_email = EmailField("Support email (for HELP)", filters=[_strip],
-                               validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    customer_legal_text = TextAreaField("Legal text under “I agree to receive SMS/Text messages”", filters=[_strip],
-                                        validators=[DataRequired(message="Enter the legal text customers agree to."),
-                                                    _placeholders(consent_log.LEGAL_PLACEHOLDERS, "the legal text")])
-    customer_changed_by = RadioField("“Changed by” shows the customer's",
-                                     choices=[SelectChoice("username", "username"), SelectChoice("email", "email")])
+    support_email = EmailField(
+        "Support email (for HELP)",
+        filters=[_strip],
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+    )
+    customer_legal_text = TextAreaField(
+        "Legal text under “I agree to receive SMS/Text messages”",
+        filters=[_strip],
+        validators=[
+            DataRequired(message="Enter the legal text customers agree to."),
+            _placeholders(consent_log.LEGAL_PLACEHOLDERS, "the legal text"),
+        ],
+    )
+    customer_changed_by = RadioField(
+        "“Changed by” shows the customer's",
+        choices=[SelectChoice("username", "username"), SelectChoice("email", "email")],
+    )
     notice_opt_in = _notice(NOTICES["notice_opt_in"])
     notice_opt_out = _notice(NOTICES["notice_opt_out"])
     notice_help = _notice(NOTICES["notice_help"])
@@ -203,8 +239,9 @@ class ConsentSettingsForm(FlaskForm):
         for name in ("support_phone", "support_email"):
             quoting = [NOTICES[key] for key in NOTICES if name in rendering.names(self[key].data)]
             if quoting and not self[name].data:
-                self[name].errors.append(f"{quoting[0]} quotes {rendering.placeholder(name)}: fill this in, "
-                                         "or take it out of that text.")
+                self[name].errors.append(
+                    f"{quoting[0]} quotes {rendering.placeholder(name)}: fill this in, or take it out of that text."
+                )
         return not self.errors
 
 
@@ -218,18 +255,34 @@ def _consent_data():
 @permission_required("settings.manage")
 def senders_page(sender_id=None):
     sender = get_or_404(SenderNumber, sender_id) if sender_id else None
-    form = SenderForm(data=sender and dict(
-        e164=sender.e164, label=sender.label, user_id=sender.user_id or 0, is_default=sender.is_default,
-        mps=sender.mps, mms=sender.mms, active=sender.active))
+    form = SenderForm(
+        data=sender
+        and dict(
+            e164=sender.e164,
+            label=sender.label,
+            user_id=sender.user_id or 0,
+            is_default=sender.is_default,
+            mps=sender.mps,
+            mms=sender.mms,
+            active=sender.active,
+        )
+    )
     staff = db.session.scalars(db.select(User).where(User.role != "customer").order_by(User.username)).all()
     form.user_id.choices = [SelectChoice(0, "None: the account's")] + [
-        SelectChoice(u.id, f"{u.username} ({u.role})") for u in staff if u.active or (sender and u.id == sender.user_id)]
+        SelectChoice(u.id, f"{u.username} ({u.role})") for u in staff if u.active or (sender and u.id == sender.user_id)
+    ]
     if form.validate_on_submit():
         try:
-            sender = senders.save(sender, form.e164.data, label=form.label.data or None,
-                                  user=db.session.get(User, form.user_id.data) if form.user_id.data else None,
-                                  is_default=form.is_default.data, mps=form.mps.data, mms=form.mms.data,
-                                  active=form.active.data)
+            sender = senders.save(
+                sender,
+                form.e164.data,
+                label=form.label.data or None,
+                user=db.session.get(User, form.user_id.data) if form.user_id.data else None,
+                is_default=form.is_default.data,
+                mps=form.mps.data,
+                mms=form.mms.data,
+                active=form.active.data,
+            )
         except (PhoneNumberError, SenderError) as error:
             form.e164.errors.append(str(error))
         else:
@@ -238,8 +291,9 @@ def senders_page(sender_id=None):
             return redirect(url_for("sms_settings.senders_page"))
     rows = db.session.scalars(db.select(SenderNumber).options(db.joinedload(SenderNumber.user))).all()
     rows.sort(key=lambda s: (s.user_id is not None, not s.is_default, s.user.username if s.user else "", s.e164))
-    return render("crm_sms/sms_settings/senders.html", form=form, editing=sender, senders=rows,
-                  status=422 if form.errors else 200)
+    return render(
+        "crm_sms/sms_settings/senders.html", form=form, editing=sender, senders=rows, status=422 if form.errors else 200
+    )
 
 
 @bp.route("/signatures", methods=["GET", "POST"])
@@ -247,17 +301,28 @@ def senders_page(sender_id=None):
 @permission_required("settings.manage")
 def signatures_page(signature_id=None):
     signature = get_or_404(Signature, signature_id) if signature_id else None
-    form = SignatureForm(data=signature and dict(
-        name=signature.name, department=signature.department_id, text=signature.text,
-        default_for_manual=signature.default_for_manual, default_for_bulk=signature.default_for_bulk))
+    form = SignatureForm(
+        data=signature
+        and dict(
+            name=signature.name,
+            department=signature.department_id,
+            text=signature.text,
+            default_for_manual=signature.default_for_manual,
+            default_for_bulk=signature.default_for_bulk,
+        )
+    )
     known = departments.all_departments()
     form.department.choices = [SelectChoice(d.id, d.name) for d in known]
     if form.validate_on_submit():
         try:
             signature = signatures.save(
-                signature, form.name.data,
+                signature,
+                form.name.data,
                 db.session.get(Department, form.department.data) if form.department.data else None,
-                form.text.data, form.default_for_manual.data, form.default_for_bulk.data)
+                form.text.data,
+                form.default_for_manual.data,
+                form.default_for_bulk.data,
+            )
         except SignatureError as error:
             form[error.field].errors.append(str(error))
         else:
@@ -265,8 +330,14 @@ def signatures_page(signature_id=None):
             flash(f"Saved signature {signature.name}.", "success")
             return redirect(url_for("sms_settings.signatures_page"))
     rows = [(s, rendering.signature_text(s)) for s in signatures.all_signatures()]
-    return render("crm_sms/sms_settings/signatures.html", form=form, editing=signature, signatures=rows,
-                  departments=known, status=422 if form.errors else 200)
+    return render(
+        "crm_sms/sms_settings/signatures.html",
+        form=form,
+        editing=signature,
+        signatures=rows,
+        departments=known,
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -293,8 +364,14 @@ def consent_settings():
     """The consent part of the SMS settings page: policy, keywords, HELP contacts and every automatic text."""
     form = ConsentSettingsForm(data=_consent_data(), prefix="consent")
     if form.validate_on_submit():
-        for key in ("consent_policy", "support_phone", "support_email", "customer_legal_text", "customer_changed_by",
-                    *NOTICES):
+        for key in (
+            "consent_policy",
+            "support_phone",
+            "support_email",
+            "customer_legal_text",
+            "customer_changed_by",
+            *NOTICES,
+        ):
             settings.put(key, form[key].data)
         for key in KEYWORDS:
             settings.put(key, consent_log.split_keywords(form[key].data))
@@ -306,10 +383,18 @@ def consent_settings():
 
 def _index_page(form, consent_form):
     provider = config_value("PROVIDER")
-    return render("crm_sms/sms_settings/index.html", form=form, consent_form=consent_form,
-                  provider=PROVIDERS.get(provider, provider), balance=settings.get("provider_balance"),
-                  time_zones=sorted(available_timezones()), default_public_minutes=config_value("PUBLIC_MINUTES"),
-                  policies=POLICIES, notices=NOTICES, keywords=KEYWORDS,
-                  notice_variables=[rendering.placeholder(name) for name in notices.PLACEHOLDERS],
-                  legal_variables=[rendering.placeholder(name) for name in consent_log.LEGAL_PLACEHOLDERS],
-                  status=422 if form.errors or consent_form.errors else 200)
+    return render(
+        "crm_sms/sms_settings/index.html",
+        form=form,
+        consent_form=consent_form,
+        provider=PROVIDERS.get(provider, provider),
+        balance=settings.get("provider_balance"),
+        time_zones=sorted(available_timezones()),
+        default_public_minutes=config_value("PUBLIC_MINUTES"),
+        policies=POLICIES,
+        notices=NOTICES,
+        keywords=KEYWORDS,
+        notice_variables=[rendering.placeholder(name) for name in notices.PLACEHOLDERS],
+        legal_variables=[rendering.placeholder(name) for name in consent_log.LEGAL_PLACEHOLDERS],
+        status=422 if form.errors or consent_form.errors else 200,
+    )

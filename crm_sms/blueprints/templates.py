@@ -21,8 +21,9 @@ MODULE_LABELS = {"contacts": "Contacts", "accounts": "Accounts"}
 class TemplateForm(FlaskForm):
     # The service checks every field, so its messages (not WTForms' "Not a valid choice") are what people read.
     name = StringField("Name")
-    module = SelectField("Module", validate_choice=False,
-                         choices=[SelectChoice(key, label) for key, label in MODULE_LABELS.items()])
+    module = SelectField(
+        "Module", validate_choice=False, choices=[SelectChoice(key, label) for key, label in MODULE_LABELS.items()]
+    )
     body = TextAreaField("Message")
 
 
@@ -76,8 +77,9 @@ def records():
     """The records a preview can be made with: the first ones by name, or those matching the search."""
     module = _module(request.args.get("module"))
     query = request.args.get("q", "").strip()
-    html, status, headers = render("crm_sms/templates/_records.html", module=module, q=query,
-                                   records=templates.records(module, query))
+    html, status, headers = render(
+        "crm_sms/templates/_records.html", module=module, q=query, records=templates.records(module, query)
+    )
     # The chosen record changed without a "change" event: the preview listens for this one instead.
     return html, status, {**headers, "HX-Trigger-After-Settle": "template-records-changed"}
 
@@ -93,8 +95,14 @@ def preview():
 
 def _list(notice=None, status=200):
     rows = [(t, segments.count(t.body)) for t in templates.all_templates()]
-    return render("crm_sms/templates/index.html", "crm_sms/templates/_table.html", status=status,
-                  rows=rows, modules=MODULE_LABELS, notice=notice)
+    return render(
+        "crm_sms/templates/index.html",
+        "crm_sms/templates/_table.html",
+        status=status,
+        rows=rows,
+        modules=MODULE_LABELS,
+        notice=notice,
+    )
 
 
 def _edit(template):
@@ -110,9 +118,17 @@ def _edit(template):
             return redirect(url_for("templates.index"))
     module = _module(form.module.data)
     records = templates.records(module)
-    return render("crm_sms/templates/edit.html", status=422 if form.errors else 200, form=form, sms_template=template,
-                  module=module, variables=rendering.variables(module), records=records, q="",
-                  **_preview(form.body.data, records[0] if records else None, module))
+    return render(
+        "crm_sms/templates/edit.html",
+        status=422 if form.errors else 200,
+        form=form,
+        sms_template=template,
+        module=module,
+        variables=rendering.variables(module),
+        records=records,
+        q="",
+        **_preview(form.body.data, records[0] if records else None, module),
+    )
 
 
 def _preview(body, record, module):

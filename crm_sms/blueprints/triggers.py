@@ -19,10 +19,14 @@ TEMPLATE_GROUPS = {"contacts": "For contacts", "accounts": "For accounts"}
 
 class RuleForm(FlaskForm):
     # The service checks every choice, so its messages (not WTForms' "Not a valid choice") are what people read.
-    event = StringField("Event", filters=[lambda v: v.strip() if isinstance(v, str) else v],
-                        render_kw={"placeholder": "payment.received", "autocomplete": "off"})
-    module = SelectField("Texts", validate_choice=False,
-                         choices=[SelectChoice(key, label) for key, label in MODULE_LABELS.items()])
+    event = StringField(
+        "Event",
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        render_kw={"placeholder": "payment.received", "autocomplete": "off"},
+    )
+    module = SelectField(
+        "Texts", validate_choice=False, choices=[SelectChoice(key, label) for key, label in MODULE_LABELS.items()]
+    )
     template = SelectField("Saved message", coerce=integer, validate_choice=False)
     sender = SelectField("Sender number", coerce=integer, validate_choice=False)
     signature = SelectField("Signature", coerce=integer, validate_choice=False)
@@ -56,36 +60,60 @@ def delete(rule_id):
 
 
 def _edit(rule):
-    form = RuleForm(data=rule and dict(
-        event=rule.event, module=rule.module, template=rule.template_id or 0, sender=rule.sender_id or 0,
-        signature=rule.signature_id or 0, active=rule.active))
+    form = RuleForm(
+        data=rule
+        and dict(
+            event=rule.event,
+            module=rule.module,
+            template=rule.template_id or 0,
+            sender=rule.sender_id or 0,
+            signature=rule.signature_id or 0,
+            active=rule.active,
+        )
+    )
     _choices(form)
     if form.validate_on_submit():
         try:
             rule = triggers.save(
-                rule, form.event.data, form.module.data, _get(Template, form.template.data),
-                sender=_get(SenderNumber, form.sender.data), signature=_get(Signature, form.signature.data),
-                active=form.active.data)
+                rule,
+                form.event.data,
+                form.module.data,
+                _get(Template, form.template.data),
+                sender=_get(SenderNumber, form.sender.data),
+                signature=_get(Signature, form.signature.data),
+                active=form.active.data,
+            )
         except TriggerError as error:
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             flash(f"Saved the rule for {rule.event}.", "success")
             return redirect(url_for("triggers.index"))
-    return render("crm_sms/triggers/index.html", status=422 if form.errors else 200, form=form, editing=rule,
-                  rules=triggers.all_rules(), unmapped=triggers.unmapped(), fires=triggers.recent(),
-                  modules=MODULE_LABELS, notice=None)
+    return render(
+        "crm_sms/triggers/index.html",
+        status=422 if form.errors else 200,
+        form=form,
+        editing=rule,
+        rules=triggers.all_rules(),
+        unmapped=triggers.unmapped(),
+        fires=triggers.recent(),
+        modules=MODULE_LABELS,
+        notice=None,
+    )
 
 
 def _choices(form):
     saved = sorted(triggers.templates_for(), key=lambda t: (t.module != "contacts", t.name))
     form.template.choices = [SelectChoice(0, "Choose a saved message")] + [
-        SelectChoice(t.id, t.name, optgroup=TEMPLATE_GROUPS[t.module]) for t in saved]
+        SelectChoice(t.id, t.name, optgroup=TEMPLATE_GROUPS[t.module]) for t in saved
+    ]
     form.sender.choices = [SelectChoice(0, "The account's default number")] + [
         SelectChoice(s.id, f"{s.e164} ({s.label})" if s.label else s.e164)
-        for s in sorted(senders.for_user(None), key=lambda s: s.e164)]
+        for s in sorted(senders.for_user(None), key=lambda s: s.e164)
+    ]
     form.signature.choices = [SelectChoice(0, "The default signature for bulk messages")] + [
-        SelectChoice(s.id, s.name) for s in signatures.all_signatures()]
+        SelectChoice(s.id, s.name) for s in signatures.all_signatures()
+    ]
 
 
 def _get(model, id):

@@ -76,9 +76,19 @@ def _handle(kind, receive):
         _rollback()
         return {"error": outcome}, 503, {"Retry-After": RETRY_AFTER}
     finally:
-        log.log(logging.INFO if status < 400 else logging.WARNING, "webhook %s: %s", kind, outcome, extra={
-            "event": "webhook", "kind": kind, "outcome": outcome, "status_code": status,
-            "duration_ms": logs.since(started)})
+        log.log(
+            logging.INFO if status < 400 else logging.WARNING,
+            "webhook %s: %s",
+            kind,
+            outcome,
+            extra={
+                "event": "webhook",
+                "kind": kind,
+                "outcome": outcome,
+                "status_code": status,
+                "duration_ms": logs.since(started),
+            },
+        )
 
 
 def _rollback():

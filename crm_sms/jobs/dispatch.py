@@ -3,7 +3,8 @@ import uuid
 
 from ..config import config_value
 from ..models import db
-from ..services import dispatch as dispatch_service, messages
+from ..services import dispatch as dispatch_service
+from ..services import messages
 
 #: A dispatch job stops claiming after this long, so one job never holds a worker forever.
 TIME_BUDGET = 60

@@ -1,8 +1,7 @@
 """The database handle and what every table shares."""
 
-from datetime import datetime, timezone
-
 import sqlite3
+from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -39,8 +38,7 @@ _TIMED_OUT = {"57014", "55P03"}
 
 def timeout_options(statement_seconds, lock_seconds):
     """libpq's connect ``options`` that give every PostgreSQL session these statement and lock timeouts."""
-    return (f"-c statement_timeout={round(statement_seconds * 1000)} "
-            f"-c lock_timeout={round(lock_seconds * 1000)}")
+    return f"-c statement_timeout={round(statement_seconds * 1000)} -c lock_timeout={round(lock_seconds * 1000)}"
 
 
 def database_busy(error):
@@ -49,7 +47,7 @@ def database_busy(error):
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UtcDateTime(TypeDecorator):
@@ -62,12 +60,12 @@ class UtcDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; crm_sms stores aware UTC times")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 

@@ -3,8 +3,12 @@ from .base import UtcDateTime, db, utcnow
 #: draft → generating → scheduled (send date ahead) / sending → completed; canceled from any but completed.
 STATUSES = ("draft", "generating", "scheduled", "sending", "completed", "canceled")
 LABELS = {
-    "draft": "Draft", "generating": "Generating", "scheduled": "Scheduled", "sending": "Sending",
-    "completed": "Completed", "canceled": "Canceled",
+    "draft": "Draft",
+    "generating": "Generating",
+    "scheduled": "Scheduled",
+    "sending": "Sending",
+    "completed": "Completed",
+    "canceled": "Canceled",
 }
 #: A campaign built by a manager from a template, or a mass message (a locked saved message, seed 002).
 SOURCES = ("campaign", "mass")

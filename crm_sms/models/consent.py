@@ -2,7 +2,10 @@ from .base import UtcDateTime, db, utcnow
 
 STATES = ("never_asked", "opted_in", "opted_out", "awaiting_reply")
 STATE_LABELS = {
-    "never_asked": "Never asked", "opted_in": "Opted in", "opted_out": "Opted out", "awaiting_reply": "Awaiting reply",
+    "never_asked": "Never asked",
+    "opted_in": "Opted in",
+    "opted_out": "Opted out",
+    "awaiting_reply": "Awaiting reply",
 }
 TYPES = ("Email", "Phone", "Paper", "Web", "SMS response")
 SOURCES = ("staff", "customer_web", "sms_reply", "import")

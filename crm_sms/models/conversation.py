@@ -2,9 +2,14 @@ from .base import UtcDateTime, db, utcnow
 
 #: What can happen to a conversation (each is a ConversationEvent).
 EVENTS = {
-    "opened": "Opened", "owned": "Became the owner", "subscribed": "Joined", "left": "Left",
-    "pooled": "Unanswered: released to the pool", "unowned": "In the pool: nobody owns it",
-    "taken": "Taken from the pool", "answered": "Answered",
+    "opened": "Opened",
+    "owned": "Became the owner",
+    "subscribed": "Joined",
+    "left": "Left",
+    "pooled": "Unanswered: released to the pool",
+    "unowned": "In the pool: nobody owns it",
+    "taken": "Taken from the pool",
+    "answered": "Answered",
 }
 
 
@@ -38,8 +43,9 @@ class Conversation(db.Model):
     contact = db.relationship("Contact")
     account = db.relationship("Account")
     owner = db.relationship("User")
-    subscriptions = db.relationship("Subscription", back_populates="conversation", cascade="all, delete-orphan",
-                                    passive_deletes=True)
+    subscriptions = db.relationship(
+        "Subscription", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         db.UniqueConstraint("phone_e164", "sender_e164", name="uq_conversations_numbers"),
@@ -92,8 +98,9 @@ class ConversationEvent(db.Model):
     __tablename__ = "conversation_events"
 
     id = db.Column(db.Integer, primary_key=True)
-    conversation_id = db.Column(db.Integer, db.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False,
-                                index=True)
+    conversation_id = db.Column(
+        db.Integer, db.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     kind = db.Column(db.String(12), nullable=False)
     at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
     # Who acted; for "pooled", the owner who left it unanswered.

@@ -3,19 +3,38 @@ import uuid
 from .base import UtcDateTime, db, only_where, utcnow
 
 STATUSES = (
-    "draft", "queued", "held", "sending", "sent", "delivered", "undeliverable", "failed", "canceled", "unknown",
+    "draft",
+    "queued",
+    "held",
+    "sending",
+    "sent",
+    "delivered",
+    "undeliverable",
+    "failed",
+    "canceled",
+    "unknown",
     "received",
 )
 #: A message in one of these never changes status again.
 FINAL = frozenset({"delivered", "undeliverable", "failed", "canceled", "received"})
 #: How the UI names each status (seed 000 and 002 words).
 LABELS = {
-    "draft": "Draft", "queued": "In queue", "held": "Pending", "sending": "In progress", "sent": "Sent",
-    "delivered": "Delivered", "undeliverable": "Undeliverable", "failed": "Failed", "canceled": "Canceled",
-    "unknown": "Unknown", "received": "Received",
+    "draft": "Draft",
+    "queued": "In queue",
+    "held": "Pending",
+    "sending": "In progress",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "undeliverable": "Undeliverable",
+    "failed": "Failed",
+    "canceled": "Canceled",
+    "unknown": "Unknown",
+    "received": "Received",
 }
 HOLD_REASONS = {
-    "quiet_hours": "Quiet hours", "awaiting_consent": "Awaiting consent", "insufficient_funds": "Insufficient funds",
+    "quiet_hours": "Quiet hours",
+    "awaiting_consent": "Awaiting consent",
+    "insufficient_funds": "Insufficient funds",
 }
 
 
@@ -58,8 +77,13 @@ class Message(db.Model):
     author = db.relationship("User")
     signature = db.relationship("Signature")
     campaign = db.relationship("Campaign")
-    events = db.relationship("MessageEvent", back_populates="message", order_by="MessageEvent.id",
-                             cascade="all, delete-orphan", passive_deletes=True)
+    events = db.relationship(
+        "MessageEvent",
+        back_populates="message",
+        order_by="MessageEvent.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     # Partial where most rows would hold NULL, so a campaign's bulk insert maintains only the indexes it
     # needs; campaign_id is served by uq_messages_campaign_phone, a number's messages by the conversation index.
@@ -72,8 +96,13 @@ class Message(db.Model):
         # The provider may deliver one inbound message twice at once; only one is kept.
         db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True, **only_where("direction = 'inbound'")),
         # A campaign never texts one number twice, however many of its recipients share it.
-        db.Index("uq_messages_campaign_phone", "campaign_id", "phone_e164", unique=True,
-                 **only_where("campaign_id IS NOT NULL")),
+        db.Index(
+            "uq_messages_campaign_phone",
+            "campaign_id",
+            "phone_e164",
+            unique=True,
+            **only_where("campaign_id IS NOT NULL"),
+        ),
     )
 
     @property

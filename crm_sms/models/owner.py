@@ -4,7 +4,7 @@ from .contact import Contact
 
 
 def kind_of(owner):
-    """"contacts" or "accounts": the module an owner belongs to (URLs, variables, templates)."""
+    """ "contacts" or "accounts": the module an owner belongs to (URLs, variables, templates)."""
     return "contacts" if isinstance(owner, Contact) else "accounts"
 
 

@@ -43,7 +43,9 @@ class PhoneNumber(db.Model):
         db.UniqueConstraint("contact_id", "e164", name="uq_phone_numbers_contact_e164"),
         db.UniqueConstraint("account_id", "e164", name="uq_phone_numbers_account_e164"),
         db.Index(
-            "uq_phone_numbers_preferred_sms", "contact_id", unique=True,
+            "uq_phone_numbers_preferred_sms",
+            "contact_id",
+            unique=True,
             **only_where("preferred_sms"),
         ),
     )

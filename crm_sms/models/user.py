@@ -29,9 +29,7 @@ class User(UserMixin, db.Model):
 
     contact = db.relationship("Contact", foreign_keys=[contact_id])
 
-    __table_args__ = (
-        db.CheckConstraint("role IN ('admin', 'manager', 'agent', 'customer')", name="role"),
-    )
+    __table_args__ = (db.CheckConstraint("role IN ('admin', 'manager', 'agent', 'customer')", name="role"),)
 
     @property
     def is_active(self):

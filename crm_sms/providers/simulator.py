@@ -6,7 +6,7 @@ the same code a real provider's webhooks reach.
 """
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from . import vonage_format
@@ -26,28 +26,36 @@ class SimulatorProvider(Provider):
 
     def send(self, sms):
         provider_id = uuid.uuid4().hex[:16].upper()
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         failing = sms.to in self._fail_numbers
-        self._report(self._delay, "receipt", {
-            "msisdn": sms.to.lstrip("+"),
-            "to": sms.sender.lstrip("+"),
-            "network-code": "310260",
-            "messageId": provider_id,
-            "price": str(PRICE),
-            "status": "failed" if failing else "delivered",
-            "err-code": "3" if failing else "0",
-            "client-ref": sms.client_ref,
-            "message-timestamp": now,
-        })
-        if self._reply and not failing:
-            self._report(self._delay * 2, "inbound", {
+        self._report(
+            self._delay,
+            "receipt",
+            {
                 "msisdn": sms.to.lstrip("+"),
                 "to": sms.sender.lstrip("+"),
-                "messageId": uuid.uuid4().hex[:16].upper(),
-                "text": self._reply,
-                "type": "text",
+                "network-code": "310260",
+                "messageId": provider_id,
+                "price": str(PRICE),
+                "status": "failed" if failing else "delivered",
+                "err-code": "3" if failing else "0",
+                "client-ref": sms.client_ref,
                 "message-timestamp": now,
-            })
+            },
+        )
+        if self._reply and not failing:
+            self._report(
+                self._delay * 2,
+                "inbound",
+                {
+                    "msisdn": sms.to.lstrip("+"),
+                    "to": sms.sender.lstrip("+"),
+                    "messageId": uuid.uuid4().hex[:16].upper(),
+                    "text": self._reply,
+                    "type": "text",
+                    "message-timestamp": now,
+                },
+            )
         return SendResult("accepted", provider_id=provider_id, code="0", price=PRICE)
 
     def parse_receipt(self, params, limits=None):

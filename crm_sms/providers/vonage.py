@@ -14,11 +14,20 @@ from .base import Provider, SendResult
 class VonageProvider(Provider):
     name = "vonage"
 
-    def __init__(self, api_key, api_secret=None, signature_secret=None, signature_method="md5",
-                 rest_host="rest.nexmo.com", timeout=10):
+    def __init__(
+        self,
+        api_key,
+        api_secret=None,
+        signature_secret=None,
+        signature_method="md5",
+        rest_host="rest.nexmo.com",
+        timeout=10,
+    ):
         self._auth = Auth(
-            api_key=api_key, api_secret=api_secret,
-            signature_secret=signature_secret, signature_method=signature_method,
+            api_key=api_key,
+            api_secret=api_secret,
+            signature_secret=signature_secret,
+            signature_method=signature_method,
         )
         # Retries belong to the sending pipeline (with backoff), not to the HTTP adapter.
         options = HttpClientOptions(rest_host=rest_host, timeout=timeout, max_retries=0)
@@ -27,8 +36,11 @@ class VonageProvider(Provider):
 
     def send(self, sms):
         message = SmsMessage(
-            to=sms.to.lstrip("+"), from_=sms.sender.lstrip("+"), text=sms.text,
-            client_ref=sms.client_ref, type="unicode" if sms.unicode else "text",
+            to=sms.to.lstrip("+"),
+            from_=sms.sender.lstrip("+"),
+            text=sms.text,
+            client_ref=sms.client_ref,
+            type="unicode" if sms.unicode else "text",
         )
         params = message.model_dump(by_alias=True, exclude_none=True)
         # The SDK's sms.send() raises one error for every non-zero status; the raw

@@ -4,7 +4,7 @@ Plain parsing, no SDK: the simulator speaks the same format so its reports
 travel the same path as Vonage's.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from .base import Inbound, Receipt, SendResult, WebhookError
@@ -75,8 +75,14 @@ RECEIPT_STATUSES = {
 MAX_PARTS = 255
 
 #: Each record field's name in Vonage's webhooks, to name it in a refusal.
-WIRE_NAMES = {"provider_id": "messageId", "client_ref": "client-ref", "code": "err-code", "sender": "msisdn",
-              "to": "to", "concat_ref": "concat-ref"}
+WIRE_NAMES = {
+    "provider_id": "messageId",
+    "client_ref": "client-ref",
+    "code": "err-code",
+    "sender": "msisdn",
+    "to": "to",
+    "concat_ref": "concat-ref",
+}
 
 
 def _decimal(value):
@@ -94,7 +100,7 @@ def _e164(value):
 
 def _timestamp(value):
     try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 
@@ -155,16 +161,19 @@ def parse_receipt(params, limits=None):
         raise WebhookError(f"unknown receipt status {params['status']!r}")
     code = str(params.get("err-code", "0") or "0")
     reason = RECEIPT_ERRORS.get(code, f"Carrier error {code}")
-    return _fits(Receipt(
-        provider_id=str(params["messageId"]),
-        client_ref=params.get("client-ref") or None,
-        status=status,
-        code=code,
-        reason=reason if status != "delivered" else None,
-        at=_timestamp(params.get("message-timestamp")),
-        price=_decimal(params.get("price")),
-        raw=dict(params),
-    ), limits)
+    return _fits(
+        Receipt(
+            provider_id=str(params["messageId"]),
+            client_ref=params.get("client-ref") or None,
+            status=status,
+            code=code,
+            reason=reason if status != "delivered" else None,
+            at=_timestamp(params.get("message-timestamp")),
+            price=_decimal(params.get("price")),
+            raw=dict(params),
+        ),
+        limits,
+    )
 
 
 def parse_inbound(params, limits=None):
@@ -176,14 +185,17 @@ def parse_inbound(params, limits=None):
     part = _part_count(params, "concat-part") if concat else 1
     if part > total:
         raise WebhookError("concat-part is beyond concat-total")
-    return _fits(Inbound(
-        provider_id=str(params["messageId"]),
-        sender=_e164(params["msisdn"]),
-        to=_e164(params["to"]),
-        text=str(params.get("text") or ""),
-        at=_timestamp(params.get("message-timestamp")),
-        concat_ref=str(params["concat-ref"]) if concat and params.get("concat-ref") else None,
-        concat_total=total,
-        concat_part=part,
-        raw=dict(params),
-    ), limits)
+    return _fits(
+        Inbound(
+            provider_id=str(params["messageId"]),
+            sender=_e164(params["msisdn"]),
+            to=_e164(params["to"]),
+            text=str(params.get("text") or ""),
+            at=_timestamp(params.get("message-timestamp")),
+            concat_ref=str(params["concat-ref"]) if concat and params.get("concat-ref") else None,
+            concat_total=total,
+            concat_part=part,
+            raw=dict(params),
+        ),
+        limits,
+    )

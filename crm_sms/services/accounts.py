@@ -17,9 +17,11 @@ def search(query=None, type=None):
         ]
         digits = digits_of(query)
         if digits:
-            conditions.append(Account.id.in_(
-                db.select(PhoneNumber.account_id).where(PhoneNumber.e164.contains(digits, autoescape=True))
-            ))
+            conditions.append(
+                Account.id.in_(
+                    db.select(PhoneNumber.account_id).where(PhoneNumber.e164.contains(digits, autoescape=True))
+                )
+            )
         stmt = stmt.where(or_(*conditions))
     if type:
         stmt = stmt.where(Account.type == type)

@@ -25,8 +25,18 @@ from sqlalchemy.orm import aliased
 
 from ..config import config_value
 from ..models import (
-    Account, Campaign, CampaignRecipient, Consent, Contact, Message, MessageEvent, PhoneNumber, PhoneType,
-    Suppression, db, utcnow,
+    Account,
+    Campaign,
+    CampaignRecipient,
+    Consent,
+    Contact,
+    Message,
+    MessageEvent,
+    PhoneNumber,
+    PhoneType,
+    Suppression,
+    db,
+    utcnow,
 )
 from ..queue import enqueue
 from . import messages, rendering, segments, settings
@@ -42,10 +52,21 @@ SKIP_REASONS = {
     "duplicate": "Duplicate number (another recipient has it)",
 }
 _RECORD_COLUMNS = {
-    "contact": {"first_name": Contact.first_name, "last_name": Contact.last_name, "title": Contact.title,
-                "email": Contact.email, "city": Contact.city},
-    "account": {"name": Account.name, "type": Account.type, "industry": Account.industry, "city": Account.city,
-                "email": Account.email, "website": Account.website},
+    "contact": {
+        "first_name": Contact.first_name,
+        "last_name": Contact.last_name,
+        "title": Contact.title,
+        "email": Contact.email,
+        "city": Contact.city,
+    },
+    "account": {
+        "name": Account.name,
+        "type": Account.type,
+        "industry": Account.industry,
+        "city": Account.city,
+        "email": Account.email,
+        "website": Account.website,
+    },
 }
 _GSM_BASIC = frozenset(segments.GSM_BASIC)
 #: How many columns of a recipient row come before the record fields the text uses.
@@ -94,11 +115,16 @@ def plan(campaign, body):
         if record in used and name:
             used[record].update(("first_name", "last_name") if name == "full_name" else (name,))
     return Plan(
-        campaign_id=campaign.id, module=campaign.module, body=body,
+        campaign_id=campaign.id,
+        module=campaign.module,
+        body=body,
         signature_id=signature.id if signature else None,
         signature_text=rendering.signature_text(signature) if signature else None,
-        opt_out_text=settings.get("opt_out_text"), sender_e164=campaign.sender.e164 if campaign.sender else None,
-        send_at=campaign.send_at, author_id=campaign.created_by_id, allowed=tuple(config_value("ALLOWED_REGIONS")),
+        opt_out_text=settings.get("opt_out_text"),
+        sender_e164=campaign.sender.e164 if campaign.sender else None,
+        send_at=campaign.send_at,
+        author_id=campaign.created_by_id,
+        allowed=tuple(config_value("ALLOWED_REGIONS")),
         used={record: sorted(names) for record, names in used.items()},
     )
 
@@ -108,32 +134,46 @@ def recipients_after(plan, after, limit):
     contacts = plan.module == "contacts"
     owner = Contact if contacts else Account
     # The chunk's recipients first: joined before the LIMIT, the planner would join every remaining one.
-    chunk = (db.select(CampaignRecipient.id, CampaignRecipient.contact_id, CampaignRecipient.account_id)
-             .where(CampaignRecipient.campaign_id == plan.campaign_id, CampaignRecipient.id > after)
-             .order_by(CampaignRecipient.id).limit(limit).subquery())
+    chunk = (
+        db.select(CampaignRecipient.id, CampaignRecipient.contact_id, CampaignRecipient.account_id)
+        .where(CampaignRecipient.campaign_id == plan.campaign_id, CampaignRecipient.id > after)
+        .order_by(CampaignRecipient.id)
+        .limit(limit)
+        .subquery()
+    )
     owner_column = chunk.c.contact_id if contacts else chunk.c.account_id
     consent_column = Consent.contact_id if contacts else Consent.account_id
     phone, phone_type = aliased(PhoneNumber), aliased(PhoneType)
     other, other_type = aliased(PhoneNumber), aliased(PhoneType)
-    any_sms = (db.select(other.id).join(other_type, other_type.id == other.type_id)
-               .where((other.contact_id if contacts else other.account_id) == owner.id, other_type.sms_capable)
-               .exists())
+    any_sms = (
+        db.select(other.id)
+        .join(other_type, other_type.id == other.type_id)
+        .where((other.contact_id if contacts else other.account_id) == owner.id, other_type.sms_capable)
+        .exists()
+    )
     reachable = db.and_(Consent.state == "opted_in", phone_type.sms_capable.is_(True))
     columns = [
-        chunk.c.id.label("rid"), owner.id.label("owner_id"), Consent.state.label("state"),
-        phone.e164.label("e164"), phone.region.label("region"),
+        chunk.c.id.label("rid"),
+        owner.id.label("owner_id"),
+        Consent.state.label("state"),
+        phone.e164.label("e164"),
+        phone.region.label("region"),
         db.case((reachable, db.true()), else_=any_sms).label("has_sms"),
         Suppression.e164.label("suppressed"),
     ]
     assert len(columns) == _FIXED
     for record, names in plan.used.items():
         columns += [_RECORD_COLUMNS[record][name].label(f"{record}_{name}") for name in names]
-    stmt = (db.select(*columns).select_from(chunk).join(owner, owner.id == owner_column)
-            .outerjoin(Consent, consent_column == owner.id)
-            .outerjoin(phone, phone.id == Consent.phone_number_id)
-            .outerjoin(phone_type, phone_type.id == phone.type_id)
-            .outerjoin(Suppression, Suppression.e164 == phone.e164)
-            .order_by(chunk.c.id))
+    stmt = (
+        db.select(*columns)
+        .select_from(chunk)
+        .join(owner, owner.id == owner_column)
+        .outerjoin(Consent, consent_column == owner.id)
+        .outerjoin(phone, phone.id == Consent.phone_number_id)
+        .outerjoin(phone_type, phone_type.id == phone.type_id)
+        .outerjoin(Suppression, Suppression.e164 == phone.e164)
+        .order_by(chunk.c.id)
+    )
     if contacts and plan.used["account"]:
         stmt = stmt.outerjoin(Account, Account.id == Contact.account_id)
     return db.session.execute(stmt).all()
@@ -142,14 +182,22 @@ def recipients_after(plan, after, limit):
 #: The columns that differ between a campaign's messages, in the order ``classify`` fills them; ``SHARED``
 #: are the same for all (``shared_values``), ``TIMES`` for a chunk. The insert adds the id before.
 PER_ROW = ("rendered_body", "encoding", "segments", "contact_id", "account_id", "phone_e164", "client_ref")
-SHARED = ("direction", "kind", "status", "body", "sender_e164", "author_id", "signature_id", "attempts",
-          "campaign_id")
+SHARED = ("direction", "kind", "status", "body", "sender_e164", "author_id", "signature_id", "attempts", "campaign_id")
 TIMES = ("send_at", "created_at", "status_changed_at")
 
 
 def shared_values(plan):
-    return ("outbound", "campaign", "queued", plan.body, plan.sender_e164, plan.author_id, plan.signature_id, 0,
-            plan.campaign_id)
+    return (
+        "outbound",
+        "campaign",
+        "queued",
+        plan.body,
+        plan.sender_e164,
+        plan.author_id,
+        plan.signature_id,
+        0,
+        plan.campaign_id,
+    )
 
 
 def classify(rows, plan, seen):
@@ -176,8 +224,17 @@ def classify(rows, plan, seen):
             texts[values] = (text, *_measure(text))
         text, encoding, count = texts[values]
         batch.segments += count
-        batch.rows.append((text, encoding, count, row.owner_id if contacts else None,
-                           None if contacts else row.owner_id, row.e164, f"{prefix}{row.rid}"))
+        batch.rows.append(
+            (
+                text,
+                encoding,
+                count,
+                row.owner_id if contacts else None,
+                None if contacts else row.owner_id,
+                row.e164,
+                f"{prefix}{row.rid}",
+            )
+        )
     return batch
 
 
@@ -195,8 +252,11 @@ def _reason(row, plan, seen):
 
 def _text(plan, row):
     """``rendering.final_text`` for this row, with the signature's text worked out once per campaign."""
-    records = {record: SimpleNamespace(**{name: getattr(row, f"{record}_{name}") for name in names})
-               for record, names in plan.used.items() if names}
+    records = {
+        record: SimpleNamespace(**{name: getattr(row, f"{record}_{name}") for name in names})
+        for record, names in plan.used.items()
+        if names
+    }
     contact = records.get("contact")
     if contact is not None and "last_name" in plan.used["contact"] and "first_name" in plan.used["contact"]:
         contact.full_name = f"{contact.first_name} {contact.last_name}"
@@ -250,11 +310,17 @@ def generate(campaign_id, body_of, chunk=None):
         # Claim the chunk first: the row lock (PostgreSQL) or write lock (SQLite) makes a second run wait,
         # then find the cursor moved and stop before it inserts anything.
         claimed = db.session.execute(
-            db.update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "generating",
-                                      Campaign.cursor == after)
-            .values(cursor=rows[-1].rid, processed=Campaign.processed + len(rows),
-                    created_count=Campaign.created_count + len(batch.rows), skipped=dict(skipped), progress_at=now),
-            execution_options={"synchronize_session": False}).rowcount
+            db.update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == "generating", Campaign.cursor == after)
+            .values(
+                cursor=rows[-1].rid,
+                processed=Campaign.processed + len(rows),
+                created_count=Campaign.created_count + len(batch.rows),
+                skipped=dict(skipped),
+                progress_at=now,
+            ),
+            execution_options={"synchronize_session": False},
+        ).rowcount
         if not claimed:
             return
         _insert(batch.rows, shared_values(shared), shared.send_at, now)
@@ -305,12 +371,16 @@ _EVENT_COLUMNS = ("message_id", "status", "at", "source", "note")
 
 
 def _copy(connection, rows, shared, send_at, now):
-    ids = connection.exec_driver_sql(
-        "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)",
-        {"n": len(rows)}).scalars().all()
+    ids = (
+        connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)", {"n": len(rows)}
+        )
+        .scalars()
+        .all()
+    )
     tail = "\t".join(map(_copy_text, (*shared, send_at, now, now))) + "\n"
     texts, lines = {}, []
-    for id, (text, encoding, count, contact_id, account_id, e164, ref) in zip(ids, rows):
+    for id, (text, encoding, count, contact_id, account_id, e164, ref) in zip(ids, rows, strict=True):
         if text not in texts:
             texts[text] = f"{_copy_text(text)}\t{encoding}\t{count}"
         lines.append(f"{id}\t{texts[text]}\t{_copy_text(contact_id)}\t{_copy_text(account_id)}\t{e164}\t{ref}\t{tail}")
@@ -329,10 +399,14 @@ def _insert_prepared(connection, rows, shared, send_at, now):
     # The driver stores the values as they are, except times: each of the two is converted once.
     convert = _converter(messages_table.c.created_at.type, connection.dialect)
     send_at, at = convert(send_at), convert(now)
-    connection.exec_driver_sql(_prepared(messages_table, ("id", *PER_ROW, *SHARED, *TIMES)),
-                               [(id, *row, *shared, send_at, at, at) for id, row in zip(ids, rows)])
-    connection.exec_driver_sql(_prepared(MessageEvent.__table__, _EVENT_COLUMNS),
-                               [(id, "queued", at, "worker", "campaign generated") for id in ids])
+    connection.exec_driver_sql(
+        _prepared(messages_table, ("id", *PER_ROW, *SHARED, *TIMES)),
+        [(id, *row, *shared, send_at, at, at) for id, row in zip(ids, rows, strict=True)],
+    )
+    connection.exec_driver_sql(
+        _prepared(MessageEvent.__table__, _EVENT_COLUMNS),
+        [(id, "queued", at, "worker", "campaign generated") for id in ids],
+    )
 
 
 def _copy_text(value):
@@ -357,8 +431,9 @@ def _converter(type_, dialect):
 
 
 def _finish(campaign_id):
-    campaign = db.session.scalars(db.select(Campaign).where(Campaign.id == campaign_id)
-                                  .execution_options(populate_existing=True)).one()
+    campaign = db.session.scalars(
+        db.select(Campaign).where(Campaign.id == campaign_id).execution_options(populate_existing=True)
+    ).one()
     if campaign.status != "generating":
         return
     now = utcnow()
@@ -375,8 +450,11 @@ def _finish(campaign_id):
 def resume_generation():
     """Enqueue again each generation that made no progress for a while (its worker died, or Redis was emptied)."""
     cutoff = utcnow() - timedelta(seconds=config_value("CAMPAIGN_STALE_SECONDS"))
-    stale = db.session.scalars(db.select(Campaign).where(
-        Campaign.status == "generating", db.or_(Campaign.progress_at.is_(None), Campaign.progress_at < cutoff))).all()
+    stale = db.session.scalars(
+        db.select(Campaign).where(
+            Campaign.status == "generating", db.or_(Campaign.progress_at.is_(None), Campaign.progress_at < cutoff)
+        )
+    ).all()
     for campaign in stale:
         enqueue(GENERATE_JOB, campaign.id, job_id=job_id(campaign), job_timeout=3600)
     return len(stale)

@@ -12,7 +12,17 @@ from datetime import timedelta
 
 from ..config import config_value
 from ..models import (
-    ACCOUNT_TYPES, Account, Campaign, CampaignRecipient, Contact, Message, Template, UtcDateTime, db, kind_of, utcnow,
+    ACCOUNT_TYPES,
+    Account,
+    Campaign,
+    CampaignRecipient,
+    Contact,
+    Message,
+    Template,
+    UtcDateTime,
+    db,
+    kind_of,
+    utcnow,
 )
 from ..models.message import FINAL
 from ..models.template import MODULES
@@ -86,8 +96,9 @@ def save(campaign, name, send_at, module, template, sender, signature, user, now
     if module not in MODULES:
         raise CampaignError("module", "Choose Contacts or Accounts: who the campaign is for.")
     if campaign is not None and campaign.module != module and recipient_count(campaign):
-        raise CampaignError("module", "Remove the recipients first: they are all "
-                                      f"{campaign.module}, and a campaign is for one module.")
+        raise CampaignError(
+            "module", f"Remove the recipients first: they are all {campaign.module}, and a campaign is for one module."
+        )
     if template is None or template.module != module:
         raise CampaignError("template", f"Choose a template written for {module}.")
     if template.locked and (campaign is None or campaign.source != "mass"):
@@ -112,6 +123,7 @@ def text_of(campaign):
 
 # Recipients ---------------------------------------------------------------------------------------------------
 
+
 def _model(campaign):
     return Contact if campaign.module == "contacts" else Account
 
@@ -122,9 +134,12 @@ def _owner_column(campaign):
 
 def recipients(campaign):
     """A select of the campaign's recipients, by the order they were added."""
-    return (db.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
-            .options(db.joinedload(CampaignRecipient.contact), db.joinedload(CampaignRecipient.account))
-            .order_by(CampaignRecipient.id))
+    return (
+        db.select(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id)
+        .options(db.joinedload(CampaignRecipient.contact), db.joinedload(CampaignRecipient.account))
+        .order_by(CampaignRecipient.id)
+    )
 
 
 def recipient_count(campaign):
@@ -140,10 +155,18 @@ def matching(module, q=None, city=None, type=None):
     model = Contact if module == "contacts" else Account
     stmt = db.select(model.id)
     if q:
-        names = [Contact.first_name + " " + Contact.last_name, Contact.last_name + " " + Contact.first_name] if (
-            model is Contact) else [Account.name]
-        stmt = stmt.where(db.or_(*[c.icontains(q, autoescape=True) for c in names],
-                                 model.email.icontains(q, autoescape=True), model.city.icontains(q, autoescape=True)))
+        names = (
+            [Contact.first_name + " " + Contact.last_name, Contact.last_name + " " + Contact.first_name]
+            if (model is Contact)
+            else [Account.name]
+        )
+        stmt = stmt.where(
+            db.or_(
+                *[c.icontains(q, autoescape=True) for c in names],
+                model.email.icontains(q, autoescape=True),
+                model.city.icontains(q, autoescape=True),
+            )
+        )
     if city:
         stmt = stmt.where(db.func.lower(model.city) == city.strip().lower())
     if type:
@@ -158,15 +181,25 @@ def candidates(campaign, q=None, city=None, type=None):
     """The first ``CANDIDATES`` records matching, by name, each with whether it is already a recipient."""
     model = _model(campaign)
     order = (Contact.last_name, Contact.first_name, Contact.id) if model is Contact else (Account.name, Account.id)
-    records = db.session.scalars(db.select(model).where(model.id.in_(matching(campaign.module, q, city, type)))
-                                 .order_by(*order).limit(CANDIDATES)).all()
-    added = set(db.session.scalars(db.select(_owner_column(campaign)).where(
-        CampaignRecipient.campaign_id == campaign.id, _owner_column(campaign).in_([r.id for r in records]))))
+    records = db.session.scalars(
+        db.select(model)
+        .where(model.id.in_(matching(campaign.module, q, city, type)))
+        .order_by(*order)
+        .limit(CANDIDATES)
+    ).all()
+    added = set(
+        db.session.scalars(
+            db.select(_owner_column(campaign)).where(
+                CampaignRecipient.campaign_id == campaign.id, _owner_column(campaign).in_([r.id for r in records])
+            )
+        )
+    )
     return [(record, record.id in added) for record in records]
 
 
 def add_records(campaign, ids):
-    """Add the ticked contacts or accounts (ids of the campaign's module); already added ones stay once. Returns how many were added."""
+    """Add the ticked contacts or accounts (ids of the campaign's module); already added ones stay once.
+    Returns how many were added."""
     _editable(campaign)
     ids = {int(i) for i in ids}
     if not ids:
@@ -179,8 +212,9 @@ def add_matching(campaign, q=None, city=None, type=None, every=False):
     INSERT … SELECT; returns how many were added. An empty filter is refused: it says nothing of "every"."""
     _editable(campaign)
     if not (q or city or type or every):
-        raise CampaignError("filter", f"Choose a filter: a search, a city or an account type (or add all "
-                                      f"{campaign.module}).")
+        raise CampaignError(
+            "filter", f"Choose a filter: a search, a city or an account type (or add all {campaign.module})."
+        )
     if type and type not in ACCOUNT_TYPES:
         raise CampaignError("type", f"Choose an account type: {', '.join(ACCOUNT_TYPES)}.")
     if len(q or "") > MAX_QUERY or len(city or "") > MAX_QUERY:
@@ -190,14 +224,18 @@ def add_matching(campaign, q=None, city=None, type=None, every=False):
 
 def _add(campaign, ids_select):
     column = _owner_column(campaign)
-    ids = ids_select.where(~_model(campaign).id.in_(
-        db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.is_not(None))))
+    ids = ids_select.where(
+        ~_model(campaign).id.in_(
+            db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.is_not(None))
+        )
+    )
     now = db.literal(utcnow(), UtcDateTime())
     names = ["campaign_id", column.key, "created_at"]
     selected = db.select(db.literal(campaign.id), ids.subquery().c.id, now)
     # Counted from RETURNING: psycopg reports no row count for INSERT ... SELECT.
-    added = db.session.scalars(db.insert(CampaignRecipient).from_select(names, selected)
-                               .returning(CampaignRecipient.id)).all()
+    added = db.session.scalars(
+        db.insert(CampaignRecipient).from_select(names, selected).returning(CampaignRecipient.id)
+    ).all()
     return len(added)
 
 
@@ -214,6 +252,7 @@ def remove_recipients(campaign, recipient_ids=None):
 
 # Confirmation, generation, cancel ------------------------------------------------------------------------------
 
+
 def confirmation(campaign, user=None):
     """How many messages generating would create, who would be skipped and why, and the estimated segments and cost.
 
@@ -222,12 +261,17 @@ def confirmation(campaign, user=None):
     """
     _ready(campaign, user)
     created, skipped, segment_count = campaign_generation.measure(campaign_generation.plan(campaign, text_of(campaign)))
-    return Confirmation(recipients=recipient_count(campaign), messages=created, skipped=skipped,
-                        segments=segment_count, cost=round(segment_count * config_value("PRICE_PER_SEGMENT"), 4))
+    return Confirmation(
+        recipients=recipient_count(campaign),
+        messages=created,
+        skipped=skipped,
+        segments=segment_count,
+        cost=round(segment_count * config_value("PRICE_PER_SEGMENT"), 4),
+    )
 
 
 def generate(campaign, user=None, now=None):
-    """"Generate all SMS messages": the draft becomes generating and its job runs once the caller commits.
+    """ "Generate all SMS messages": the draft becomes generating and its job runs once the caller commits.
 
     Refuses (naming the field) what ``confirmation`` refuses for ``user``; only a draft is generated.
     """
@@ -237,8 +281,9 @@ def generate(campaign, user=None, now=None):
     campaign.total, campaign.skipped = recipient_count(campaign), {}
     campaign.generation_started_at = campaign.progress_at = now
     db.session.flush()
-    enqueue_after_commit(campaign_generation.GENERATE_JOB, campaign.id, job_id=campaign_generation.job_id(campaign),
-                         job_timeout=3600)
+    enqueue_after_commit(
+        campaign_generation.GENERATE_JOB, campaign.id, job_id=campaign_generation.job_id(campaign), job_timeout=3600
+    )
 
 
 def cancel(campaign, now=None):
@@ -254,8 +299,11 @@ def cancel(campaign, now=None):
         raise CampaignError("status", "Every message of this campaign has been sent: there is nothing left to cancel.")
     campaign.status, campaign.canceled_at = "canceled", now or utcnow()
     db.session.flush()  # the campaign row first: a generation chunk in flight waits for it, then stops
-    return len(messages.bulk_transition(list(db.session.scalars(waiting)), "canceled", "user", note=CANCELED_NOTE,
-                                        reject_reason=CANCELED_NOTE))
+    return len(
+        messages.bulk_transition(
+            list(db.session.scalars(waiting)), "canceled", "user", note=CANCELED_NOTE, reject_reason=CANCELED_NOTE
+        )
+    )
 
 
 def _ready(campaign, user):
@@ -276,8 +324,11 @@ def _check_sender(sender, user):
     if sender is None or not sender.active or not sender.sms:
         raise CampaignError("sender", "Choose the number the messages are sent from.")
     if not senders.may_send_from(user, sender):
-        raise CampaignError("sender", f"{sender.e164} is another user's own line: a campaign sends from one of "
-                                      "the account's shared numbers (or your own line).")
+        raise CampaignError(
+            "sender",
+            f"{sender.e164} is another user's own line: a campaign sends from one of "
+            "the account's shared numbers (or your own line).",
+        )
 
 
 def _editable(campaign):
@@ -287,14 +338,18 @@ def _editable(campaign):
 
 # Progress -----------------------------------------------------------------------------------------------------
 
+
 def _keyed(campaign, *columns):
     """The campaign's messages as a subquery of their ``key`` (their status, or "opted_out") and ``columns``.
 
     Grouped through a subquery: PostgreSQL would not match a GROUP BY repeating the CASE with new parameters.
     """
     opted_out = db.and_(Message.status == "canceled", Message.reject_reason.in_(OPTED_OUT_REASONS))
-    return (db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"), *columns)
-            .where(Message.campaign_id == campaign.id).subquery())
+    return (
+        db.select(db.case((opted_out, "opted_out"), else_=Message.status).label("key"), *columns)
+        .where(Message.campaign_id == campaign.id)
+        .subquery()
+    )
 
 
 def totals(campaign):
@@ -307,7 +362,8 @@ def totals(campaign):
 
 
 def settle(campaign, counts=None, now=None):
-    """Move a scheduled or sending campaign on from its messages: sending once due, completed when none is left unfinal."""
+    """Move a scheduled or sending campaign on from its messages: sending once due, completed when none is
+    left unfinal."""
     if campaign.status not in ("scheduled", "sending"):
         return campaign.status
     counts = counts if counts is not None else totals(campaign)
@@ -337,8 +393,9 @@ def timeline(campaign, points=12):
     (the points' sums are cumulated here). Empty before any message exists.
     """
     of_campaign = Message.campaign_id == campaign.id
-    start, end = db.session.execute(db.select(db.func.min(Message.created_at), db.func.max(Message.status_changed_at))
-                                    .where(of_campaign)).one()
+    start, end = db.session.execute(
+        db.select(db.func.min(Message.created_at), db.func.max(Message.status_changed_at)).where(of_campaign)
+    ).one()
     if start is None:
         return []
     end = max(end, start + timedelta(seconds=points))
@@ -348,31 +405,47 @@ def timeline(campaign, points=12):
     keyed = _keyed(campaign, point.label("point"))
     group_of = {status: name for name, _, statuses in TOTALS for status in statuses} | {"opted_out": "opted_out"}
     reached = {name: [0] * points for name, _, _ in TOTALS}
-    for key, at, count in db.session.execute(db.select(keyed.c.key, keyed.c.point, db.func.count())
-                                             .group_by(keyed.c.key, keyed.c.point)):
+    for key, at, count in db.session.execute(
+        db.select(keyed.c.key, keyed.c.point, db.func.count()).group_by(keyed.c.key, keyed.c.point)
+    ):
         reached[group_of[key]][at] += count
-    return [(moment, {name: sum(counts[:i + 1]) for name, counts in reached.items()})
-            for i, moment in enumerate(moments)]
+    return [
+        (moment, {name: sum(counts[: i + 1]) for name, counts in reached.items()}) for i, moment in enumerate(moments)
+    ]
 
 
 def for_record(owner):
     """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)."""
     column = CampaignRecipient.contact_id if kind_of(owner) == "contacts" else CampaignRecipient.account_id
     message_column = Message.contact_id if kind_of(owner) == "contacts" else Message.account_id
-    rows = db.session.scalars(db.select(Campaign).join(CampaignRecipient, CampaignRecipient.campaign_id == Campaign.id)
-                              .where(column == owner.id).order_by(Campaign.send_at.desc())).all()
-    sent = {m.campaign_id: m for m in db.session.scalars(db.select(Message).where(
-        message_column == owner.id, Message.campaign_id.in_([c.id for c in rows])))} if rows else {}
+    rows = db.session.scalars(
+        db.select(Campaign)
+        .join(CampaignRecipient, CampaignRecipient.campaign_id == Campaign.id)
+        .where(column == owner.id)
+        .order_by(Campaign.send_at.desc())
+    ).all()
+    sent = (
+        {
+            m.campaign_id: m
+            for m in db.session.scalars(
+                db.select(Message).where(message_column == owner.id, Message.campaign_id.in_([c.id for c in rows]))
+            )
+        }
+        if rows
+        else {}
+    )
     return [(campaign, sent.get(campaign.id)) for campaign in rows]
 
 
 def campaign_choices():
     """(id, name) of every campaign that made messages, for the sent messages filter."""
-    return db.session.execute(db.select(Campaign.id, Campaign.name).where(Campaign.created_count > 0)
-                              .order_by(Campaign.created_at.desc())).all()
+    return db.session.execute(
+        db.select(Campaign.id, Campaign.name).where(Campaign.created_count > 0).order_by(Campaign.created_at.desc())
+    ).all()
 
 
 def templates_for(module):
     """The templates a campaign for ``module`` may use (mass messages' locked texts are sent as mass messages)."""
-    return db.session.scalars(db.select(Template).where(Template.module == module, db.not_(Template.locked))
-                              .order_by(Template.name)).all()
+    return db.session.scalars(
+        db.select(Template).where(Template.module == module, db.not_(Template.locked)).order_by(Template.name)
+    ).all()

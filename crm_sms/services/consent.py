@@ -10,7 +10,16 @@ from flask import current_app
 from .. import signals
 from ..config import config_value
 from ..models import (
-    Consent, ConsentEvent, Contact, Message, PhoneNumber, SenderNumber, Suppression, db, owner_fields, utcnow,
+    Consent,
+    ConsentEvent,
+    Contact,
+    Message,
+    PhoneNumber,
+    SenderNumber,
+    Suppression,
+    db,
+    owner_fields,
+    utcnow,
 )
 from . import keywords, notices, phone_numbers, settings
 
@@ -49,17 +58,27 @@ def reasons(owner):
 def blocked(messages):
     """{message id: reason} for the outbound messages that may not go now (one query each kind, not per message)."""
     numbers = {m.phone_e164 for m in messages}
-    suppressed = dict(db.session.execute(db.select(Suppression.e164, Suppression.since).where(
-        Suppression.e164.in_(numbers))).all()) if numbers else {}
+    suppressed = (
+        dict(
+            db.session.execute(
+                db.select(Suppression.e164, Suppression.since).where(Suppression.e164.in_(numbers))
+            ).all()
+        )
+        if numbers
+        else {}
+    )
     contact_ids = {m.contact_id for m in messages if m.contact_id}
     account_ids = {m.account_id for m in messages if m.account_id}
     consents = {}
     if contact_ids or account_ids:
         # populate_existing: a dispatch job keeps its session across batches (no expiry on commit), and an
         # opt-out committed meanwhile by another process must not hide behind a row it loaded earlier.
-        rows = db.session.scalars(db.select(Consent).where(
-            Consent.contact_id.in_(contact_ids) | Consent.account_id.in_(account_ids)
-        ).options(db.joinedload(Consent.phone_number)).execution_options(populate_existing=True))
+        rows = db.session.scalars(
+            db.select(Consent)
+            .where(Consent.contact_id.in_(contact_ids) | Consent.account_id.in_(account_ids))
+            .options(db.joinedload(Consent.phone_number))
+            .execution_options(populate_existing=True)
+        )
         consents = {("c", r.contact_id) if r.contact_id else ("a", r.account_id): r for r in rows}
     result = {}
     allowed = config_value("ALLOWED_REGIONS")
@@ -96,7 +115,9 @@ def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=
     if phone not in owner.phone_numbers:
         raise phone_numbers.PhoneNumberError("That number is not one of this record's numbers.")
     if not phone.type.sms_capable:
-        raise phone_numbers.PhoneNumberError(f"{phone.display} is a {phone.type.name} number, which cannot receive SMS.")
+        raise phone_numbers.PhoneNumberError(
+            f"{phone.display} is a {phone.type.name} number, which cannot receive SMS."
+        )
     consent = _consent_row(owner)
     event = _event(owner, consent, "opted_in", phone.e164, consent_type, source, changed_by, message)
     consent.state, consent.phone_number, consent.consent_type, consent.source = "opted_in", phone, consent_type, source
@@ -119,7 +140,12 @@ def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=T
     consent = _consent_row(owner)
     preferred = consent.phone_number.e164 if consent.phone_number else None
     event = _event(owner, consent, "opted_out", e164 or preferred, consent_type, source, changed_by, message)
-    consent.state, consent.consent_type, consent.source, consent.changed_at = "opted_out", consent_type, source, event.at
+    consent.state, consent.consent_type, consent.source, consent.changed_at = (
+        "opted_out",
+        consent_type,
+        source,
+        event.at,
+    )
     db.session.flush()
     cancel_waiting(owner=owner)
     if preferred and notify:
@@ -156,8 +182,9 @@ def handle_reply(inbound_message):
             if getattr(consent_of(owner), "state", None) != "opted_out":
                 opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False, e164=e164)
         cancel_waiting(e164)
-        notices.send("notice_opt_out", e164, inbound_message.contact or inbound_message.account, ours,
-                     cause=inbound_message)
+        notices.send(
+            "notice_opt_out", e164, inbound_message.contact or inbound_message.account, ours, cause=inbound_message
+        )
     elif kind == "opt_in":
         db.session.execute(db.delete(Suppression).where(Suppression.e164 == e164))
         answered = False  # a YES to our consent request gets the request flow's own confirmation (seed 001)
@@ -166,12 +193,18 @@ def handle_reply(inbound_message):
             answered = answered or state == "awaiting_reply"
             if phone.type.sms_capable and state != "opted_in":
                 opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", inbound_message, notify=False)
-        notices.send("notice_confirmed" if answered else "notice_opt_in", e164,
-                     inbound_message.contact or inbound_message.account, ours, cause=inbound_message)
+        notices.send(
+            "notice_confirmed" if answered else "notice_opt_in",
+            e164,
+            inbound_message.contact or inbound_message.account,
+            ours,
+            cause=inbound_message,
+        )
         release_awaiting(e164)  # after the confirmation, so it is read first
     elif kind == "help":
-        notices.send("notice_help", e164, inbound_message.contact or inbound_message.account, ours,
-                     cause=inbound_message)
+        notices.send(
+            "notice_help", e164, inbound_message.contact or inbound_message.account, ours, cause=inbound_message
+        )
     return kind
 
 
@@ -185,8 +218,13 @@ def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):
     event = _event(owner, consent, "awaiting_reply", phone.e164, None, source, changed_by, None)
     consent.state, consent.phone_number, consent.changed_at = "awaiting_reply", phone, event.at
     db.session.flush()
-    notices.send("notice_request_mo" if inbound_first else "notice_request_mt", phone.e164, owner, sender_e164,
-                 employee_name=employee_name)
+    notices.send(
+        "notice_request_mo" if inbound_first else "notice_request_mt",
+        phone.e164,
+        owner,
+        sender_e164,
+        employee_name=employee_name,
+    )
     return event
 
 
@@ -212,8 +250,9 @@ def hold_inbound(inbound_message):
     messages.record_event(inbound_message, "held", "system", note="hidden until the sender consents")
     if state == "never_asked":
         sender = db.session.scalar(db.select(SenderNumber).where(SenderNumber.e164 == inbound_message.sender_e164))
-        employee = sender.user.username if sender is not None and sender.user is not None else (
-            settings.get("business_name"))
+        employee = (
+            sender.user.username if sender is not None and sender.user is not None else (settings.get("business_name"))
+        )
         request(owner, phone, employee, sender_e164=inbound_message.sender_e164, inbound_first=True)
     db.session.flush()
     return True
@@ -226,9 +265,13 @@ def state_of(owner):
 
 def owners_of(e164):
     """Every (contact or account, its phone row) that has this number."""
-    phones = db.session.scalars(db.select(PhoneNumber).where(PhoneNumber.e164 == e164)
-                                .options(db.joinedload(PhoneNumber.contact), db.joinedload(PhoneNumber.account),
-                                         db.joinedload(PhoneNumber.type))).all()
+    phones = db.session.scalars(
+        db.select(PhoneNumber)
+        .where(PhoneNumber.e164 == e164)
+        .options(
+            db.joinedload(PhoneNumber.contact), db.joinedload(PhoneNumber.account), db.joinedload(PhoneNumber.type)
+        )
+    ).all()
     return [(phone.contact or phone.account, phone) for phone in phones]
 
 
@@ -237,16 +280,24 @@ def release_awaiting(e164):
     from . import conversations, messages
 
     now = utcnow()
-    waiting = db.session.execute(db.select(Message.id, Message.direction).where(
-        Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent")).all()
+    waiting = db.session.execute(
+        db.select(Message.id, Message.direction).where(
+            Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent"
+        )
+    ).all()
     outbound = [id for id, direction in waiting if direction == "outbound"]
     inbound = [id for id, direction in waiting if direction == "inbound"]
     shown = messages.bulk_transition(inbound, "received", "system", note="consent given: shown", hold_reason=None)
     for message in db.session.scalars(db.select(Message).where(Message.id.in_(shown)).order_by(Message.id)):
         conversations.note_inbound(message)
-    moved = messages.bulk_transition(outbound, "queued", "system", note="consent given", hold_reason=None,
-                                     send_at=db.case((Message.send_at < now, db.literal(now, Message.send_at.type)),
-                                                     else_=Message.send_at))
+    moved = messages.bulk_transition(
+        outbound,
+        "queued",
+        "system",
+        note="consent given",
+        hold_reason=None,
+        send_at=db.case((Message.send_at < now, db.literal(now, Message.send_at.type)), else_=Message.send_at),
+    )
     if moved:
         messages.schedule_dispatch(now)
     return moved
@@ -290,8 +341,15 @@ def _event(owner, consent, new_state, e164, consent_type, source, changed_by, me
     event = ConsentEvent(
         contact_id=owner.id if isinstance(owner, Contact) else None,
         account_id=None if isinstance(owner, Contact) else owner.id,
-        e164=e164, old_state=consent.state, new_state=new_state, old_e164=old_e164, consent_type=consent_type,
-        source=source, changed_by=changed_by, message_id=getattr(message, "id", None), at=utcnow(),
+        e164=e164,
+        old_state=consent.state,
+        new_state=new_state,
+        old_e164=old_e164,
+        consent_type=consent_type,
+        source=source,
+        changed_by=changed_by,
+        message_id=getattr(message, "id", None),
+        at=utcnow(),
     )
     db.session.add(event)
     signals.consent_changed.send(current_app._get_current_object(), owner=owner, event=event)

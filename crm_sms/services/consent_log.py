@@ -52,10 +52,14 @@ def summary(owner):
     """What a page says about the owner's consent now: state, label, number, type, source, when."""
     row = consent.consent_of(owner)
     state = row.state if row is not None else "never_asked"
-    return dict(state=state, label=STATE_LABELS[state], phone=row.phone_number if row is not None else None,
-                consent_type=row.consent_type if row is not None else None,
-                source=SOURCE_LABELS.get(row.source) if row is not None and row.source else None,
-                changed_at=row.changed_at if row is not None and state != "never_asked" else None)
+    return dict(
+        state=state,
+        label=STATE_LABELS[state],
+        phone=row.phone_number if row is not None else None,
+        consent_type=row.consent_type if row is not None else None,
+        source=SOURCE_LABELS.get(row.source) if row is not None and row.source else None,
+        changed_at=row.changed_at if row is not None and state != "never_asked" else None,
+    )
 
 
 def legal_text():
@@ -87,8 +91,11 @@ def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_numb
     if read_only:
         consent_type = row.consent_type
     elif consent_type not in STAFF_TYPES:
-        raise ConsentError("consent_type", "Choose how the customer gave consent (Email, Phone or Paper): "
-                                           "you must be able to produce that proof on demand.")
+        raise ConsentError(
+            "consent_type",
+            "Choose how the customer gave consent (Email, Phone or Paper): "
+            "you must be able to produce that proof on demand.",
+        )
     if (new_number or "").strip():
         phone = _add_number(owner, new_number, new_type)
     else:
@@ -132,8 +139,11 @@ def _own_sms_phone(owner, phone, field):
     if phone.owner is not owner:
         raise ConsentError(field, "That number is not one of this record's numbers: choose one from the list.")
     if not phone.type.sms_capable:
-        raise ConsentError(field, f"{phone.display} is a {phone.type.name} number, which cannot receive SMS: "
-                                  "choose another or add a mobile number.")
+        raise ConsentError(
+            field,
+            f"{phone.display} is a {phone.type.name} number, which cannot receive SMS: "
+            "choose another or add a mobile number.",
+        )
     return phone
 
 
@@ -154,8 +164,20 @@ def history(owner):
     return db.session.scalars(_of(owner).order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())).all()
 
 
-CSV_HEADER = ["changed at (UTC)", "record type", "record id", "record", "number", "old state", "new state",
-              "old number", "consent type", "source", "changed by", "message id"]
+CSV_HEADER = [
+    "changed at (UTC)",
+    "record type",
+    "record id",
+    "record",
+    "number",
+    "old state",
+    "new state",
+    "old number",
+    "consent type",
+    "source",
+    "changed by",
+    "message id",
+]
 #: Events read (and names looked up) at a time for a CSV: memory stays flat however long the history.
 CSV_CHUNK = 1000
 
@@ -178,9 +200,20 @@ def csv_rows(owner=None, since=None, until=None):
                 kind, owner_id, name = "Account", e.account_id, accounts.get(e.account_id, "")
             else:
                 kind, owner_id, name = "", "", "(deleted)"
-            yield [e.at.isoformat(), kind, owner_id, name, e.e164, STATE_LABELS.get(e.old_state, e.old_state),
-                   STATE_LABELS.get(e.new_state, e.new_state), e.old_e164, e.consent_type,
-                   SOURCE_LABELS.get(e.source, e.source), e.changed_by, e.message_id]
+            yield [
+                e.at.isoformat(),
+                kind,
+                owner_id,
+                name,
+                e.e164,
+                STATE_LABELS.get(e.old_state, e.old_state),
+                STATE_LABELS.get(e.new_state, e.new_state),
+                e.old_e164,
+                e.consent_type,
+                SOURCE_LABELS.get(e.source, e.source),
+                e.changed_by,
+                e.message_id,
+            ]
 
 
 def _of(owner):
@@ -225,8 +258,11 @@ def report(kind="contacts", since=None, until=None):
     last = _last_events(kind, since, until)
 
     def counts(column):
-        return dict(db.session.execute(db.select(column, db.func.count()).where(ConsentEvent.id.in_(last))
-                                       .group_by(column)).all())
+        return dict(
+            db.session.execute(
+                db.select(column, db.func.count()).where(ConsentEvent.id.in_(last)).group_by(column)
+            ).all()
+        )
 
     states = counts(ConsentEvent.new_state)
     types = counts(ConsentEvent.consent_type)
@@ -238,7 +274,8 @@ def report(kind="contacts", since=None, until=None):
         states=[(s, STATE_LABELS[s], states.get(s, 0)) for s in STATES if s != "never_asked"],
         types=[(t, t, types.get(t, 0)) for t in TYPES] + [(NOT_GIVEN, "None given", types.get(None, 0))],
         sources=[(s, label, sources.get(s, 0)) for s, label in SOURCE_LABELS.items()],
-        never_asked=never, total=sum(states.values()),
+        never_asked=never,
+        total=sum(states.values()),
     )
 
 
@@ -248,8 +285,11 @@ def report_rows(kind="contacts", since=None, until=None, state=None, consent_typ
     if state:
         stmt = stmt.where(ConsentEvent.new_state == state)
     if consent_type:
-        stmt = stmt.where(ConsentEvent.consent_type.is_(None) if consent_type == NOT_GIVEN
-                          else ConsentEvent.consent_type == consent_type)
+        stmt = stmt.where(
+            ConsentEvent.consent_type.is_(None)
+            if consent_type == NOT_GIVEN
+            else ConsentEvent.consent_type == consent_type
+        )
     if source:
         stmt = stmt.where(ConsentEvent.source == source)
     return stmt.order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
@@ -258,10 +298,18 @@ def report_rows(kind="contacts", since=None, until=None, state=None, consent_typ
 def owners_of(events):
     """{event id: the contact or account it is about} for a page of events, in two queries."""
     events = list(events)
-    contacts = {c.id: c for c in db.session.scalars(db.select(Contact).where(
-        Contact.id.in_({e.contact_id for e in events if e.contact_id})))}
-    accounts = {a.id: a for a in db.session.scalars(db.select(Account).where(
-        Account.id.in_({e.account_id for e in events if e.account_id})))}
+    contacts = {
+        c.id: c
+        for c in db.session.scalars(
+            db.select(Contact).where(Contact.id.in_({e.contact_id for e in events if e.contact_id}))
+        )
+    }
+    accounts = {
+        a.id: a
+        for a in db.session.scalars(
+            db.select(Account).where(Account.id.in_({e.account_id for e in events if e.account_id}))
+        )
+    }
     return {e.id: contacts.get(e.contact_id) or accounts.get(e.account_id) for e in events}
 
 
@@ -291,7 +339,6 @@ def never_asked_rows(kind="contacts", until=None):
     return stmt.order_by(*((Contact.last_name, Contact.first_name) if model is Contact else (Account.name,)))
 
 
-
 def keyword_errors(lists):
     """{setting key: why its keywords are refused} for {"keywords_opt_out": [words], ...}; empty when all is well.
 
@@ -310,8 +357,10 @@ def keyword_errors(lists):
                 errors[key] = f"“{word}” is not a single word: a keyword is one word, alone in the reply."
                 break
             if normal in seen and seen[normal] != key:
-                errors[key] = (f"“{word}” is already one of the {KEYWORD_KINDS[seen[normal]]} keywords: "
-                               "a word can be in one list only.")
+                errors[key] = (
+                    f"“{word}” is already one of the {KEYWORD_KINDS[seen[normal]]} keywords: "
+                    "a word can be in one list only."
+                )
                 break
             seen.setdefault(normal, key)
     return errors
@@ -320,4 +369,3 @@ def keyword_errors(lists):
 def split_keywords(text):
     """Comma-separated keywords as a list, spaces around each trimmed, empties dropped."""
     return [word.strip() for word in (text or "").split(",") if word.strip()]
-

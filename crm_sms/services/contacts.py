@@ -19,9 +19,11 @@ def search(query=None, account_id=None):
         ]
         digits = digits_of(query)
         if digits:
-            conditions.append(Contact.id.in_(
-                db.select(PhoneNumber.contact_id).where(PhoneNumber.e164.contains(digits, autoescape=True))
-            ))
+            conditions.append(
+                Contact.id.in_(
+                    db.select(PhoneNumber.contact_id).where(PhoneNumber.e164.contains(digits, autoescape=True))
+                )
+            )
         stmt = stmt.where(or_(*conditions))
     if account_id:
         stmt = stmt.where(Contact.account_id == account_id)

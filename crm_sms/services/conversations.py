@@ -10,11 +10,19 @@ owner stays a subscriber). Every move is a ConversationEvent.
 
 from datetime import timedelta
 
-
 from ..config import config_value
 from ..models import (
-    Conversation, ConversationEvent, Message, Notification, SenderNumber, Subscription, User, conflict_insert, db,
-    kind_of, utcnow,
+    Conversation,
+    ConversationEvent,
+    Message,
+    Notification,
+    SenderNumber,
+    Subscription,
+    User,
+    conflict_insert,
+    db,
+    kind_of,
+    utcnow,
 )
 from ..queue import enqueue_after_commit
 from . import contacts, messages, phone_numbers, settings
@@ -92,15 +100,28 @@ def note_inbound(message, keyword=None, now=None):
 def _open(message, now):
     """The conversation of the message's two numbers, opened if new (two requests at once open one)."""
     insert = conflict_insert(Conversation)
-    opened = db.session.execute(insert.values(
-        phone_e164=message.phone_e164, sender_e164=message.sender_e164, contact_id=message.contact_id,
-        account_id=message.account_id, created_at=now, last_message_at=now, last_text="",
-        last_direction=message.direction,
-    ).on_conflict_do_nothing(index_elements=["phone_e164", "sender_e164"]))
+    opened = db.session.execute(
+        insert.values(
+            phone_e164=message.phone_e164,
+            sender_e164=message.sender_e164,
+            contact_id=message.contact_id,
+            account_id=message.account_id,
+            created_at=now,
+            last_message_at=now,
+            last_text="",
+            last_direction=message.direction,
+        ).on_conflict_do_nothing(index_elements=["phone_e164", "sender_e164"])
+    )
     # Locked and read afresh: a release or another reply committed since the page loaded it must be seen.
-    conversation = db.session.scalar(db.select(Conversation).where(
-        Conversation.phone_e164 == message.phone_e164, Conversation.sender_e164 == message.sender_e164,
-    ).with_for_update().execution_options(populate_existing=True))
+    conversation = db.session.scalar(
+        db.select(Conversation)
+        .where(
+            Conversation.phone_e164 == message.phone_e164,
+            Conversation.sender_e164 == message.sender_e164,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if opened.rowcount:
         _event(conversation, "opened", None, now)
     if conversation.record is None and (message.contact_id or message.account_id):
@@ -117,13 +138,18 @@ def _touch(conversation, message):
 
 def _notify(conversation, message, now, besides=None):
     """One alert per follower (owner and subscribers), in one INSERT."""
-    users = {conversation.owner_id, *db.session.scalars(db.select(Subscription.user_id).where(
-        Subscription.conversation_id == conversation.id))} - {None, besides}
+    users = {
+        conversation.owner_id,
+        *db.session.scalars(db.select(Subscription.user_id).where(Subscription.conversation_id == conversation.id)),
+    } - {None, besides}
     if users:
-        db.session.execute(db.insert(Notification), [
-            {"user_id": user, "conversation_id": conversation.id, "message_id": message.id, "at": now}
-            for user in sorted(users)
-        ])
+        db.session.execute(
+            db.insert(Notification),
+            [
+                {"user_id": user, "conversation_id": conversation.id, "message_id": message.id, "at": now}
+                for user in sorted(users)
+            ],
+        )
 
 
 # Moves ------------------------------------------------------------------------------------------------------
@@ -132,9 +158,16 @@ def _notify(conversation, message, now, besides=None):
 def take(conversation, user, now=None):
     """``user`` takes a pooled conversation: they own it, and a new public-minutes clock starts if it still waits."""
     now = now or utcnow()
-    taken = db.session.execute(db.update(Conversation).where(
-        Conversation.id == conversation.id, Conversation.pooled_at.is_not(None),
-    ).values(pooled_at=None).returning(Conversation.id), execution_options={"synchronize_session": False}).first()
+    taken = db.session.execute(
+        db.update(Conversation)
+        .where(
+            Conversation.id == conversation.id,
+            Conversation.pooled_at.is_not(None),
+        )
+        .values(pooled_at=None)
+        .returning(Conversation.id),
+        execution_options={"synchronize_session": False},
+    ).first()
     if taken is None:  # another agent's take committed first
         raise ConversationError("conversation", "This conversation is not in the pool any more: someone took it.")
     db.session.refresh(conversation)
@@ -173,15 +206,24 @@ def release(conversation_id=None, now=None):
     """
     now = now or utcnow()
     # One guarded UPDATE: a reply committed a moment before is seen by its conditions, never overwritten.
-    due = db.update(Conversation).where(
-        Conversation.due_at <= now, Conversation.pooled_at.is_(None), Conversation.awaiting_since.is_not(None),
-    ).values(pooled_at=now, due_at=None).returning(Conversation.id, Conversation.owner_id)
+    due = (
+        db.update(Conversation)
+        .where(
+            Conversation.due_at <= now,
+            Conversation.pooled_at.is_(None),
+            Conversation.awaiting_since.is_not(None),
+        )
+        .values(pooled_at=now, due_at=None)
+        .returning(Conversation.id, Conversation.owner_id)
+    )
     if conversation_id is not None:
         due = due.where(Conversation.id == conversation_id)
     moved = db.session.execute(due, execution_options={"synchronize_session": False}).all()
     if moved:
-        db.session.execute(db.insert(ConversationEvent), [
-            {"conversation_id": id, "kind": "pooled", "at": now, "user_id": owner} for id, owner in moved])
+        db.session.execute(
+            db.insert(ConversationEvent),
+            [{"conversation_id": id, "kind": "pooled", "at": now, "user_id": owner} for id, owner in moved],
+        )
     return len(moved)
 
 
@@ -210,8 +252,9 @@ def _schedule(conversation, now, again=False):
     # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it late
     # rather than early. A job scheduling itself again takes another id: RQ deletes the running job's id when done.
     job_id = f"crm_sms-release-{conversation.id}-{int(conversation.due_at.timestamp())}" + ("-again" if again else "")
-    enqueue_after_commit(RELEASE_JOB, conversation.id, delay=(conversation.due_at - now).total_seconds() + 1,
-                         job_id=job_id)
+    enqueue_after_commit(
+        RELEASE_JOB, conversation.id, delay=(conversation.due_at - now).total_seconds() + 1, job_id=job_id
+    )
 
 
 def _own(conversation, user, kind, now):
@@ -228,20 +271,27 @@ def _own(conversation, user, kind, now):
 
 def _subscribe(conversation, user, now, record=True):
     insert = conflict_insert(Subscription)
-    added = db.session.execute(insert.values(conversation_id=conversation.id, user_id=user.id, since=now)
-                               .on_conflict_do_nothing(index_elements=["conversation_id", "user_id"]))
+    added = db.session.execute(
+        insert.values(conversation_id=conversation.id, user_id=user.id, since=now).on_conflict_do_nothing(
+            index_elements=["conversation_id", "user_id"]
+        )
+    )
     if added.rowcount and record:
         _event(conversation, "subscribed", user, now)
 
 
 def _subscription(conversation, user):
-    return db.session.scalar(db.select(Subscription).where(
-        Subscription.conversation_id == conversation.id, Subscription.user_id == user.id))
+    return db.session.scalar(
+        db.select(Subscription).where(Subscription.conversation_id == conversation.id, Subscription.user_id == user.id)
+    )
 
 
 def _event(conversation, kind, user, now, seconds=None):
-    db.session.add(ConversationEvent(conversation_id=conversation.id, kind=kind, user_id=getattr(user, "id", None),
-                                     at=now, seconds=seconds))
+    db.session.add(
+        ConversationEvent(
+            conversation_id=conversation.id, kind=kind, user_id=getattr(user, "id", None), at=now, seconds=seconds
+        )
+    )
 
 
 # Replying ---------------------------------------------------------------------------------------------------
@@ -258,10 +308,12 @@ def reply(conversation, body, author, send_at=None, now=None):
         raise messages.MessageError("body", "This number belongs to no contact yet: create one to reply.")
     phone = next((p for p in owner.phone_numbers if p.e164 == conversation.phone_e164), None)
     if phone is None:
-        raise messages.MessageError("body", f"{conversation.phone_e164} is no longer one of {conversation.title}'s "
-                                            "numbers.")
-    sender = db.session.scalar(db.select(SenderNumber).where(
-        SenderNumber.e164 == conversation.sender_e164, SenderNumber.active))
+        raise messages.MessageError(
+            "body", f"{conversation.phone_e164} is no longer one of {conversation.title}'s numbers."
+        )
+    sender = db.session.scalar(
+        db.select(SenderNumber).where(SenderNumber.e164 == conversation.sender_e164, SenderNumber.active)
+    )
     if sender is None:
         raise messages.MessageError("body", f"{conversation.sender_e164} is no longer one of our sender numbers.")
     return messages.compose(owner, phone, sender, body, author, send_at=send_at, now=now, conversation=conversation)
@@ -278,9 +330,16 @@ def create_contact(conversation, first_name, last_name, phone_type):
     contact = contacts.save(None, first_name=first_name.strip(), last_name=(last_name or "").strip())
     phone_numbers.add(contact, conversation.phone_e164, phone_type)
     conversation.contact = contact
-    db.session.execute(db.update(Message).where(
-        Message.phone_e164 == conversation.phone_e164, Message.contact_id.is_(None), Message.account_id.is_(None),
-    ).values(contact_id=contact.id), execution_options={"synchronize_session": False})
+    db.session.execute(
+        db.update(Message)
+        .where(
+            Message.phone_e164 == conversation.phone_e164,
+            Message.contact_id.is_(None),
+            Message.account_id.is_(None),
+        )
+        .values(contact_id=contact.id),
+        execution_options={"synchronize_session": False},
+    )
     return contact
 
 
@@ -289,48 +348,72 @@ def create_contact(conversation, first_name, last_name, phone_type):
 
 def can_read(user, conversation):
     """Its owner, subscribers, anyone while it is in the pool, and those who may read all."""
-    return (can(user, "conversations.all") or conversation.owner_id == user.id or conversation.pooled_at is not None
-            or _subscription(conversation, user) is not None)
+    return (
+        can(user, "conversations.all")
+        or conversation.owner_id == user.id
+        or conversation.pooled_at is not None
+        or _subscription(conversation, user) is not None
+    )
 
 
 def readable_by(user):
     """``can_read`` as a condition on conversations."""
     if can(user, "conversations.all"):
         return db.true()
-    return db.or_(Conversation.owner_id == user.id, Conversation.pooled_at.is_not(None), Conversation.id.in_(
-        db.select(Subscription.conversation_id).where(Subscription.user_id == user.id)))
+    return db.or_(
+        Conversation.owner_id == user.id,
+        Conversation.pooled_at.is_not(None),
+        Conversation.id.in_(db.select(Subscription.conversation_id).where(Subscription.user_id == user.id)),
+    )
 
 
 def messages_readable_by(user):
     """A condition on messages: none of a conversation ``user`` may not read (on record pages, lists, exports)."""
     if can(user, "conversations.all"):
         return db.true()
-    return ~db.exists().where(Conversation.phone_e164 == Message.phone_e164,
-                              Conversation.sender_e164 == Message.sender_e164, ~readable_by(user))
+    return ~db.exists().where(
+        Conversation.phone_e164 == Message.phone_e164,
+        Conversation.sender_e164 == Message.sender_e164,
+        ~readable_by(user),
+    )
 
 
 def thread(conversation, limit=100):
     """The conversation's latest messages, oldest first (as a chat reads)."""
-    latest = db.session.scalars(messages.between(conversation.phone_e164, conversation.sender_e164)
-                                .where(Message.status != "draft").options(db.joinedload(Message.author))
-                                .limit(limit)).all()
+    latest = db.session.scalars(
+        messages.between(conversation.phone_e164, conversation.sender_e164)
+        .where(Message.status != "draft")
+        .options(db.joinedload(Message.author))
+        .limit(limit)
+    ).all()
     return latest[::-1]
 
 
 def followers(conversation):
     """The users who follow the conversation besides its owner."""
-    return db.session.scalars(db.select(User).join(Subscription, Subscription.user_id == User.id).where(
-        Subscription.conversation_id == conversation.id).order_by(User.username)).all()
+    return db.session.scalars(
+        db.select(User)
+        .join(Subscription, Subscription.user_id == User.id)
+        .where(Subscription.conversation_id == conversation.id)
+        .order_by(User.username)
+    ).all()
 
 
 def history(conversation):
-    return db.session.scalars(db.select(ConversationEvent).where(
-        ConversationEvent.conversation_id == conversation.id).options(db.joinedload(ConversationEvent.user))
-        .order_by(ConversationEvent.id)).all()
+    return db.session.scalars(
+        db.select(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation.id)
+        .options(db.joinedload(ConversationEvent.user))
+        .order_by(ConversationEvent.id)
+    ).all()
 
 
 def of_record(owner, user):
     """The conversations of a contact or an account that ``user`` may read, latest first."""
     column = Conversation.contact_id if kind_of(owner) == "contacts" else Conversation.account_id
-    return db.session.scalars(db.select(Conversation).where(column == owner.id, readable_by(user)).options(
-        db.joinedload(Conversation.owner)).order_by(Conversation.last_message_at.desc())).all()
+    return db.session.scalars(
+        db.select(Conversation)
+        .where(column == owner.id, readable_by(user))
+        .options(db.joinedload(Conversation.owner))
+        .order_by(Conversation.last_message_at.desc())
+    ).all()

@@ -47,8 +47,10 @@ def oldest_due(now=None):
     One indexed MIN per kind of waiting message, so it stays cheap with a long backlog.
     """
     now = now or utcnow()
-    times = [db.session.scalar(db.select(db.func.min(Message.send_at)).where(waiting, Message.send_at <= now))
-             for waiting in _WAITING]
+    times = [
+        db.session.scalar(db.select(db.func.min(Message.send_at)).where(waiting, Message.send_at <= now))
+        for waiting in _WAITING
+    ]
     return min((at for at in times if at is not None), default=None)
 
 
@@ -65,18 +67,30 @@ def claim(limit, now=None):
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = messages.bulk_transition(
-        list(db.session.scalars(due)), "sending", "worker", where=_due(now),
-        hold_reason=None, attempted_at=None,
+        list(db.session.scalars(due)),
+        "sending",
+        "worker",
+        where=_due(now),
+        hold_reason=None,
+        attempted_at=None,
     )
-    batch = db.session.scalars(db.select(Message).where(Message.id.in_(ids)).order_by(Message.send_at, Message.id)
-                               .options(joinedload(Message.contact).joinedload(Contact.account),
-                                        joinedload(Message.account), selectinload(Message.signature))
-                               .execution_options(populate_existing=True)).all()
+    batch = db.session.scalars(
+        db.select(Message)
+        .where(Message.id.in_(ids))
+        .order_by(Message.send_at, Message.id)
+        .options(
+            joinedload(Message.contact).joinedload(Contact.account),
+            joinedload(Message.account),
+            selectinload(Message.signature),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
     refused = consent.blocked(batch)
     for message in batch:
         if message.id in refused:
-            messages.transition(message, "canceled", "worker", note=refused[message.id],
-                                reject_reason=refused[message.id])
+            messages.transition(
+                message, "canceled", "worker", note=refused[message.id], reject_reason=refused[message.id]
+            )
     return [message for message in batch if message.id not in refused]
 
 
@@ -99,15 +113,18 @@ def deliver(batch):
     for position, message in enumerate(batch):
         now = utcnow()
         if message.id in blocked:
-            messages.transition(message, "canceled", "worker", note=blocked[message.id],
-                                reject_reason=blocked[message.id])
+            messages.transition(
+                message, "canceled", "worker", note=blocked[message.id], reject_reason=blocked[message.id]
+            )
             continue
         bypass = message.kind == "manual" and config["quiet_hours_manual_bypass"]
-        until = None if bypass else quiet_hours.ends_at(
-            now, quiet_hours.zone_of(message.phone_e164, config["time_zone"]), *quiet)
+        until = (
+            None
+            if bypass
+            else quiet_hours.ends_at(now, quiet_hours.zone_of(message.phone_e164, config["time_zone"]), *quiet)
+        )
         if until is not None:
-            messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours",
-                                send_at=until)
+            messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours", send_at=until)
             messages.schedule_dispatch(until, now)
             continue
         if out_of_credit:
@@ -119,15 +136,17 @@ def deliver(batch):
             text = message.body  # a notice says exactly what the admin wrote
         else:
             text = rendering.final_text(
-                message.body, message.contact, message.account, message.signature, first_note if first else None)
+                message.body, message.contact, message.account, message.signature, first_note if first else None
+            )
         count = segments.count(text)  # a filled-in name can turn GSM-7 into Unicode
         _mark(message, rendered_body=text, encoding=count.encoding, segments=count.segments, attempted_at=now)
         # One commit per message: what happened to the ones before, and this one's mark. From here
         # on a crash leaves it "unknown", never resent; the unmarked rest go back to the queue.
         yield message
         try:
-            wait = rate_limit.reserve(("provider", rps),
-                                      (f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps)))
+            wait = rate_limit.reserve(
+                ("provider", rps), (f"sender:{message.sender_e164}", sender_rates.get(message.sender_e164, rps))
+            )
         except RedisError:  # no pace without Redis: give this one (marked, not sent) and the rest back
             log.warning("Redis is unavailable: the batch's unsent messages are queued again", exc_info=True)
             _give_back(batch[position:])
@@ -136,15 +155,34 @@ def deliver(batch):
         if wait > 0:
             time.sleep(wait)
         started = time.monotonic()
-        result = provider.send(OutboundSms(
-            to=message.phone_e164, sender=message.sender_e164, text=message.rendered_body,
-            client_ref=message.client_ref, unicode=message.encoding == "UCS-2"))
+        result = provider.send(
+            OutboundSms(
+                to=message.phone_e164,
+                sender=message.sender_e164,
+                text=message.rendered_body,
+                client_ref=message.client_ref,
+                unicode=message.encoding == "UCS-2",
+            )
+        )
         balance = result.balance if result.balance is not None else balance
         _record(message, result)
-        log.info("send message %s: %s", message.id, result.outcome, extra={
-            "event": "send", "message_id": message.id, "provider_id": result.provider_id, "outcome": result.outcome,
-            "status": message.status, "code": result.code, "reason": result.reason, "sender": message.sender_e164,
-            "recipient": logs.mask(message.phone_e164), "duration_ms": logs.since(started)})
+        log.info(
+            "send message %s: %s",
+            message.id,
+            result.outcome,
+            extra={
+                "event": "send",
+                "message_id": message.id,
+                "provider_id": result.provider_id,
+                "outcome": result.outcome,
+                "status": message.status,
+                "code": result.code,
+                "reason": result.reason,
+                "sender": message.sender_e164,
+                "recipient": logs.mask(message.phone_e164),
+                "duration_ms": logs.since(started),
+            },
+        )
         out_of_credit = out_of_credit or result.outcome == "out_of_credit"
     if balance is not None:
         settings.put("provider_balance", str(balance))
@@ -160,14 +198,22 @@ def deliver(batch):
 
 def _give_back(unsent):
     ids = [message.id for message in unsent if message.status == "sending"]
-    messages.bulk_transition(ids, "queued", "worker", where=Message.status == "sending", attempted_at=None,
-                             note="job queue unavailable; not sent")
+    messages.bulk_transition(
+        ids,
+        "queued",
+        "worker",
+        where=Message.status == "sending",
+        attempted_at=None,
+        note="job queue unavailable; not sent",
+    )
 
 
 def _mark(message, **fields):
     """Write the last fields before the send with one plain UPDATE (the hot path skips the ORM's flush)."""
-    db.session.execute(db.update(Message).where(Message.id == message.id).values(**fields),
-                       execution_options={"synchronize_session": False})
+    db.session.execute(
+        db.update(Message).where(Message.id == message.id).values(**fields),
+        execution_options={"synchronize_session": False},
+    )
     for name, value in fields.items():
         set_committed_value(message, name, value)
 
@@ -178,8 +224,15 @@ def _record(message, result):
         message.provider_id, message.price, message.sent_at = result.provider_id, result.price, utcnow()
         messages.transition(message, "sent", "provider", code=result.code, payload=raw)
     elif result.outcome == "failed":
-        messages.transition(message, "failed", "provider", code=result.code, note=result.reason, payload=raw,
-                            reject_reason=result.reason)
+        messages.transition(
+            message,
+            "failed",
+            "provider",
+            code=result.code,
+            note=result.reason,
+            payload=raw,
+            reject_reason=result.reason,
+        )
     elif result.outcome == "unknown":
         messages.transition(message, "unknown", "provider", code=result.code, note=result.reason, payload=raw)
     elif result.outcome == "out_of_credit":
@@ -188,25 +241,50 @@ def _record(message, result):
     else:  # a transient fault: try again later, never fail the message for it
         delay = min(300, 2 ** min(message.attempts, 8)) * random.uniform(0.8, 1.2)
         at = utcnow() + timedelta(seconds=delay)
-        messages.transition(message, "queued", "provider", code=result.code, note=f"will retry: {result.reason}",
-                            payload=raw, attempts=message.attempts + 1, attempted_at=None, send_at=at)
+        messages.transition(
+            message,
+            "queued",
+            "provider",
+            code=result.code,
+            note=f"will retry: {result.reason}",
+            payload=raw,
+            attempts=message.attempts + 1,
+            attempted_at=None,
+            send_at=at,
+        )
         messages.schedule_dispatch(at)
 
 
 def _hold_for_credit(message, now, code=None, payload=None):
     at = now + timedelta(seconds=CREDIT_PAUSE_SECONDS)
-    messages.transition(message, "held", "provider", code=code, note="insufficient funds", payload=payload,
-                        hold_reason="insufficient_funds", attempted_at=None, send_at=at)
+    messages.transition(
+        message,
+        "held",
+        "provider",
+        code=code,
+        note="insufficient funds",
+        payload=payload,
+        hold_reason="insufficient_funds",
+        attempted_at=None,
+        send_at=at,
+    )
     messages.schedule_dispatch(at, now)
 
 
 def _numbers_texted_before(numbers):
-    return set(db.session.scalars(db.select(Message.phone_e164).distinct().where(
-        Message.phone_e164.in_(numbers), Message.direction == "outbound", Message.sent_at.is_not(None))))
+    return set(
+        db.session.scalars(
+            db.select(Message.phone_e164)
+            .distinct()
+            .where(Message.phone_e164.in_(numbers), Message.direction == "outbound", Message.sent_at.is_not(None))
+        )
+    )
 
 
 def _sender_rates(numbers):
-    return dict(db.session.execute(db.select(SenderNumber.e164, SenderNumber.mps).where(SenderNumber.e164.in_(numbers))).all())
+    return dict(
+        db.session.execute(db.select(SenderNumber.e164, SenderNumber.mps).where(SenderNumber.e164.in_(numbers))).all()
+    )
 
 
 @sweeper
@@ -270,11 +348,20 @@ def settle_stale():
     cutoff = utcnow() - timedelta(seconds=config_value("STALE_SENDING_SECONDS"))
     stale = db.and_(Message.status == "sending", Message.status_changed_at < cutoff)
     ids = list(db.session.scalars(db.select(Message.id).where(stale)))
-    unknown = messages.bulk_transition(ids, "unknown", "sweep", where=Message.attempted_at.is_not(None),
-                                       note="worker stopped while sending; not resent")
-    requeued = messages.bulk_transition([i for i in ids if i not in set(unknown)], "queued", "sweep",
-                                        where=Message.attempted_at.is_(None), note="worker stopped before sending")
+    unknown = messages.bulk_transition(
+        ids,
+        "unknown",
+        "sweep",
+        where=Message.attempted_at.is_not(None),
+        note="worker stopped while sending; not resent",
+    )
+    requeued = messages.bulk_transition(
+        [i for i in ids if i not in set(unknown)],
+        "queued",
+        "sweep",
+        where=Message.attempted_at.is_(None),
+        note="worker stopped before sending",
+    )
     # A receipt that came while it was sending settles it now (it was waiting for the send to be recorded).
     receipts.apply_waiting(db.session.scalars(db.select(Message).where(Message.id.in_(unknown))).all())
     return len(unknown) + len(requeued)
-

@@ -24,7 +24,14 @@ def check():
     ``oldest_due_seconds``: how long the message that has waited longest for a worker has been due (None when
     nothing waits); it grows when workers are missing or cannot keep up.
     """
-    report = {"status": "ok", "database": "ok", "redis": "ok", "oldest_due_seconds": None, "queue": None, "last_sweep_seconds": None}
+    report = {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "oldest_due_seconds": None,
+        "queue": None,
+        "last_sweep_seconds": None,
+    }
     try:
         oldest = dispatch.oldest_due()
         if oldest is not None:

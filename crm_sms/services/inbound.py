@@ -3,7 +3,6 @@
 import uuid
 from datetime import timedelta
 
-
 from ..models import Account, Contact, InboundPart, Message, PhoneNumber, conflict_insert, db, utcnow
 from . import messages
 from .sweep import sweeper
@@ -18,15 +17,25 @@ def record(inbound):
         text, provider_id = joined
     else:
         text, provider_id = inbound.text, inbound.provider_id
-    exists = db.session.scalar(db.select(Message.id).where(
-        Message.direction == "inbound", Message.provider_id == provider_id))
+    exists = db.session.scalar(
+        db.select(Message.id).where(Message.direction == "inbound", Message.provider_id == provider_id)
+    )
     if exists:
         return None
     contact, account = match_sender(inbound.sender)
     message = Message(
-        direction="inbound", kind="inbound", status="received", body=text, rendered_body=text,
-        phone_e164=inbound.sender, sender_e164=inbound.to, contact=contact, account=account,
-        provider_id=provider_id, client_ref=uuid.uuid4().hex, send_at=inbound.at or utcnow(),
+        direction="inbound",
+        kind="inbound",
+        status="received",
+        body=text,
+        rendered_body=text,
+        phone_e164=inbound.sender,
+        sender_e164=inbound.to,
+        contact=contact,
+        account=account,
+        provider_id=provider_id,
+        client_ref=uuid.uuid4().hex,
+        send_at=inbound.at or utcnow(),
     )
     db.session.add(message)
     db.session.flush()
@@ -36,13 +45,22 @@ def record(inbound):
 
 def match_sender(e164):
     """The contact (else account) with this number: the one that prefers it for SMS first, then the newest."""
-    contact = db.session.scalar(db.select(Contact).join(PhoneNumber, PhoneNumber.contact_id == Contact.id)
-                                .where(PhoneNumber.e164 == e164)
-                                .order_by(PhoneNumber.preferred_sms.desc(), Contact.id.desc()).limit(1))
+    contact = db.session.scalar(
+        db.select(Contact)
+        .join(PhoneNumber, PhoneNumber.contact_id == Contact.id)
+        .where(PhoneNumber.e164 == e164)
+        .order_by(PhoneNumber.preferred_sms.desc(), Contact.id.desc())
+        .limit(1)
+    )
     if contact is not None:
         return contact, None
-    account = db.session.scalar(db.select(Account).join(PhoneNumber, PhoneNumber.account_id == Account.id)
-                                .where(PhoneNumber.e164 == e164).order_by(Account.id.desc()).limit(1))
+    account = db.session.scalar(
+        db.select(Account)
+        .join(PhoneNumber, PhoneNumber.account_id == Account.id)
+        .where(PhoneNumber.e164 == e164)
+        .order_by(Account.id.desc())
+        .limit(1)
+    )
     return None, account
 
 
@@ -51,22 +69,44 @@ def _join_parts(inbound):
     if db.engine.dialect.name == "postgresql":
         # Parts arrive together: without this lock two requests each miss the other's uncommitted part and
         # neither joins them (SQLite already serialises writers).
-        db.session.execute(db.select(db.func.pg_advisory_xact_lock(
-            db.func.hashtext(f"crm_sms.inbound_parts:{inbound.sender}:{inbound.concat_ref}"))))
+        db.session.execute(
+            db.select(
+                db.func.pg_advisory_xact_lock(
+                    db.func.hashtext(f"crm_sms.inbound_parts:{inbound.sender}:{inbound.concat_ref}")
+                )
+            )
+        )
     if db.session.scalar(db.select(InboundPart.id).where(InboundPart.provider_id == inbound.provider_id)):
         return None  # this very part again: the provider re-sends until it hears 200
     # The provider reuses references: parts already joined under this one belong to an older message.
-    db.session.execute(db.delete(InboundPart).where(
-        InboundPart.sender == inbound.sender, InboundPart.concat_ref == inbound.concat_ref,
-        InboundPart.joined_at.is_not(None)))
+    db.session.execute(
+        db.delete(InboundPart).where(
+            InboundPart.sender == inbound.sender,
+            InboundPart.concat_ref == inbound.concat_ref,
+            InboundPart.joined_at.is_not(None),
+        )
+    )
     insert = conflict_insert(InboundPart)
-    db.session.execute(insert.values(
-        sender=inbound.sender, concat_ref=inbound.concat_ref, part=inbound.concat_part, total=inbound.concat_total,
-        text=inbound.text, provider_id=inbound.provider_id, payload=inbound.raw,
-    ).on_conflict_do_nothing(index_elements=["sender", "concat_ref", "part"]))
-    parts = db.session.scalars(db.select(InboundPart).where(
-        InboundPart.sender == inbound.sender, InboundPart.concat_ref == inbound.concat_ref,
-    ).order_by(InboundPart.part).with_for_update()).all()
+    db.session.execute(
+        insert.values(
+            sender=inbound.sender,
+            concat_ref=inbound.concat_ref,
+            part=inbound.concat_part,
+            total=inbound.concat_total,
+            text=inbound.text,
+            provider_id=inbound.provider_id,
+            payload=inbound.raw,
+        ).on_conflict_do_nothing(index_elements=["sender", "concat_ref", "part"])
+    )
+    parts = db.session.scalars(
+        db.select(InboundPart)
+        .where(
+            InboundPart.sender == inbound.sender,
+            InboundPart.concat_ref == inbound.concat_ref,
+        )
+        .order_by(InboundPart.part)
+        .with_for_update()
+    ).all()
     if len(parts) < inbound.concat_total:
         return None
     now = utcnow()
@@ -78,6 +118,5 @@ def _join_parts(inbound):
 @sweeper
 def forget_joined_parts():
     """Joined parts are kept two days (the provider re-sends for one), then deleted."""
-    result = db.session.execute(db.delete(InboundPart).where(
-        InboundPart.joined_at < utcnow() - timedelta(days=2)))
+    result = db.session.execute(db.delete(InboundPart).where(InboundPart.joined_at < utcnow() - timedelta(days=2)))
     return result.rowcount

@@ -12,12 +12,14 @@ TABS = {"mine": "Mine", "subscribed": "Subscribed", "pool": "Unanswered pool", "
 def conversations(user, tab="mine", query=None):
     """A select of the conversations on one tab of ``user``'s inbox, latest message first."""
     stmt = db.select(Conversation).options(
-        db.joinedload(Conversation.contact), db.joinedload(Conversation.account), db.joinedload(Conversation.owner))
+        db.joinedload(Conversation.contact), db.joinedload(Conversation.account), db.joinedload(Conversation.owner)
+    )
     if tab == "mine":
         stmt = stmt.where(Conversation.owner_id == user.id)
     elif tab == "subscribed":
-        stmt = stmt.where(Conversation.id.in_(db.select(Subscription.conversation_id).where(
-            Subscription.user_id == user.id)))
+        stmt = stmt.where(
+            Conversation.id.in_(db.select(Subscription.conversation_id).where(Subscription.user_id == user.id))
+        )
     elif tab == "pool":
         stmt = stmt.where(Conversation.pooled_at.is_not(None))
     elif not can(user, "conversations.all"):
@@ -35,8 +37,9 @@ def _matching(query):
     names = [db.or_(_like(Contact.first_name, word), _like(Contact.last_name, word)) for word in query.split()]
     # The matching ids are read once: as subqueries they would be scanned again for each part of the plan.
     contact_ids = db.session.scalars(db.select(Contact.id).where(*names).limit(_MATCHES)).all()
-    account_ids = db.session.scalars(db.select(Account.id).where(_like(Account.name, query, anywhere=True))
-                                     .limit(_MATCHES)).all()
+    account_ids = db.session.scalars(
+        db.select(Account.id).where(_like(Account.name, query, anywhere=True)).limit(_MATCHES)
+    ).all()
     return db.or_(Conversation.contact_id.in_(contact_ids), Conversation.account_id.in_(account_ids))
 
 
@@ -56,8 +59,11 @@ def _like(column, text, anywhere=False):
 
 def unread(user, conversation_ids=None):
     """{conversation id: unread alerts} for ``user`` (only the ids given, when given)."""
-    stmt = db.select(Notification.conversation_id, db.func.count()).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)).group_by(Notification.conversation_id)
+    stmt = (
+        db.select(Notification.conversation_id, db.func.count())
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .group_by(Notification.conversation_id)
+    )
     if conversation_ids is not None:
         stmt = stmt.where(Notification.conversation_id.in_(conversation_ids))
     return dict(db.session.execute(stmt).all())
@@ -65,32 +71,58 @@ def unread(user, conversation_ids=None):
 
 def counts(user):
     """What the navigation shows: the user's unread alerts and, for agents, the conversations in the pool."""
-    alerts = db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
-    pool = db.session.scalar(db.select(db.func.count()).select_from(Conversation).where(
-        Conversation.pooled_at.is_not(None))) if can(user, "sms.send") else 0
+    alerts = db.session.scalar(
+        db.select(db.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+    pool = (
+        db.session.scalar(
+            db.select(db.func.count()).select_from(Conversation).where(Conversation.pooled_at.is_not(None))
+        )
+        if can(user, "sms.send")
+        else 0
+    )
     return {"alerts": alerts, "pool": pool}
 
 
 def mark_read(conversation, user, now=None):
     """Every alert of this conversation counts as read for ``user``."""
-    db.session.execute(db.update(Notification).where(
-        Notification.user_id == user.id, Notification.conversation_id == conversation.id,
-        Notification.read_at.is_(None),
-    ).values(read_at=now or utcnow()), execution_options={"synchronize_session": False})
+    db.session.execute(
+        db.update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.conversation_id == conversation.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now or utcnow()),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def mark_all_read(user, now=None):
-    db.session.execute(db.update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None),
-    ).values(read_at=now or utcnow()), execution_options={"synchronize_session": False})
+    db.session.execute(
+        db.update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now or utcnow()),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def notifications(user, limit=50):
     """The user's latest alerts, newest first."""
-    return db.session.scalars(db.select(Notification).join(Notification.conversation).where(
-        Notification.user_id == user.id, readable_by(user)).options(
-        db.joinedload(Notification.message),
-        db.joinedload(Notification.conversation).joinedload(Conversation.contact),
-        db.joinedload(Notification.conversation).joinedload(Conversation.account),
-    ).order_by(Notification.at.desc(), Notification.id.desc()).limit(limit)).all()
+    return db.session.scalars(
+        db.select(Notification)
+        .join(Notification.conversation)
+        .where(Notification.user_id == user.id, readable_by(user))
+        .options(
+            db.joinedload(Notification.message),
+            db.joinedload(Notification.conversation).joinedload(Conversation.contact),
+            db.joinedload(Notification.conversation).joinedload(Conversation.account),
+        )
+        .order_by(Notification.at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()

@@ -19,7 +19,7 @@ def normalize(text):
 
 
 def classify(text):
-    """"opt_out", "opt_in", "help", or None when the message is not a keyword alone."""
+    """ "opt_out", "opt_in", "help", or None when the message is not a keyword alone."""
     word = normalize(text)
     if not word or any(c.isspace() for c in word):
         return None

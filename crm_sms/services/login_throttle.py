@@ -53,8 +53,11 @@ def locked(username, address):
     except RedisError:
         log.warning("login throttling skipped: Redis is unavailable", exc_info=True)
         return None
-    waits = [ttl for count, ttl, limit in ((user_count, user_ttl, limits[0]), (address_count, address_ttl, limits[1]))
-             if count is not None and int(count) >= limit]
+    waits = [
+        ttl
+        for count, ttl, limit in ((user_count, user_ttl, limits[0]), (address_count, address_ttl, limits[1]))
+        if count is not None and int(count) >= limit
+    ]
     return Locked(max(1, max(waits))) if waits else None
 
 

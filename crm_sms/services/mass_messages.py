@@ -46,8 +46,10 @@ SAVED_MESSAGES = (
 
 def ensure_saved_messages():
     """Make sure every saved mass message exists as a locked account template (idempotent); returns them by name."""
-    existing = {t.name: t for t in db.session.scalars(db.select(Template).where(
-        Template.name.in_([m.name for m in SAVED_MESSAGES])))}
+    existing = {
+        t.name: t
+        for t in db.session.scalars(db.select(Template).where(Template.name.in_([m.name for m in SAVED_MESSAGES])))
+    }
     for message in SAVED_MESSAGES:
         if message.name not in existing:
             existing[message.name] = Template(name=message.name, module="accounts", body=message.body, locked=True)
@@ -58,8 +60,9 @@ def ensure_saved_messages():
 
 def saved_message(template):
     """The saved mass message a template is, or None."""
-    return next((m for m in SAVED_MESSAGES if template is not None and template.locked and m.name == template.name),
-                None)
+    return next(
+        (m for m in SAVED_MESSAGES if template is not None and template.locked and m.name == template.name), None
+    )
 
 
 def fill_fields(body, fields):
@@ -95,10 +98,24 @@ def create(template, values, sender, signature, send_at, user, type=None, city=N
         raise CampaignError("type", "Choose which accounts: an account type, a city, or both.")
     if not db.session.scalar(campaigns.matching("accounts", city=city, type=type).limit(1)):
         raise CampaignError("type", "No account matches this filter: choose another type or city.")
-    campaign = Campaign(source="mass", module="accounts", created_by=user, status="draft",
-                        fields={name: _when(values[name]) for name in message.fields})
-    campaigns.save(campaign, f"{template.name} · {_when(start)}", send_at or now, "accounts", template, sender,
-                   signature, user, now=now)
+    campaign = Campaign(
+        source="mass",
+        module="accounts",
+        created_by=user,
+        status="draft",
+        fields={name: _when(values[name]) for name in message.fields},
+    )
+    campaigns.save(
+        campaign,
+        f"{template.name} · {_when(start)}",
+        send_at or now,
+        "accounts",
+        template,
+        sender,
+        signature,
+        user,
+        now=now,
+    )
     campaigns.add_matching(campaign, type=type, city=city)
     return campaign
 

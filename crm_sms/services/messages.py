@@ -53,15 +53,26 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     count = _measure(body, owner, signature)
     status, hold_reason = ("draft", None) if draft else ("queued", None)
     awaiting = settings.get("consent_policy") == "request_consent" and consent.state_of(owner) in (
-        "never_asked", "awaiting_reply")
+        "never_asked",
+        "awaiting_reply",
+    )
     if awaiting and not draft:
         status, hold_reason = "held", "awaiting_consent"
         if consent.state_of(owner) == "never_asked":
             consent.request(owner, phone, author.username, sender.e164)
     message = Message(
-        kind="manual", status=status, hold_reason=hold_reason, body=body, encoding=count.encoding,
-        segments=count.segments, phone_e164=phone.e164, sender_e164=sender.e164, author=author,
-        signature=signature, send_at=send_at or now, client_ref=uuid.uuid4().hex,
+        kind="manual",
+        status=status,
+        hold_reason=hold_reason,
+        body=body,
+        encoding=count.encoding,
+        segments=count.segments,
+        phone_e164=phone.e164,
+        sender_e164=sender.e164,
+        author=author,
+        signature=signature,
+        send_at=send_at or now,
+        client_ref=uuid.uuid4().hex,
         **owner_fields(owner),
     )
     db.session.add(message)
@@ -81,9 +92,13 @@ def _measure(body, owner, signature):
     count = segments.count(text)
     limit = config_value("MAX_SEGMENTS")
     if count.segments > limit:
-        raise MessageError("body", (
-            f"The message is too long: {count.segments} segments with the signature and opt-out text; "
-            f"at most {limit} are allowed."))
+        raise MessageError(
+            "body",
+            (
+                f"The message is too long: {count.segments} segments with the signature and opt-out text; "
+                f"at most {limit} are allowed."
+            ),
+        )
     return count
 
 
@@ -132,21 +147,36 @@ def bulk_transition(ids, status, source, note=None, where=None, **fields):
     if not ids:
         return []
     now = utcnow()
-    stmt = (db.update(Message).where(Message.id.in_(ids), Message.status.not_in(FINAL))
-            .values(status=status, status_changed_at=now, **fields).returning(Message.id))
+    stmt = (
+        db.update(Message)
+        .where(Message.id.in_(ids), Message.status.not_in(FINAL))
+        .values(status=status, status_changed_at=now, **fields)
+        .returning(Message.id)
+    )
     if where is not None:
         stmt = stmt.where(where)
     moved = list(db.session.scalars(stmt, execution_options={"synchronize_session": False}))
     if moved:
-        db.session.execute(db.insert(MessageEvent), [
-            {"message_id": id, "status": status, "at": now, "source": source, "note": note} for id in moved
-        ])
+        db.session.execute(
+            db.insert(MessageEvent),
+            [{"message_id": id, "status": status, "at": now, "source": source, "note": note} for id in moved],
+        )
     return moved
 
 
 def record_event(message, status, source, actor=None, code=None, note=None, payload=None):
-    db.session.add(MessageEvent(message=message, status=status, source=source, actor=actor, code=code,
-                                note=note, payload=payload, at=utcnow()))
+    db.session.add(
+        MessageEvent(
+            message=message,
+            status=status,
+            source=source,
+            actor=actor,
+            code=code,
+            note=note,
+            payload=payload,
+            at=utcnow(),
+        )
+    )
 
 
 def default_signature(purpose):
@@ -163,15 +193,21 @@ def readable_by(reader):
 
     Not a message in a conversation they may not read, and not someone else's draft: a draft is its author's.
     """
-    return db.and_(_shown, conversations.messages_readable_by(reader),
-                   db.or_(Message.status != "draft", Message.author_id == reader.id))
+    return db.and_(
+        _shown,
+        conversations.messages_readable_by(reader),
+        db.or_(Message.status != "draft", Message.author_id == reader.id),
+    )
 
 
 def for_record(owner, reader):
     """A select of the record's messages ``reader`` may read, newest first."""
     column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
-    return db.select(Message).where(column == owner.id, readable_by(reader)) \
+    return (
+        db.select(Message)
+        .where(column == owner.id, readable_by(reader))
         .order_by(Message.created_at.desc(), Message.id.desc())
+    )
 
 
 def readable(message, reader):
@@ -181,14 +217,20 @@ def readable(message, reader):
 
 def between(phone_e164, sender_e164):
     """A select of the messages both ways between a contact's number and one of ours, newest first."""
-    return db.select(Message).where(Message.phone_e164 == phone_e164, Message.sender_e164 == sender_e164, _shown) \
+    return (
+        db.select(Message)
+        .where(Message.phone_e164 == phone_e164, Message.sender_e164 == sender_e164, _shown)
         .order_by(Message.created_at.desc(), Message.id.desc())
+    )
 
 
 def search(reader, status=None, since=None, until=None, sender=None, campaign_id=None):
     """A select of every message ``reader`` may read for the sent messages page, newest first."""
-    stmt = db.select(Message).where(readable_by(reader)).options(
-        db.joinedload(Message.contact), db.joinedload(Message.account), db.joinedload(Message.campaign))
+    stmt = (
+        db.select(Message)
+        .where(readable_by(reader))
+        .options(db.joinedload(Message.contact), db.joinedload(Message.account), db.joinedload(Message.campaign))
+    )
     if status:
         stmt = stmt.where(Message.status == status)
     if since:

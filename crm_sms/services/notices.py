@@ -9,7 +9,6 @@ import uuid
 from ..models import Message, SenderNumber, db, owner_fields, utcnow
 from . import messages, rendering, segments, settings
 
-
 #: The variables an automatic message may use.
 PLACEHOLDERS = ("business_name", "employee_name", "support_phone", "support_email")
 
@@ -17,8 +16,12 @@ PLACEHOLDERS = ("business_name", "employee_name", "support_phone", "support_emai
 def values(employee_name=""):
     """What an automatic message's variables are filled from: the admin's settings and the employee's name."""
     stored = settings.get_all()
-    return {"business_name": stored["business_name"], "support_phone": stored["support_phone"],
-            "support_email": stored["support_email"], "employee_name": employee_name}
+    return {
+        "business_name": stored["business_name"],
+        "support_phone": stored["support_phone"],
+        "support_email": stored["support_email"],
+        "employee_name": employee_name,
+    }
 
 
 def text(name, employee_name=""):
@@ -29,20 +32,30 @@ def text(name, employee_name=""):
 def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=None):
     """Queue the automatic message ``name`` to a number, from ``sender_e164`` (else the default sender)."""
     sender_e164 = sender_e164 or db.session.scalar(
-        db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active))
+        db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active)
+    )
     if sender_e164 is None:
         return None  # no number to send from: nothing can be sent, the audit still holds the change
     body = text(name, employee_name)
     count = segments.count(body)
     now = utcnow()
     message = Message(
-        kind="automatic", status="queued", body=body, rendered_body=body, encoding=count.encoding,
-        segments=count.segments, phone_e164=to_e164,
-        sender_e164=sender_e164, send_at=now, client_ref=uuid.uuid4().hex,
+        kind="automatic",
+        status="queued",
+        body=body,
+        rendered_body=body,
+        encoding=count.encoding,
+        segments=count.segments,
+        phone_e164=to_e164,
+        sender_e164=sender_e164,
+        send_at=now,
+        client_ref=uuid.uuid4().hex,
         **owner_fields(owner),
     )
     db.session.add(message)
     db.session.flush()
-    messages.record_event(message, "queued", "system", note=f"automatic: {name}" + (f" after #{cause.id}" if cause else ""))
+    messages.record_event(
+        message, "queued", "system", note=f"automatic: {name}" + (f" after #{cause.id}" if cause else "")
+    )
     messages.schedule_dispatch(now, now)
     return message

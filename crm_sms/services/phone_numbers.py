@@ -1,7 +1,8 @@
 """Phone numbers: parsing what people type into E.164, and keeping a record's numbers."""
 
 import phonenumbers
-from phonenumbers import geocoder, timezone as phone_timezones
+from phonenumbers import geocoder
+from phonenumbers import timezone as phone_timezones
 
 from ..config import config_value
 from ..models import PhoneNumber, PhoneType, db

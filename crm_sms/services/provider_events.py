@@ -74,8 +74,9 @@ def schedule_simulated(delay, kind, params, now=None):
     Stored with the send's own commit, then a job is scheduled for it; if that job is lost (its worker
     killed, Redis emptied, RQ's scheduler gone) the sweep delivers the report once it is due.
     """
-    report = SimulatedReport(id=uuid.uuid4().hex, kind=kind, params=params,
-                             due_at=(now or utcnow()) + timedelta(seconds=delay))
+    report = SimulatedReport(
+        id=uuid.uuid4().hex, kind=kind, params=params, due_at=(now or utcnow()) + timedelta(seconds=delay)
+    )
     db.session.add(report)  # written with the send's commit: no write lock before it (one writer on SQLite)
     enqueue_after_commit(SIMULATED_JOB, report.id, delay=delay, job_id=f"crm_sms-simulated-{report.id}")
     return report
@@ -88,8 +89,10 @@ def deliver_simulated(report_ids):
     """
     delivered = 0
     for report in db.session.scalars(db.select(SimulatedReport).where(SimulatedReport.id.in_(report_ids))).all():
-        taken = db.session.execute(db.delete(SimulatedReport).where(SimulatedReport.id == report.id),
-                                   execution_options={"synchronize_session": False})
+        taken = db.session.execute(
+            db.delete(SimulatedReport).where(SimulatedReport.id == report.id),
+            execution_options={"synchronize_session": False},
+        )
         if taken.rowcount:
             (receive_receipt if report.kind == "receipt" else receive_inbound)(report.params)
             delivered += 1
@@ -98,8 +101,14 @@ def deliver_simulated(report_ids):
 
 def due_simulated(limit, now=None):
     """Ids of up to ``limit`` simulator reports whose time has come, the oldest first."""
-    return list(db.session.scalars(db.select(SimulatedReport.id).where(SimulatedReport.due_at <= (now or utcnow()))
-                                   .order_by(SimulatedReport.due_at, SimulatedReport.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            db.select(SimulatedReport.id)
+            .where(SimulatedReport.due_at <= (now or utcnow()))
+            .order_by(SimulatedReport.due_at, SimulatedReport.id)
+            .limit(limit)
+        )
+    )
 
 
 @sweeper

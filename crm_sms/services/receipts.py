@@ -9,7 +9,6 @@ dispatcher applies it as soon as it records the send.
 import hashlib
 import json
 
-
 from ..models import Message, ProviderReceipt, conflict_insert, db
 from . import messages
 
@@ -22,10 +21,19 @@ def record(receipt):
     content = {k: v for k, v in sorted(receipt.raw.items()) if k not in _VOLATILE}
     key = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
     insert = conflict_insert(ProviderReceipt)
-    row_id = db.session.scalar(insert.values(
-        dedup_key=key, provider_id=receipt.provider_id, client_ref=receipt.client_ref, status=receipt.status,
-        code=receipt.code, reason=receipt.reason, payload=receipt.raw,
-    ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(ProviderReceipt.id))
+    row_id = db.session.scalar(
+        insert.values(
+            dedup_key=key,
+            provider_id=receipt.provider_id,
+            client_ref=receipt.client_ref,
+            status=receipt.status,
+            code=receipt.code,
+            reason=receipt.reason,
+            payload=receipt.raw,
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(ProviderReceipt.id)
+    )
     if row_id is None:
         return None  # the same receipt again
     match = Message.provider_id == receipt.provider_id
@@ -48,10 +56,14 @@ def apply_waiting(sent):
     by_client_ref = {m.client_ref: m for m in sent}
     if not by_client_ref:
         return
-    waiting = db.session.scalars(db.select(ProviderReceipt).where(
-        db.or_(ProviderReceipt.provider_id.in_(by_provider_id), ProviderReceipt.client_ref.in_(by_client_ref)),
-        ProviderReceipt.message_id.is_(None),
-    ).order_by(ProviderReceipt.id)).all()
+    waiting = db.session.scalars(
+        db.select(ProviderReceipt)
+        .where(
+            db.or_(ProviderReceipt.provider_id.in_(by_provider_id), ProviderReceipt.client_ref.in_(by_client_ref)),
+            ProviderReceipt.message_id.is_(None),
+        )
+        .order_by(ProviderReceipt.id)
+    ).all()
     for row in waiting:
         _apply(by_provider_id.get(row.provider_id) or by_client_ref[row.client_ref], row)
 
@@ -65,9 +77,9 @@ def _apply(message, row):
     elif row.status == "sent" and message.status == "unknown":
         messages.transition(message, "sent", "provider", code=code, payload=payload)
     else:  # accepted/buffered/unknown after we already know it was sent: worth keeping, changes nothing
-        messages.record_event(message, message.status, "provider", code=code, note=f"receipt: {row.status}",
-                              payload=payload)
+        messages.record_event(
+            message, message.status, "provider", code=code, note=f"receipt: {row.status}", payload=payload
+        )
     if message.provider_id is None:
         message.provider_id = row.provider_id
     db.session.flush()
-

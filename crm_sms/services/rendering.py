@@ -60,19 +60,23 @@ def check_text(text, allowed, where="this text"):
     for match in _PLACEHOLDER.finditer(text):
         name = _NAME.fullmatch(match.group(1))
         if name is None:
-            raise RenderError(f"{match.group(0)} is not a variable: a variable is a name in double braces, with no "
-                              f"filter or format; {where} can use {offered}.")
+            raise RenderError(
+                f"{match.group(0)} is not a variable: a variable is a name in double braces, with no "
+                f"filter or format; {where} can use {offered}."
+            )
         if name.group(1) not in allowed:
             raise RenderError(f"Unknown variable {placeholder(name.group(1))}: {where} can use {offered}.")
     rest = _PLACEHOLDER.sub("", text)
     if "{{" in rest or "}}" in rest:
-        raise RenderError(f"A variable is not closed: write it in double braces, such as {placeholder(allowed[0])}."
-                          if allowed else "Double braces mark variables, and this text can use none.")
+        raise RenderError(
+            f"A variable is not closed: write it in double braces, such as {placeholder(allowed[0])}."
+            if allowed
+            else "Double braces mark variables, and this text can use none."
+        )
     roots = {name.partition(".")[0] for name in allowed}
     for match in _OLD_BRACES.finditer(rest):
         if match.group(1) in allowed:
-            raise RenderError(f"Write variables in double braces: {placeholder(match.group(1))}, "
-                              f"not {match.group(0)}.")
+            raise RenderError(f"Write variables in double braces: {placeholder(match.group(1))}, not {match.group(0)}.")
         if match.group(1).partition(".")[0] in roots:
             raise RenderError(f"{match.group(0)} is not a variable: {where} can use {offered}.")
 
@@ -121,6 +125,7 @@ def _as_text(value):
 
 # Records: templates and messages ------------------------------------------------------------------------------
 
+
 def variables(module):
     """Every ``{{ record.field }}`` a message to this module may use, for the picker."""
     return [placeholder(name) for name in variable_names(module)]
@@ -139,8 +144,10 @@ def check(body, module):
 def record_values(contact=None, account=None):
     """The values a message's variables are filled from: each offered field of the contact and its account."""
     account = account if account is not None else getattr(contact, "account", None)
-    return {record: {field: _field(owner, field) for field in VARIABLES[record]}
-            for record, owner in (("contact", contact), ("account", account))}
+    return {
+        record: {field: _field(owner, field) for field in VARIABLES[record]}
+        for record, owner in (("contact", contact), ("account", account))
+    }
 
 
 def _field(owner, name):
@@ -155,10 +162,15 @@ def fill(body, contact=None, account=None):
 
 # Signatures ---------------------------------------------------------------------------------------------------
 
+
 def signature_values(department):
     """What a signature's ``{{ department.phone }}`` and ``{{ department.email }}`` are filled with."""
-    return {"department": {"phone": format_e164(department.phone) if department.phone else "",
-                           "email": department.email or ""}}
+    return {
+        "department": {
+            "phone": format_e164(department.phone) if department.phone else "",
+            "email": department.email or "",
+        }
+    }
 
 
 def signature_text(signature):

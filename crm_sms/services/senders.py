@@ -29,20 +29,30 @@ def may_send_from(user, sender, conversation=None):
         return False
     if sender.user_id is None or (user is not None and sender.user_id == user.id):
         return True
-    return (user is not None and conversation is not None and conversation.sender_e164 == sender.e164
-            and conversations.can_read(user, conversation))
+    return (
+        user is not None
+        and conversation is not None
+        and conversation.sender_e164 == sender.e164
+        and conversations.can_read(user, conversation)
+    )
 
 
 def for_user(user):
     """The numbers ``user`` may send from (``may_send_from``; ``user`` None: the shared ones): their own first,
     then the account's defaults, then the rest."""
     user_id = getattr(user, "id", None)
-    rows = db.session.scalars(db.select(SenderNumber).where(
-        SenderNumber.active, SenderNumber.sms,
-        (SenderNumber.user_id == user_id) | SenderNumber.user_id.is_(None),
-    ))
-    return [s for s in sorted(rows, key=lambda s: (s.user_id != user_id, not s.is_default, s.e164))
-            if may_send_from(user, s)]
+    rows = db.session.scalars(
+        db.select(SenderNumber).where(
+            SenderNumber.active,
+            SenderNumber.sms,
+            (SenderNumber.user_id == user_id) | SenderNumber.user_id.is_(None),
+        )
+    )
+    return [
+        s
+        for s in sorted(rows, key=lambda s: (s.user_id != user_id, not s.is_default, s.e164))
+        if may_send_from(user, s)
+    ]
 
 
 def save(sender, e164, label=None, user=None, is_default=False, mps=1.0, mms=False, active=True):

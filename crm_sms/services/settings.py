@@ -1,6 +1,5 @@
 """Settings an admin changes while the app runs, kept in the database with defaults here."""
 
-
 from ..models import Setting, conflict_insert, db
 
 DEFAULTS = {
@@ -27,17 +26,21 @@ DEFAULTS = {
     # Automatic messages: the variables of notices.PLACEHOLDERS ({{ business_name }}...) are filled in.
     "notice_opt_in": "{{ business_name }}: you are subscribed to text messages. Reply HELP for help, STOP to stop.",
     "notice_opt_out": (
-        "{{ business_name }}: you are unsubscribed and will get no more messages. Reply START to resubscribe."),
+        "{{ business_name }}: you are unsubscribed and will get no more messages. Reply START to resubscribe."
+    ),
     "notice_help": (
         "{{ business_name }}: for help call {{ support_phone }} or email {{ support_email }}. "
-        "Reply STOP to unsubscribe."),
+        "Reply STOP to unsubscribe."
+    ),
     "disclaimer_text": "This is {{ business_name }}. Msg & data rates may apply. Reply STOP to unsubscribe.",
     "notice_request_mt": (
         "[Auto Message] {{ employee_name }} is trying to reach you. As per company policy, you must provide your "
-        "consent to continue messaging. To opt in, reply YES. To opt out, reply STOP."),
+        "consent to continue messaging. To opt in, reply YES. To opt out, reply STOP."
+    ),
     "notice_request_mo": (
         "[Auto Message] You are trying to reach {{ employee_name }}. As per company policy, you must provide your "
-        "consent in order for your message to be delivered. To opt in, reply YES. To opt out, reply STOP."),
+        "consent in order for your message to be delivered. To opt in, reply YES. To opt out, reply STOP."
+    ),
     "notice_confirmed": "[Auto Message] Opt in confirmed. If you wish to opt out at any time, reply STOP.",
     "notice_refused": "[Auto Message] Opt out confirmed. If you change your mind, please reply with a new message.",
 }

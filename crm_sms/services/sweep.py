@@ -11,8 +11,12 @@ from ..queue import redis
 
 #: The services that register sweepers; imported before each sweep so a fresh worker runs them all.
 FEATURES = (
-    "crm_sms.services.campaign_generation", "crm_sms.services.campaigns", "crm_sms.services.conversations",
-    "crm_sms.services.dispatch", "crm_sms.services.inbound", "crm_sms.services.provider_events",
+    "crm_sms.services.campaign_generation",
+    "crm_sms.services.campaigns",
+    "crm_sms.services.conversations",
+    "crm_sms.services.dispatch",
+    "crm_sms.services.inbound",
+    "crm_sms.services.provider_events",
 )
 
 LAST_RUN_KEY = "crm_sms:sweep:last_run"

@@ -38,8 +38,9 @@ def for_module(module):
 
     Locked ones are saved mass messages, whose outage fields only a mass message fills.
     """
-    return db.session.scalars(db.select(Template).where(Template.module == module, Template.locked.is_(False))
-                              .order_by(Template.name)).all()
+    return db.session.scalars(
+        db.select(Template).where(Template.module == module, Template.locked.is_(False)).order_by(Template.name)
+    ).all()
 
 
 def save(template, name, module, body, user):
@@ -122,5 +123,7 @@ def preview(template_body, record, module=None):
 
 
 def _locked(template, done):
-    return (f"“{template.name}” is locked: it is the text of a mass message and cannot be {done}. "
-            "Make a new template instead.")
+    return (
+        f"“{template.name}” is locked: it is the text of a mass message and cannot be {done}. "
+        "Make a new template instead."
+    )

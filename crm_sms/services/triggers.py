@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-
 from .. import signals
 from ..models import (
-    Contact, Message, SenderNumber, Template, TriggerFire, TriggerRule, conflict_insert, db, owner_fields, utcnow,
+    Contact,
+    Message,
+    SenderNumber,
+    Template,
+    TriggerFire,
+    TriggerRule,
+    conflict_insert,
+    db,
+    owner_fields,
+    utcnow,
 )
 from ..models.template import MODULES
 from ..models.trigger import EVENT_NAME
@@ -97,15 +105,24 @@ def _on_trigger(sender, event, **kwargs):
 def _record_fire(event, key, contact, account, fields, now):
     """The new TriggerFire row, or None when (event, key) was fired before (one atomic INSERT, no race)."""
     insert = conflict_insert(TriggerFire)
-    row_id = db.session.scalar(insert.values(
-        event=event, key=key, contact_id=contact.id if contact is not None else None,
-        account_id=account.id if account is not None else None, fields=_plain(fields) or None, at=now,
-    ).on_conflict_do_nothing(index_elements=["event", "key"]).returning(TriggerFire.id))
+    row_id = db.session.scalar(
+        insert.values(
+            event=event,
+            key=key,
+            contact_id=contact.id if contact is not None else None,
+            account_id=account.id if account is not None else None,
+            fields=_plain(fields) or None,
+            at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["event", "key"])
+        .returning(TriggerFire.id)
+    )
     return db.session.get(TriggerFire, row_id) if row_id is not None else None
 
 
 def _plain(fields):
     """The host's extra fields as JSON can store them (a Decimal amount or a date becomes text)."""
+
     def plain(value):
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
@@ -145,19 +162,33 @@ def _message(rule, contact, account, now):
     config = settings.get_all()
     people = (owner, None) if isinstance(owner, Contact) else (None, owner)
     count = segments.count(rendering.final_text(body, *people, signature, config["opt_out_text"]))
-    until = quiet_hours.ends_at(now, quiet_hours.zone_of(phone.e164, config["time_zone"]),
-                                quiet_hours.parse(config["quiet_hours_start"]),
-                                quiet_hours.parse(config["quiet_hours_end"]))
+    until = quiet_hours.ends_at(
+        now,
+        quiet_hours.zone_of(phone.e164, config["time_zone"]),
+        quiet_hours.parse(config["quiet_hours_start"]),
+        quiet_hours.parse(config["quiet_hours_end"]),
+    )
     message = Message(
-        kind="triggered", status="held" if until else "queued", hold_reason="quiet_hours" if until else None,
-        body=body, encoding=count.encoding, segments=count.segments, phone_e164=phone.e164, sender_e164=sender.e164,
-        signature=signature, send_at=until or now, client_ref=uuid.uuid4().hex, created_at=now,
-        status_changed_at=now, **owner_fields(owner),
+        kind="triggered",
+        status="held" if until else "queued",
+        hold_reason="quiet_hours" if until else None,
+        body=body,
+        encoding=count.encoding,
+        segments=count.segments,
+        phone_e164=phone.e164,
+        sender_e164=sender.e164,
+        signature=signature,
+        send_at=until or now,
+        client_ref=uuid.uuid4().hex,
+        created_at=now,
+        status_changed_at=now,
+        **owner_fields(owner),
     )
     db.session.add(message)
     db.session.flush()
-    messages.record_event(message, message.status, "system",
-                          note=f"triggered: {rule.event}" + (" (quiet hours)" if until else ""))
+    messages.record_event(
+        message, message.status, "system", note=f"triggered: {rule.event}" + (" (quiet hours)" if until else "")
+    )
     messages.schedule_dispatch(message.send_at, now)
     return message, None
 
@@ -183,9 +214,15 @@ def _default_sender():
 
 def all_rules():
     """Every rule by event name, with its template, sender and signature loaded."""
-    return db.session.scalars(db.select(TriggerRule).options(
-        db.joinedload(TriggerRule.template), db.joinedload(TriggerRule.sender), db.joinedload(TriggerRule.signature),
-    ).order_by(TriggerRule.event)).all()
+    return db.session.scalars(
+        db.select(TriggerRule)
+        .options(
+            db.joinedload(TriggerRule.template),
+            db.joinedload(TriggerRule.sender),
+            db.joinedload(TriggerRule.signature),
+        )
+        .order_by(TriggerRule.event)
+    ).all()
 
 
 def save(rule, event, module, template, sender=None, signature=None, active=True):
@@ -202,9 +239,13 @@ def save(rule, event, module, template, sender=None, signature=None, active=True
     if not event:
         raise TriggerError("event", "Enter the event name the host fires, such as payment.received.")
     if len(event) > TriggerRule.event.type.length or not EVENT_NAME.match(event):
-        raise TriggerError("event", (
-            "An event name is lower-case letters, digits and underscores, in words joined by dots "
-            f"(such as payment.received), at most {TriggerRule.event.type.length} characters."))
+        raise TriggerError(
+            "event",
+            (
+                "An event name is lower-case letters, digits and underscores, in words joined by dots "
+                f"(such as payment.received), at most {TriggerRule.event.type.length} characters."
+            ),
+        )
     clash = db.session.scalar(db.select(TriggerRule).where(TriggerRule.event == event))
     if clash is not None and clash is not rule:
         raise TriggerError("event", f"There is already a rule for {event}: edit that one.")
@@ -213,14 +254,20 @@ def save(rule, event, module, template, sender=None, signature=None, active=True
     if template is None:
         raise TriggerError("template", "Choose the saved message to send.")
     if template.module != module:
-        raise TriggerError("template", (
-            f"“{template.name}” is written for {template.module}, and this rule texts {module}: "
-            f"choose a saved message for {module}."))
+        raise TriggerError(
+            "template",
+            (
+                f"“{template.name}” is written for {template.module}, and this rule texts {module}: "
+                f"choose a saved message for {module}."
+            ),
+        )
     if sender is not None and not sender.active:
         raise TriggerError("sender", f"{sender.e164} is not active: choose another number, or the default.")
     if sender is not None and not senders.may_send_from(None, sender):
-        raise TriggerError("sender", f"{sender.e164} is a user's own line: a triggered message goes from one of "
-                                     "the account's shared numbers.")
+        raise TriggerError(
+            "sender",
+            f"{sender.e164} is a user's own line: a triggered message goes from one of the account's shared numbers.",
+        )
     if rule is None:
         rule = TriggerRule()
         db.session.add(rule)
@@ -246,9 +293,16 @@ def templates_for(module=None):
 
 def recent(limit=20):
     """The latest events fired, newest first, with their message or reason."""
-    return db.session.scalars(db.select(TriggerFire).options(
-        db.joinedload(TriggerFire.contact), db.joinedload(TriggerFire.account), db.joinedload(TriggerFire.message),
-    ).order_by(TriggerFire.at.desc(), TriggerFire.id.desc()).limit(limit)).all()
+    return db.session.scalars(
+        db.select(TriggerFire)
+        .options(
+            db.joinedload(TriggerFire.contact),
+            db.joinedload(TriggerFire.account),
+            db.joinedload(TriggerFire.message),
+        )
+        .order_by(TriggerFire.at.desc(), TriggerFire.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def unmapped(now=None):
@@ -258,5 +312,6 @@ def unmapped(now=None):
     return db.session.execute(
         db.select(TriggerFire.event, db.func.count(), last)
         .where(TriggerFire.at >= since, TriggerFire.event.not_in(db.select(TriggerRule.event)))
-        .group_by(TriggerFire.event).order_by(last.desc())
+        .group_by(TriggerFire.event)
+        .order_by(last.desc())
     ).all()

@@ -36,16 +36,25 @@ def _local(moment):
 
 @pytest.fixture
 def template(make_user):
-    made = templates.save(None, "Sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.",
-                          make_user("author", "manager"))
+    made = templates.save(
+        None, "Sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.", make_user("author", "manager")
+    )
     db.session.commit()
     return made
 
 
 @pytest.fixture
 def draft(template, make_sender, make_user):
-    campaign = campaigns.save(None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, make_sender(),
-                              None, make_user("owner", "manager"))
+    campaign = campaigns.save(
+        None,
+        "Spring sale",
+        utcnow() + timedelta(days=1),
+        "contacts",
+        template,
+        make_sender(),
+        None,
+        make_user("owner", "manager"),
+    )
     db.session.commit()
     return campaign
 
@@ -62,35 +71,66 @@ def test_manager_creates_a_draft_campaign(client, login, template, make_sender):
     manager = login("manager")
     sender = make_sender()
     when = utcnow() + timedelta(days=2)
-    response = client.post("/sms/campaigns/new", data={
-        "name": "Spring sale", "send_at": _local(when), "module": "contacts", "template_id": template.id,
-        "sender_id": sender.id, "signature_id": 0})
+    response = client.post(
+        "/sms/campaigns/new",
+        data={
+            "name": "Spring sale",
+            "send_at": _local(when),
+            "module": "contacts",
+            "template_id": template.id,
+            "sender_id": sender.id,
+            "signature_id": 0,
+        },
+    )
     assert response.status_code == 302
     [campaign] = db.session.scalars(db.select(Campaign)).all()
-    assert (campaign.name, campaign.status, campaign.module, campaign.template, campaign.sender, campaign.signature,
-            campaign.created_by) == ("Spring sale", "draft", "contacts", template, sender, None, manager)
+    assert (
+        campaign.name,
+        campaign.status,
+        campaign.module,
+        campaign.template,
+        campaign.sender,
+        campaign.signature,
+        campaign.created_by,
+    ) == ("Spring sale", "draft", "contacts", template, sender, None, manager)
     assert response.headers["Location"] == f"/sms/campaigns/{campaign.id}"
 
 
 def test_a_campaign_without_a_name_or_date_is_refused_on_the_fields(client, login, template, make_sender):
     login("manager")
     sender = make_sender()
-    response = client.post("/sms/campaigns/new", data={
-        "name": "", "send_at": _local(utcnow() + timedelta(days=1)), "module": "contacts",
-        "template_id": template.id, "sender_id": sender.id})
+    response = client.post(
+        "/sms/campaigns/new",
+        data={
+            "name": "",
+            "send_at": _local(utcnow() + timedelta(days=1)),
+            "module": "contacts",
+            "template_id": template.id,
+            "sender_id": sender.id,
+        },
+    )
     assert response.status_code == 422
     assert _field_errors(response, "name") == ["A campaign needs a name."]
-    response = client.post("/sms/campaigns/new", data={
-        "name": "Sale", "send_at": "", "module": "contacts", "template_id": template.id, "sender_id": sender.id})
+    response = client.post(
+        "/sms/campaigns/new",
+        data={"name": "Sale", "send_at": "", "module": "contacts", "template_id": template.id, "sender_id": sender.id},
+    )
     assert _field_errors(response, "send_at") == ["Choose the dispatch date: when the messages go."]
     assert db.session.scalars(db.select(Campaign)).all() == []
 
 
 def test_a_template_of_another_module_is_refused_on_the_template(client, login, template, make_sender):
     login("manager")
-    response = client.post("/sms/campaigns/new", data={
-        "name": "Sale", "send_at": _local(utcnow() + timedelta(days=1)), "module": "accounts",
-        "template_id": template.id, "sender_id": make_sender().id})
+    response = client.post(
+        "/sms/campaigns/new",
+        data={
+            "name": "Sale",
+            "send_at": _local(utcnow() + timedelta(days=1)),
+            "module": "accounts",
+            "template_id": template.id,
+            "sender_id": make_sender().id,
+        },
+    )
     assert response.status_code == 422
     assert _field_errors(response, "template_id") == ["Choose a template written for accounts."]
 
@@ -107,14 +147,20 @@ def test_the_template_picker_offers_the_modules_templates_but_no_mass_message(cl
 def test_manager_ticks_contacts_then_removes_one(client, login, draft, people):
     login("manager")
     ada, bob, _ = people(3)
-    response = client.post(f"/sms/campaigns/{draft.id}/recipients/add", data={"record_ids": [ada.id, bob.id]},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/recipients/add",
+        data={"record_ids": [ada.id, bob.id]},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<section id="campaign-recipients"')
     assert "Added 2 recipients." in response.text and "2 contacts" in response.text
     [first, _] = db.session.scalars(campaigns.recipients(draft)).all()
-    response = client.post(f"/sms/campaigns/{draft.id}/recipients/remove", data={"recipient_ids": [first.id]},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/recipients/remove",
+        data={"recipient_ids": [first.id]},
+        headers={"HX-Request": "true"},
+    )
     assert "Removed 1 recipient." in response.text
     assert [r.contact for r in db.session.scalars(campaigns.recipients(draft))] == [bob]
 
@@ -123,27 +169,29 @@ def test_manager_adds_the_contacts_of_a_city_by_filter(client, login, draft, mak
     login("manager")
     make_contact("A", "Boston", numbers=("+14155550001",), city="Boston")
     make_contact("B", "Denver", numbers=("+14155550002",), city="Denver")
-    response = client.post(f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "boston"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "boston"}, headers={"HX-Request": "true"}
+    )
     assert "Added 1 recipient matching the filter." in response.text
     assert campaigns.recipient_count(draft) == 1
 
 
 def test_an_empty_filter_is_refused_with_a_message(client, login, draft):
     login("manager")
-    response = client.post(f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": ""},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": ""}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
-    assert "Choose a filter: a search, a city or an account type (or add all contacts)." in html.unescape(
-        response.text)
+    assert "Choose a filter: a search, a city or an account type (or add all contacts)." in html.unescape(response.text)
 
 
 def test_a_manager_adds_all_contacts_at_once(client, login, draft, make_contact):
     for i in range(3):
         make_contact("P", f"N{i}", numbers=(f"+1415555000{i}",), city=["Boston", "Denver", None][i])
     login("manager")
-    response = client.post(f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "", "every": "1"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "", "every": "1"}, headers={"HX-Request": "true"}
+    )
     assert "Added 3 recipients: all contacts." in response.text
     assert campaigns.recipient_count(draft) == 3
 
@@ -201,12 +249,15 @@ def test_a_generated_campaign_cannot_be_edited_or_generated_again(client, login,
     db.session.commit()
     response = client.post(f"/sms/campaigns/{draft.id}/edit", data={"name": "Renamed"})
     assert response.status_code == 302
-    assert "Only a draft can be changed; this campaign is generating." in _text(client.get(response.headers["Location"]))
+    assert "Only a draft can be changed; this campaign is generating." in _text(
+        client.get(response.headers["Location"])
+    )
     response = client.post(f"/sms/campaigns/{draft.id}/generate")
     assert response.status_code == 422
     assert "Only a draft can be generated; this campaign is generating." in html.unescape(response.text)
-    response = client.post(f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "X"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/recipients/filter", data={"city": "X"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     db.session.refresh(draft)
     assert draft.name == "Spring sale"
@@ -223,8 +274,9 @@ def test_manager_cancels_a_scheduled_campaign(client, login, draft, people):
     assert set(db.session.scalars(db.select(Message.status))) == {"canceled"}
 
 
-def test_manager_sends_a_planned_outage_mass_message_to_accounts_of_a_type(client, login, make_sender, make_account,
-                                                                          opt_in):
+def test_manager_sends_a_planned_outage_mass_message_to_accounts_of_a_type(
+    client, login, make_sender, make_account, opt_in
+):
     login("manager")
     sender = make_sender()
     opt_in(make_account("North Fiber", numbers=("+12125550101",), type="Customer"))
@@ -232,13 +284,27 @@ def test_manager_sends_a_planned_outage_mass_message_to_accounts_of_a_type(clien
     planned = mass_messages.ensure_saved_messages()[0]
     db.session.commit()
     start = utcnow() + timedelta(days=1)
-    response = client.post("/sms/campaigns/mass/new", data={
-        "template_id": planned.id, "outage_start": _local(start), "outage_end": _local(start + timedelta(hours=2)),
-        "type": "Customer", "city": "", "send_at": "", "sender_id": sender.id, "signature_id": 0})
+    response = client.post(
+        "/sms/campaigns/mass/new",
+        data={
+            "template_id": planned.id,
+            "outage_start": _local(start),
+            "outage_end": _local(start + timedelta(hours=2)),
+            "type": "Customer",
+            "city": "",
+            "send_at": "",
+            "sender_id": sender.id,
+            "signature_id": 0,
+        },
+    )
     assert response.status_code == 302
     [campaign] = db.session.scalars(db.select(Campaign)).all()
     assert response.headers["Location"] == f"/sms/campaigns/{campaign.id}/confirm"
-    assert (campaign.source, campaign.module, set(campaign.fields)) == ("mass", "accounts", {"outage.start", "outage.end"})
+    assert (campaign.source, campaign.module, set(campaign.fields)) == (
+        "mass",
+        "accounts",
+        {"outage.start", "outage.end"},
+    )
     assert "1 message will be created for 1 recipient" in _text(client.get(response.headers["Location"]))
 
 
@@ -248,9 +314,17 @@ def test_a_mass_message_with_its_end_before_its_start_is_refused_on_the_end(clie
     planned = mass_messages.ensure_saved_messages()[0]
     db.session.commit()
     start = utcnow() + timedelta(days=1)
-    response = client.post("/sms/campaigns/mass/new", data={
-        "template_id": planned.id, "outage_start": _local(start), "outage_end": _local(start - timedelta(hours=1)),
-        "type": "Customer", "sender_id": make_sender().id, "signature_id": 0})
+    response = client.post(
+        "/sms/campaigns/mass/new",
+        data={
+            "template_id": planned.id,
+            "outage_start": _local(start),
+            "outage_end": _local(start - timedelta(hours=1)),
+            "type": "Customer",
+            "sender_id": make_sender().id,
+            "signature_id": 0,
+        },
+    )
     assert response.status_code == 422
     assert _field_errors(response, "outage_end") == ["The outage end must be after its start."]
     assert db.session.scalars(db.select(Campaign)).all() == []
@@ -271,8 +345,9 @@ def test_a_contact_page_lists_its_campaigns(client, login, draft, people):
     [person] = people(1)
     campaigns.add_records(draft, [person.id])
     db.session.commit()
-    section = re.search(r'<section id="record-campaigns".*?</section>', client.get(f"/contacts/{person.id}").text,
-                        re.DOTALL).group(0)
+    section = re.search(
+        r'<section id="record-campaigns".*?</section>', client.get(f"/contacts/{person.id}").text, re.DOTALL
+    ).group(0)
     assert "Spring sale" in section and "Not generated yet" in section
     assert f'href="/sms/campaigns/{draft.id}"' not in section  # an agent cannot open campaigns
 
@@ -296,12 +371,21 @@ def test_the_nav_shows_campaigns_to_managers_only(client, login):
 
 
 @pytest.mark.parametrize("role", ["agent", "customer"])
-@pytest.mark.parametrize("method, path", [
-    ("get", "/sms/campaigns"), ("get", "/sms/campaigns/new"), ("post", "/sms/campaigns/new"),
-    ("get", "/sms/campaigns/{id}"), ("get", "/sms/campaigns/{id}/confirm"), ("post", "/sms/campaigns/{id}/generate"),
-    ("post", "/sms/campaigns/{id}/cancel"), ("post", "/sms/campaigns/{id}/recipients/filter"),
-    ("get", "/sms/campaigns/mass/new"), ("post", "/sms/campaigns/mass/new"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/sms/campaigns"),
+        ("get", "/sms/campaigns/new"),
+        ("post", "/sms/campaigns/new"),
+        ("get", "/sms/campaigns/{id}"),
+        ("get", "/sms/campaigns/{id}/confirm"),
+        ("post", "/sms/campaigns/{id}/generate"),
+        ("post", "/sms/campaigns/{id}/cancel"),
+        ("post", "/sms/campaigns/{id}/recipients/filter"),
+        ("get", "/sms/campaigns/mass/new"),
+        ("post", "/sms/campaigns/mass/new"),
+    ],
+)
 def test_agents_and_customers_get_403_on_campaign_pages(client, login, draft, role, method, path):
     login(role)
     response = getattr(client, method)(path.format(id=draft.id), data={"name": "X", "city": "X"})
@@ -320,8 +404,10 @@ def test_the_forms_carry_a_csrf_token_and_a_post_without_one_is_refused(make_app
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
         from tests.conftest import PASSWORD
 
-        assert client.post("/login", data={"username": "owner", "password": PASSWORD,
-                                           "csrf_token": token}).status_code == 302
+        assert (
+            client.post("/login", data={"username": "owner", "password": PASSWORD, "csrf_token": token}).status_code
+            == 302
+        )
         show = client.get(f"/sms/campaigns/{draft.id}").text
         assert show.count('name="csrf_token"') >= 4
         response = client.post(f"/sms/campaigns/{draft.id}/cancel")
@@ -341,6 +427,7 @@ def test_the_campaign_pages_open_for_a_manager(client, login, draft):
 
 # Senders: a campaign obeys the sender rule of manual sends ---------------------------------------------------------
 
+
 @pytest.fixture
 def agents_line(make_sender, make_user):
     """Grace's own line (an agent's: nobody else sends from it)."""
@@ -352,22 +439,39 @@ def test_a_manager_cannot_pick_an_agents_own_line_as_the_campaign_sender(client,
     page = client.get("/sms/campaigns/new").text
     assert agents_line.e164 not in page
 
-    response = client.post("/sms/campaigns/new", data={
-        "name": "Spring sale", "send_at": _local(utcnow() + timedelta(days=2)), "module": "contacts",
-        "template_id": template.id, "sender_id": agents_line.id, "signature_id": 0})
+    response = client.post(
+        "/sms/campaigns/new",
+        data={
+            "name": "Spring sale",
+            "send_at": _local(utcnow() + timedelta(days=2)),
+            "module": "contacts",
+            "template_id": template.id,
+            "sender_id": agents_line.id,
+            "signature_id": 0,
+        },
+    )
 
     assert response.status_code == 422
     assert _field_errors(response, "sender_id") == [
         "+16285550111 is another user's own line: a campaign sends from one of the account's shared numbers "
-        "(or your own line)."]
+        "(or your own line)."
+    ]
     assert db.session.scalars(db.select(Campaign)).all() == []
 
 
 def test_a_manager_cannot_move_a_draft_campaign_to_an_agents_own_line(client, login, draft, agents_line):
     login("manager")
-    response = client.post(f"/sms/campaigns/{draft.id}/edit", data={
-        "name": draft.name, "send_at": _local(draft.send_at), "module": "contacts", "template_id": draft.template_id,
-        "sender_id": agents_line.id, "signature_id": 0})
+    response = client.post(
+        f"/sms/campaigns/{draft.id}/edit",
+        data={
+            "name": draft.name,
+            "send_at": _local(draft.send_at),
+            "module": "contacts",
+            "template_id": draft.template_id,
+            "sender_id": agents_line.id,
+            "signature_id": 0,
+        },
+    )
     assert response.status_code == 422
     assert "another user's own line" in _field_errors(response, "sender_id")[0]
     db.session.expire_all()
@@ -380,16 +484,25 @@ def test_a_mass_message_cannot_go_from_an_agents_own_line(client, login, make_ac
     planned = mass_messages.ensure_saved_messages()[0]
     db.session.commit()
     start = utcnow() + timedelta(days=1)
-    response = client.post("/sms/campaigns/mass/new", data={
-        "template_id": planned.id, "outage_start": _local(start), "outage_end": _local(start + timedelta(hours=2)),
-        "type": "Customer", "sender_id": agents_line.id, "signature_id": 0})
+    response = client.post(
+        "/sms/campaigns/mass/new",
+        data={
+            "template_id": planned.id,
+            "outage_start": _local(start),
+            "outage_end": _local(start + timedelta(hours=2)),
+            "type": "Customer",
+            "sender_id": agents_line.id,
+            "signature_id": 0,
+        },
+    )
     assert response.status_code == 422
     assert "another user's own line" in _field_errors(response, "sender_id")[0]
     assert db.session.scalars(db.select(Campaign)).all() == []
 
 
-def test_a_campaign_already_on_an_agents_line_is_neither_confirmed_nor_generated(client, login, draft, people,
-                                                                                agents_line):
+def test_a_campaign_already_on_an_agents_line_is_neither_confirmed_nor_generated(
+    client, login, draft, people, agents_line
+):
     campaigns.add_records(draft, [p.id for p in people(1)])
     draft.sender = agents_line  # saved before the rule, or the line was handed to an agent since
     db.session.commit()
@@ -410,7 +523,15 @@ def test_a_manager_may_run_a_campaign_from_their_own_line(client, login, templat
     manager = login("manager")
     own = make_sender("+16285550112", user=manager)
     assert own.e164 in client.get("/sms/campaigns/new").text
-    response = client.post("/sms/campaigns/new", data={
-        "name": "Spring sale", "send_at": _local(utcnow() + timedelta(days=2)), "module": "contacts",
-        "template_id": template.id, "sender_id": own.id, "signature_id": 0})
+    response = client.post(
+        "/sms/campaigns/new",
+        data={
+            "name": "Spring sale",
+            "send_at": _local(utcnow() + timedelta(days=2)),
+            "module": "contacts",
+            "template_id": template.id,
+            "sender_id": own.id,
+            "signature_id": 0,
+        },
+    )
     assert response.status_code == 302

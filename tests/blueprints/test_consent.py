@@ -4,7 +4,7 @@ import csv
 import html
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,8 +20,11 @@ def _events(owner=None):
     db.session.expire_all()
     stmt = db.select(ConsentEvent).order_by(ConsentEvent.id)
     if owner is not None:
-        stmt = stmt.where(ConsentEvent.contact_id == owner.id if owner.__tablename__ == "contacts"
-                          else ConsentEvent.account_id == owner.id)
+        stmt = stmt.where(
+            ConsentEvent.contact_id == owner.id
+            if owner.__tablename__ == "contacts"
+            else ConsentEvent.account_id == owner.id
+        )
     return db.session.scalars(stmt).all()
 
 
@@ -68,14 +71,20 @@ def test_staff_opts_a_contact_in_at_the_chosen_number_which_becomes_the_preferre
     assert [p.preferred_sms for p in contact.phone_numbers] == [False, True]
     [event] = _events(contact)
     assert (event.new_state, event.e164, event.consent_type, event.source, event.changed_by) == (
-        "opted_in", "+14155550102", "Phone", "staff", "dana")
+        "opted_in",
+        "+14155550102",
+        "Phone",
+        "staff",
+        "dana",
+    )
     page = client.get(f"/contacts/{contact.id}").text
     row = re.search(r"<tr>\s*<td class=\"phone\">\(415\) 555-0102.*?</tr>", page, re.DOTALL).group(0)
     assert "Preferred SMS" in row
 
 
-def test_the_sms_number_defaults_to_the_primary_number_when_it_can_receive_sms(client, login, make_contact,
-                                                                                phone_types):
+def test_the_sms_number_defaults_to_the_primary_number_when_it_can_receive_sms(
+    client, login, make_contact, phone_types
+):
     login("agent")
     contact = make_contact(numbers=("+14155550101",))
     primary = phone_numbers.add(contact, "+14155550103", phone_types["Mobile"], is_primary=True)
@@ -84,8 +93,9 @@ def test_the_sms_number_defaults_to_the_primary_number_when_it_can_receive_sms(c
     assert re.search(rf'<option selected value="{primary.id}">', page)
 
 
-def test_the_sms_number_defaults_to_the_first_that_can_receive_sms_when_the_primary_cannot(client, login,
-                                                                                          make_contact, phone_types):
+def test_the_sms_number_defaults_to_the_first_that_can_receive_sms_when_the_primary_cannot(
+    client, login, make_contact, phone_types
+):
     login("agent")
     contact = make_contact(numbers=())
     phone_numbers.add(contact, "+14155550103", phone_types["Home"], is_primary=True)
@@ -100,11 +110,14 @@ def test_the_sms_number_defaults_to_the_first_that_can_receive_sms_when_the_prim
 def test_opting_in_without_a_consent_type_is_refused_and_nothing_changes(client, login, make_contact):
     login("agent")
     contact = make_contact()
-    response = _staff_post(client, contact, htmx=True, choice="opt_in", phone_id=contact.phone_numbers[0].id,
-                           consent_type="")
+    response = _staff_post(
+        client, contact, htmx=True, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type=""
+    )
     assert response.status_code == 422
-    assert _errors(response) == ["Choose how the customer gave consent (Email, Phone or Paper): "
-                                 "you must be able to produce that proof on demand."]
+    assert _errors(response) == [
+        "Choose how the customer gave consent (Email, Phone or Paper): "
+        "you must be able to produce that proof on demand."
+    ]
     assert _state(contact) == "never_asked" and _events() == []
 
 
@@ -119,27 +132,41 @@ def test_a_number_of_another_contact_is_refused_and_nothing_changes(client, logi
     assert not other.phone_numbers[0].preferred_sms
 
 
-def test_staff_adds_a_new_number_while_opting_in_and_it_becomes_the_sms_number(client, login, make_contact,
-                                                                               phone_types):
+def test_staff_adds_a_new_number_while_opting_in_and_it_becomes_the_sms_number(
+    client, login, make_contact, phone_types
+):
     login("agent")
     contact = make_contact()
-    response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id,
-                           consent_type="Paper", new_number="(415) 555-0177", new_type_id=phone_types["Mobile"].id)
+    response = _staff_post(
+        client,
+        contact,
+        choice="opt_in",
+        phone_id=contact.phone_numbers[0].id,
+        consent_type="Paper",
+        new_number="(415) 555-0177",
+        new_type_id=phone_types["Mobile"].id,
+    )
     assert response.status_code == 302
     db.session.expire_all()
     added = contact.phone_numbers[1]
     assert (added.e164, added.preferred_sms, consent.consent_of(contact).phone_number) == ("+14155550177", True, added)
 
 
-def test_a_foreign_new_number_is_refused_with_the_reason_and_nothing_is_added(client, login, make_contact,
-                                                                              phone_types):
+def test_a_foreign_new_number_is_refused_with_the_reason_and_nothing_is_added(client, login, make_contact, phone_types):
     login("agent")
     contact = make_contact()
-    response = _staff_post(client, contact, choice="opt_in", consent_type="Email", new_number="+44 20 7946 0000",
-                           new_type_id=phone_types["Mobile"].id)
+    response = _staff_post(
+        client,
+        contact,
+        choice="opt_in",
+        consent_type="Email",
+        new_number="+44 20 7946 0000",
+        new_type_id=phone_types["Mobile"].id,
+    )
     assert response.status_code == 422
     assert _errors(response) == [
-        "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS."]
+        "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS."
+    ]
     db.session.expire_all()
     assert len(contact.phone_numbers) == 1 and _events() == []
 
@@ -152,14 +179,19 @@ def test_staff_opts_a_contact_out_and_the_audit_names_them(client, login, make_c
     assert _state(contact) == "opted_out"
     event = _events(contact)[-1]
     assert (event.old_state, event.new_state, event.source, event.changed_by) == (
-        "opted_in", "opted_out", "staff", "morgan")
+        "opted_in",
+        "opted_out",
+        "staff",
+        "morgan",
+    )
 
 
 def test_saving_the_same_consent_again_records_nothing(client, login, make_contact, opt_in):
     login("agent")
     contact = opt_in(make_contact())
-    response = _staff_post(client, contact, htmx=True, choice="opt_in", phone_id=contact.phone_numbers[0].id,
-                           consent_type="Email")
+    response = _staff_post(
+        client, contact, htmx=True, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email"
+    )
     assert response.status_code == 200 and "Nothing changed." in response.text
     assert len(_events(contact)) == 1
 
@@ -167,8 +199,9 @@ def test_saving_the_same_consent_again_records_nothing(client, login, make_conta
 def test_an_htmx_save_returns_the_form_fragment_and_reloads_the_history(client, login, make_contact):
     login("agent")
     contact = make_contact()
-    response = _staff_post(client, contact, htmx=True, choice="opt_in", phone_id=contact.phone_numbers[0].id,
-                           consent_type="Email")
+    response = _staff_post(
+        client, contact, htmx=True, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email"
+    )
     assert response.status_code == 200
     assert "<html" not in response.text
     assert 'id="sms-consent"' in response.text and "Opted in to SMS at (415) 555-0101." in response.text
@@ -192,8 +225,9 @@ def test_consent_type_is_read_only_after_an_sms_reply_and_a_new_number_keeps_it(
     consent.opt_in(contact, contact.phone_numbers[0], "SMS response", "sms_reply", "Unknown", notify=False)
     db.session.commit()
     login("agent")
-    assert re.search(r'<strong id="consent-type-read-only">SMS response</strong>',
-                     client.get(f"/contacts/{contact.id}/edit").text)
+    assert re.search(
+        r'<strong id="consent-type-read-only">SMS response</strong>', client.get(f"/contacts/{contact.id}/edit").text
+    )
     response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[1].id)
     assert response.status_code == 302
     event = _events(contact)[-1]
@@ -204,23 +238,22 @@ def test_consent_type_is_read_only_after_an_sms_reply_and_a_new_number_keeps_it(
 def test_every_staff_role_may_change_consent(client, login, make_contact, role):
     login(role)
     contact = make_contact()
-    response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id,
-                           consent_type="Email")
+    response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email")
     assert response.status_code == 302 and _state(contact) == "opted_in"
 
 
 def test_customers_cannot_use_the_staff_form_even_for_themselves(client, login):
     customer = login("customer")
     contact = customer.contact
-    response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id,
-                           consent_type="Email")
+    response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email")
     assert response.status_code == 403
     assert _state(contact) == "never_asked"
     assert 'id="sms-consent"' not in client.get(f"/contacts/{contact.id}/edit").text
 
 
-def test_opting_in_sends_one_automatic_confirmation_when_there_is_a_default_sender(client, login, make_contact,
-                                                                                 make_sender):
+def test_opting_in_sends_one_automatic_confirmation_when_there_is_a_default_sender(
+    client, login, make_contact, make_sender
+):
     login("agent")
     make_sender()
     contact = make_contact()
@@ -234,8 +267,9 @@ def test_staff_opts_an_account_in_from_its_page(client, login, make_account):
     login("agent", username="dana")
     account = make_account()
     assert 'id="sms-consent"' in client.get(f"/accounts/{account.id}").text
-    response = _staff_post(client, account, kind="accounts", choice="opt_in", phone_id=account.phone_numbers[0].id,
-                           consent_type="Email")
+    response = _staff_post(
+        client, account, kind="accounts", choice="opt_in", phone_id=account.phone_numbers[0].id, consent_type="Email"
+    )
     assert response.status_code == 302 and response.location == f"/accounts/{account.id}"
     assert _state(account) == "opted_in"
     assert [(e.account_id, e.changed_by) for e in _events()] == [(account.id, "dana")]
@@ -270,7 +304,11 @@ def test_customer_opts_in_and_their_page_shows_the_number(client, login):
     assert "Opted in." in page and "Text messages go to <strong>(415) 555-0142</strong>" in page
     [event] = _events(contact)
     assert (event.new_state, event.consent_type, event.source, event.changed_by) == (
-        "opted_in", "Web", "customer_web", "casey")
+        "opted_in",
+        "Web",
+        "customer_web",
+        "casey",
+    )
     assert contact.phone_numbers[0].preferred_sms
 
 
@@ -324,8 +362,15 @@ def test_customer_without_a_number_that_can_receive_sms_is_told_to_add_one(clien
 
 def test_consent_history_shows_every_change_on_the_contact_page(client, login, make_contact, opt_in):
     contact = opt_in(make_contact())
-    reply = Message(direction="inbound", status="received", body="STOP", phone_e164="+14155550101",
-                    sender_e164="+16285550100", contact=contact, client_ref="in-1")
+    reply = Message(
+        direction="inbound",
+        status="received",
+        body="STOP",
+        phone_e164="+14155550101",
+        sender_e164="+16285550100",
+        contact=contact,
+        client_ref="in-1",
+    )
     db.session.add(reply)
     db.session.flush()
     consent.opt_out(contact, "sms_reply", "Unknown", "SMS response", reply, notify=False)
@@ -358,26 +403,28 @@ def test_record_csv_has_one_row_per_change_oldest_first(client, login, make_cont
     rows = _csv(response)
     assert [(r["old state"], r["new state"], r["number"], r["consent type"], r["changed by"]) for r in rows] == [
         ("Never asked", "Opted in", "'+14155550101", "Email", "tester"),
-        ("Opted in", "Opted out", "'+14155550101", "", "dana")]
+        ("Opted in", "Opted out", "'+14155550101", "", "dana"),
+    ]
     assert {r["record"] for r in rows} == {"Ada Lovelace"}
 
 
 def test_csv_cells_typed_by_people_cannot_run_as_spreadsheet_formulas(client, login, make_contact, opt_in):
-    contact = opt_in(make_contact("=HYPERLINK(\"http://x\")", "Evil"))
+    contact = opt_in(make_contact('=HYPERLINK("http://x")', "Evil"))
     login("agent")
     [row] = _csv(client.get(f"/sms/consent/contacts/{contact.id}/log.csv"))
-    assert row["record"] == "'=HYPERLINK(\"http://x\") Evil"
+    assert row["record"] == '\'=HYPERLINK("http://x") Evil'
     assert row["number"] == "'+14155550101"  # a leading + starts a formula too
 
 
-def test_the_all_records_csv_is_for_managers_and_holds_every_record(client, login, make_contact, make_account,
-                                                                    opt_in):
+def test_the_all_records_csv_is_for_managers_and_holds_every_record(client, login, make_contact, make_account, opt_in):
     opt_in(make_contact())
     opt_in(make_account())
     login("manager")
     rows = _csv(client.get("/sms/consent/log.csv"))
-    assert sorted((r["record type"], r["record"]) for r in rows) == [("Account", "Acme Logistics"),
-                                                                    ("Contact", "Ada Lovelace")]
+    assert sorted((r["record type"], r["record"]) for r in rows) == [
+        ("Account", "Acme Logistics"),
+        ("Contact", "Ada Lovelace"),
+    ]
 
 
 def test_agents_cannot_export_every_record(client, login):
@@ -412,7 +459,13 @@ def test_report_counts_contacts_by_state_type_and_source(client, login, four_con
     assert [_count(page, f"state-{s}") for s in ("opted_in", "opted_out", "awaiting_reply")] == [2, 1, 0]
     assert _count(page, "never-asked") == 1
     assert [_count(page, f"type-{t}") for t in ("Email", "Phone", "Paper", "Web", "SMS response", "none")] == [
-        1, 0, 0, 1, 1, 0]
+        1,
+        0,
+        0,
+        1,
+        1,
+        0,
+    ]
     assert [_count(page, f"source-{s}") for s in ("staff", "customer_web", "sms_reply", "import")] == [1, 1, 1, 0]
 
 
@@ -430,8 +483,11 @@ def test_a_count_lists_the_contacts_behind_it_with_links(client, login, four_con
 
 def test_the_report_counts_only_changes_in_the_date_range(client, login, four_contacts):
     ada, bea, cy, dot = four_contacts
-    db.session.execute(db.update(ConsentEvent).where(ConsentEvent.contact_id == ada.id)
-                       .values(at=datetime(2024, 3, 10, 12, tzinfo=timezone.utc)))
+    db.session.execute(
+        db.update(ConsentEvent)
+        .where(ConsentEvent.contact_id == ada.id)
+        .values(at=datetime(2024, 3, 10, 12, tzinfo=UTC))
+    )
     db.session.commit()
     login("manager")
     page = client.get("/sms/consent/report?since=2024-03-01&until=2024-03-31").text
@@ -450,16 +506,22 @@ def test_agents_cannot_see_the_report(client, login):
 
 
 CONSENT_SETTINGS = {
-    "consent_policy": "request_consent", "keywords_opt_out": "STOP, QUIT", "keywords_opt_in": "START, YES",
-    "keywords_help": "HELP", "support_phone": "(415) 555-0100", "support_email": "help@example.com",
-    "customer_legal_text": "I agree to texts from {{ business_name }}.", "customer_changed_by": "email",
+    "consent_policy": "request_consent",
+    "keywords_opt_out": "STOP, QUIT",
+    "keywords_opt_in": "START, YES",
+    "keywords_help": "HELP",
+    "support_phone": "(415) 555-0100",
+    "support_email": "help@example.com",
+    "customer_legal_text": "I agree to texts from {{ business_name }}.",
+    "customer_changed_by": "email",
     "notice_opt_in": "{{ business_name }}: subscribed. Reply STOP to stop.",
     "notice_opt_out": "{{ business_name }}: unsubscribed.",
     "notice_help": "Call {{ support_phone }} or {{ support_email }}.",
     "disclaimer_text": "This is {{ business_name }}. Reply STOP to opt out.",
     "notice_request_mt": "{{ employee_name }} wants to text you: reply YES or STOP.",
     "notice_request_mo": "You wrote to {{ employee_name }}: reply YES or STOP.",
-    "notice_confirmed": "Opt in confirmed.", "notice_refused": "Opt out confirmed.",
+    "notice_confirmed": "Opt in confirmed.",
+    "notice_refused": "Opt out confirmed.",
 }
 
 
@@ -499,18 +561,26 @@ def test_an_unknown_placeholder_is_refused_naming_it(client, login):
     assert response.status_code == 422
     assert _field_errors(response, "notice_help") == [
         "Unknown variable {{ support_fone }}: automatic messages can use {{ business_name }}, {{ employee_name }}, "
-        "{{ support_phone }}, {{ support_email }}."]
+        "{{ support_phone }}, {{ support_email }}."
+    ]
     assert settings.get("consent_policy") == "require_opt_in"
 
 
-@pytest.mark.parametrize("text, error", [
-    ("{business_name.__class__.__mro__}: subscribed.", "{business_name.__class__.__mro__} is not a variable: "
-                                                        "automatic messages can use {{ business_name }}"),
-    ("{business_name!r:>99999999}: subscribed.", "Write variables in double braces: {{ business_name }}, "
-                                                  "not {business_name!r:>99999999}."),
-    ("{{ business_name.__class__ }}: subscribed.", "Unknown variable {{ business_name.__class__ }}: automatic"),
-    ("{{ business_name!r:>99999999 }}: subscribed.", "{{ business_name!r:>99999999 }} is not a variable"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        (
+            "{business_name.__class__.__mro__}: subscribed.",
+            "{business_name.__class__.__mro__} is not a variable: automatic messages can use {{ business_name }}",
+        ),
+        (
+            "{business_name!r:>99999999}: subscribed.",
+            "Write variables in double braces: {{ business_name }}, not {business_name!r:>99999999}.",
+        ),
+        ("{{ business_name.__class__ }}: subscribed.", "Unknown variable {{ business_name.__class__ }}: automatic"),
+        ("{{ business_name!r:>99999999 }}: subscribed.", "{{ business_name!r:>99999999 }} is not a variable"),
+    ],
+)
 def test_a_notice_that_reaches_into_python_or_pads_itself_is_refused_at_save(client, login, text, error):
     login("admin")
     response = _save_consent_settings(client, notice_opt_in=text)
@@ -536,7 +606,8 @@ def test_the_settings_page_names_the_variables_each_text_may_use(client, login):
     assert " ".join(help_text.split()) == (
         "Variables are written in double braces and filled in when a text is sent: {{ business_name }}, "
         "{{ employee_name }}, {{ support_phone }}, {{ support_email }} ({{ business_name }}, {{ support_phone }}, "
-        "{{ support_email }} in the legal text).")
+        "{{ support_email }} in the legal text)."
+    )
 
 
 def test_the_legal_text_cannot_name_an_employee(client, login):
@@ -544,7 +615,8 @@ def test_the_legal_text_cannot_name_an_employee(client, login):
     response = _save_consent_settings(client, customer_legal_text="Texts from {{ employee_name }}.")
     assert _field_errors(response, "customer_legal_text") == [
         "Unknown variable {{ employee_name }}: the legal text can use {{ business_name }}, {{ support_phone }}, "
-        "{{ support_email }}."]
+        "{{ support_email }}."
+    ]
 
 
 def test_a_keyword_in_two_lists_is_refused(client, login):
@@ -552,7 +624,8 @@ def test_a_keyword_in_two_lists_is_refused(client, login):
     response = _save_consent_settings(client, keywords_opt_in="START, stop")
     assert response.status_code == 422
     assert _field_errors(response, "keywords_opt_in") == [
-        "“stop” is already one of the opt-out keywords: a word can be in one list only."]
+        "“stop” is already one of the opt-out keywords: a word can be in one list only."
+    ]
     assert settings.get("keywords_opt_in") == ["START", "YES", "UNSTOP", "1"]
 
 
@@ -572,11 +645,11 @@ def test_a_text_quoting_the_support_phone_needs_one(client, login):
     login("admin")
     response = _save_consent_settings(client, support_phone="")
     assert _field_errors(response, "support_phone") == [
-        "Answer to HELP quotes {{ support_phone }}: fill this in, or take it out of that text."]
+        "Answer to HELP quotes {{ support_phone }}: fill this in, or take it out of that text."
+    ]
 
 
 def test_agents_cannot_change_consent_settings(client, login):
     login("agent")
     assert _save_consent_settings(client).status_code == 403
     assert settings.get("consent_policy") == "require_opt_in"
-

@@ -130,8 +130,9 @@ def test_a_reply_is_sent_and_the_thread_comes_back_with_it(client, login, ada, s
     receive()
     conversation = the_conversation()
 
-    response = client.post(f"/sms/conversations/{conversation.id}/messages", data={"body": "On its way"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/conversations/{conversation.id}/messages", data={"body": "On its way"}, headers={"HX-Request": "true"}
+    )
 
     assert response.status_code == 200
     assert 'id="thread"' in response.text and 'hx-swap-oob="true"' in response.text
@@ -145,8 +146,11 @@ def test_a_bad_reply_is_refused_in_place_and_nothing_is_sent(client, login, ada,
     text(ada, me, sender)
     conversation = the_conversation()
 
-    response = client.post(f"/sms/conversations/{conversation.id}/messages",
-                           data={"body": "Hi {{ contact.nickname }}"}, headers={"HX-Request": "true"})
+    response = client.post(
+        f"/sms/conversations/{conversation.id}/messages",
+        data={"body": "Hi {{ contact.nickname }}"},
+        headers={"HX-Request": "true"},
+    )
 
     assert response.status_code == 422
     assert "Unknown variable {{ contact.nickname }}" in response.text
@@ -171,8 +175,7 @@ def test_taking_a_pooled_conversation(client, login, make_user, ada, sender):
     assert again.status_code == 422 and "not in the pool any more" in again.text
 
 
-def test_leaving_a_conversation_you_may_no_longer_read_goes_back_to_the_inbox(client, login, make_user, ada,
-                                                                              sender):
+def test_leaving_a_conversation_you_may_no_longer_read_goes_back_to_the_inbox(client, login, make_user, ada, sender):
     grace = make_user("grace", "agent")
     me = login("agent")
     text(ada, grace, sender)
@@ -191,9 +194,14 @@ def test_an_unknown_number_becomes_a_contact_from_its_conversation(client, login
     page = client.get(f"/sms/conversations/{conversation.id}")
     assert "Unknown number" in page.text and "Create contact" in page.text
 
-    response = client.post(f"/sms/conversations/{conversation.id}/contact", data={
-        "contact-first_name": "Mary", "contact-last_name": "Shelley", "contact-phone_type": phone_types["Mobile"].id,
-    })
+    response = client.post(
+        f"/sms/conversations/{conversation.id}/contact",
+        data={
+            "contact-first_name": "Mary",
+            "contact-last_name": "Shelley",
+            "contact-phone_type": phone_types["Mobile"].id,
+        },
+    )
 
     assert response.status_code == 303
     contact = db.session.scalar(db.select(Contact).where(Contact.last_name == "Shelley"))
@@ -205,9 +213,14 @@ def test_a_contact_needs_a_name(client, login, sender, phone_types):
     receive("Who is this?", number="+14155550177")
     conversation = the_conversation()
 
-    response = client.post(f"/sms/conversations/{conversation.id}/contact", data={
-        "contact-first_name": " ", "contact-last_name": "", "contact-phone_type": phone_types["Mobile"].id,
-    })
+    response = client.post(
+        f"/sms/conversations/{conversation.id}/contact",
+        data={
+            "contact-first_name": " ",
+            "contact-last_name": "",
+            "contact-phone_type": phone_types["Mobile"].id,
+        },
+    )
 
     assert response.status_code == 422 and "Enter a first or a last name." in response.text
     assert db.session.scalar(db.select(db.func.count()).select_from(Contact)) == 0
@@ -260,8 +273,14 @@ def test_every_conversation_form_needs_a_csrf_token(make_app, ada, sender, make_
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").text).group(1)
     client.post("/login", data={"username": "grace", "password": PASSWORD, "csrf_token": token})
 
-    for url in [f"/sms/conversations/{id}/messages", f"/sms/conversations/{id}/leave", f"/sms/conversations/{id}/join",
-                f"/sms/conversations/{id}/take", f"/sms/conversations/{id}/contact", "/sms/notifications/read"]:
+    for url in [
+        f"/sms/conversations/{id}/messages",
+        f"/sms/conversations/{id}/leave",
+        f"/sms/conversations/{id}/join",
+        f"/sms/conversations/{id}/take",
+        f"/sms/conversations/{id}/contact",
+        "/sms/notifications/read",
+    ]:
         assert client.post(url, data={"body": "Hi"}).status_code == 400, url
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 1
     assert the_conversation().owner == grace
@@ -277,7 +296,8 @@ def test_the_contacts_sms_panel_links_to_its_conversations(client, login, ada, s
 
 
 def test_an_agent_cannot_read_someone_elses_conversation_on_the_contact_page_or_the_messages_list(
-        client, login, make_user, ada, sender):
+    client, login, make_user, ada, sender
+):
     grace = make_user("grace", "agent")
     text(ada, grace, sender, "Our private chat")
     receive("My account number is 1234")

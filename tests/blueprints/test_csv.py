@@ -13,20 +13,23 @@ from crm_sms.models import Message, db
 from crm_sms.services import consent
 
 
-@pytest.mark.parametrize("value, shown", [
-    ("=HYPERLINK(\"http://evil.example\")", "'=HYPERLINK(\"http://evil.example\")"),
-    ("+15555550100", "'+15555550100"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
-    ("Ada Lovelace", "Ada Lovelace"),
-    ("a=b", "a=b"),
-    ("", ""),
-    (None, ""),
-    (42, 42),
-    (Decimal("-0.0079"), Decimal("-0.0079")),  # a number is a number, not a formula
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+        ("+15555550100", "'+15555550100"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Ada Lovelace", "Ada Lovelace"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (None, ""),
+        (42, 42),
+        (Decimal("-0.0079"), Decimal("-0.0079")),  # a number is a number, not a formula
+    ],
+)
 def test_a_cell_that_could_run_as_a_formula_gets_an_apostrophe(value, shown):
     assert _csv.cell(value) == shown
 
@@ -36,9 +39,16 @@ def _rows(response):
 
 
 def _message(direction="inbound", body="hello", contact=None, account=None, phone="+14155550101"):
-    message = Message(direction=direction, status="received" if direction == "inbound" else "sent", body=body,
-                      contact=contact, account=account, phone_e164=phone, sender_e164="+16285550100",
-                      client_ref=uuid.uuid4().hex)
+    message = Message(
+        direction=direction,
+        status="received" if direction == "inbound" else "sent",
+        body=body,
+        contact=contact,
+        account=account,
+        phone_e164=phone,
+        sender_e164="+16285550100",
+        client_ref=uuid.uuid4().hex,
+    )
     db.session.add(message)
     db.session.commit()
     return message
@@ -46,14 +56,14 @@ def _message(direction="inbound", body="hello", contact=None, account=None, phon
 
 def test_the_messages_export_neutralizes_hostile_texts_and_names(client, login, make_contact, make_account):
     account = make_account("@SUM(1+1)*cmd|' /C calc'!A0", numbers=("+12125550101",))
-    contact = make_contact("=HYPERLINK(\"http://evil.example\"", "x\")", account=account)
+    contact = make_contact('=HYPERLINK("http://evil.example"', 'x")', account=account)
     _message("inbound", "=1+1", contact=contact)
     _message("outbound", "-2+3 off today", account=account, phone="+12125550101")
     login("manager")
     rows = {row["direction"]: row for row in _rows(client.get("/sms/messages.csv"))}
     inbound, outbound = rows["inbound"], rows["outbound"]
     assert inbound["body"] == "'=1+1"
-    assert inbound["recipient"] == "'=HYPERLINK(\"http://evil.example\" x\")"
+    assert inbound["recipient"] == '\'=HYPERLINK("http://evil.example" x")'
     assert inbound["related entity"] == outbound["recipient"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
     assert outbound["body"] == "'-2+3 off today"
     assert inbound["phone"] == "'+14155550101" and inbound["from"] == "'+16285550100"
@@ -82,10 +92,17 @@ def queries():
     sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
-@pytest.mark.parametrize("url, table", [("/sms/messages.csv", "messages"), ("/sms/consent/log.csv", "consent_events"),
-                                        ("/sms/consent/contacts/{contact}/log.csv", "consent_events")])
-def test_an_export_streams_and_reads_its_rows_only_while_streaming(client, login, make_contact, opt_in, queries,
-                                                                   url, table):
+@pytest.mark.parametrize(
+    "url, table",
+    [
+        ("/sms/messages.csv", "messages"),
+        ("/sms/consent/log.csv", "consent_events"),
+        ("/sms/consent/contacts/{contact}/log.csv", "consent_events"),
+    ],
+)
+def test_an_export_streams_and_reads_its_rows_only_while_streaming(
+    client, login, make_contact, opt_in, queries, url, table
+):
     contact = opt_in(make_contact())
     for number in range(1, 1202):
         _message("inbound", f"message {number}", contact=contact)

@@ -27,8 +27,9 @@ def _log_in(client, make_user, username, role="agent"):
 def _unchanged(draft):
     db.session.expire_all()
     assert db.session.get(Message, draft.id).status == "draft"
-    assert [e.status for e in db.session.scalars(db.select(MessageEvent).where(MessageEvent.message_id == draft.id))] \
-        == ["draft"]
+    assert [
+        e.status for e in db.session.scalars(db.select(MessageEvent).where(MessageEvent.message_id == draft.id))
+    ] == ["draft"]
     assert queue().count == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(Conversation)) == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(Subscription)) == 0
@@ -62,8 +63,12 @@ def test_another_agent_cannot_read_someones_draft_by_its_id(client, make_user, g
 def test_someones_draft_is_not_listed_on_the_record_page_the_sent_list_or_the_export(client, make_user, grace_draft):
     _log_in(client, make_user, "alan")
 
-    for url in (f"/sms/contacts/{grace_draft.contact_id}/panel", f"/sms/contacts/{grace_draft.contact_id}/list",
-                "/sms/messages", "/sms/messages.csv"):
+    for url in (
+        f"/sms/contacts/{grace_draft.contact_id}/panel",
+        f"/sms/contacts/{grace_draft.contact_id}/list",
+        "/sms/messages",
+        "/sms/messages.csv",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Your order is ready" not in response.text, url

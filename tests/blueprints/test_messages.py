@@ -11,7 +11,9 @@ from crm_sms.services import consent
 
 
 def _errors(response):
-    return [e.replace("&#39;", "'").replace("&amp;", "&") for e in re.findall(r'class="error"[^>]*>([^<]*)', response.text)]
+    return [
+        e.replace("&#39;", "'").replace("&amp;", "&") for e in re.findall(r'class="error"[^>]*>([^<]*)', response.text)
+    ]
 
 
 @pytest.fixture
@@ -53,23 +55,41 @@ def test_agent_queues_a_message_and_a_dispatch_after_the_commit(client, texting)
     assert response.status_code == 200 and "In queue" in response.text
     [message] = _messages()
     assert (message.status, message.phone_e164, message.sender_e164, message.author_id) == (
-        "queued", "+14155550101", sender.e164, agent.id)
+        "queued",
+        "+14155550101",
+        sender.e164,
+        agent.id,
+    )
     assert [job.func_name for job in queue().jobs] == ["crm_sms.jobs.dispatch.dispatch"]
 
 
-@pytest.mark.parametrize("change, field_error", [
-    ({"sms-phone_id": "0"}, "Choose one of this record's numbers to send to."),
-    ({"sms-body": "   "}, "Write a message."),
-    ({"sms-body": "Hi {{ contact.shoe_size }}"}, "Unknown variable {{ contact.shoe_size }}: messages to contacts can use"),
-    ({"sms-body": "Hi {{ contact.first_name"}, "A variable is not closed"),
-    ({"sms-send_at": (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}, "The send date is in the past"),
-    ({"sms-body": "x" * 2000}, "The message is too long: 14 segments"),
-    ({"sms-sender_id": "99999"}, "Choose a number you may send from."),
-])
+@pytest.mark.parametrize(
+    "change, field_error",
+    [
+        ({"sms-phone_id": "0"}, "Choose one of this record's numbers to send to."),
+        ({"sms-body": "   "}, "Write a message."),
+        (
+            {"sms-body": "Hi {{ contact.shoe_size }}"},
+            "Unknown variable {{ contact.shoe_size }}: messages to contacts can use",
+        ),
+        ({"sms-body": "Hi {{ contact.first_name"}, "A variable is not closed"),
+        (
+            {"sms-send_at": (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+            "The send date is in the past",
+        ),
+        ({"sms-body": "x" * 2000}, "The message is too long: 14 segments"),
+        ({"sms-sender_id": "99999"}, "Choose a number you may send from."),
+    ],
+)
 def test_bad_input_gets_a_clear_error_and_sends_nothing(client, texting, change, field_error):
     agent, sender, contact = texting
-    data = {"sms-phone_id": contact.phone_numbers[0].id, "sms-sender_id": sender.id, "sms-body": "Hello",
-            "action": "send", **change}
+    data = {
+        "sms-phone_id": contact.phone_numbers[0].id,
+        "sms-sender_id": sender.id,
+        "sms-body": "Hello",
+        "action": "send",
+        **change,
+    }
     response = client.post(f"/sms/contacts/{contact.id}/messages", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 422
     assert any(field_error in error for error in _errors(response)), _errors(response)
@@ -84,7 +104,8 @@ def test_a_contact_who_opted_out_cannot_be_texted(client, texting):
     assert response.status_code == 422
     assert "(415) 555-0101 cannot be texted: Opted out of SMS." in _errors(response)
     assert [(m.kind, m.body) for m in _messages()] == [  # only the confirmation of the opt-out
-        ("automatic", "Our business: you are unsubscribed and will get no more messages. Reply START to resubscribe.")]
+        ("automatic", "Our business: you are unsubscribed and will get no more messages. Reply START to resubscribe.")
+    ]
 
 
 def test_a_suppressed_number_cannot_be_texted_whoever_has_it(client, texting):

@@ -9,8 +9,14 @@ from crm_sms.models import SenderNumber, Signature, db
 from crm_sms.models.signature import TEXTS
 from crm_sms.services import departments, senders, settings, signatures
 
-SETTINGS = {"business_name": "Acme Fiber", "time_zone": "America/Chicago", "quiet_hours_start": "21:00",
-            "quiet_hours_end": "08:00", "quiet_hours_manual_bypass": "y", "opt_out_text": "Reply STOP to opt out."}
+SETTINGS = {
+    "business_name": "Acme Fiber",
+    "time_zone": "America/Chicago",
+    "quiet_hours_start": "21:00",
+    "quiet_hours_end": "08:00",
+    "quiet_hours_manual_bypass": "y",
+    "opt_out_text": "Reply STOP to opt out.",
+}
 
 
 def _field_errors(response, name):
@@ -50,8 +56,10 @@ def test_admin_creates_a_sender_owned_by_a_user_and_it_comes_first_for_that_user
     senders.save(None, "+16285550100", label="Main line", is_default=True)
     db.session.commit()
     agent = make_user("agent2", "agent")
-    response = client.post("/sms/settings/senders", data={
-        "e164": "(628) 555-0101", "label": "Agent 2's line", "user_id": agent.id, "mps": "2", "active": "y"})
+    response = client.post(
+        "/sms/settings/senders",
+        data={"e164": "(628) 555-0101", "label": "Agent 2's line", "user_id": agent.id, "mps": "2", "active": "y"},
+    )
     assert response.status_code == 302
     mine = senders.for_user(agent)[0]
     assert (mine.e164, mine.label, mine.mps, mine.user_id) == ("+16285550101", "Agent 2's line", 2.0, agent.id)
@@ -73,7 +81,8 @@ def test_a_foreign_sender_number_is_refused_on_the_number_and_nothing_is_saved(c
     response = client.post("/sms/settings/senders", data={"e164": "+44 20 7946 0000", "active": "y"})
     assert response.status_code == 422
     assert _field_errors(response, "e164") == [
-        "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS."]
+        "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS."
+    ]
     assert _count(SenderNumber) == 0
 
 
@@ -91,8 +100,9 @@ def test_editing_a_sender_keeps_its_own_number_without_calling_it_a_duplicate(cl
     login("admin")
     sender = senders.save(None, "+16285550100", label="Old")
     db.session.commit()
-    response = client.post(f"/sms/settings/senders/{sender.id}", data={
-        "e164": "+16285550100", "label": "New", "mps": "5", "mms": "y"})
+    response = client.post(
+        f"/sms/settings/senders/{sender.id}", data={"e164": "+16285550100", "label": "New", "mps": "5", "mms": "y"}
+    )
     assert response.status_code == 302
     db.session.refresh(sender)
     assert (sender.label, sender.mps, sender.mms, sender.active) == ("New", 5.0, True, False)
@@ -116,8 +126,9 @@ def test_the_sender_service_refuses_a_rate_out_of_bounds(app, bad):
 def test_the_account_default_sender_cannot_belong_to_one_user(client, login, make_user):
     login("admin")
     agent = make_user("agent2", "agent")
-    response = client.post("/sms/settings/senders", data={
-        "e164": "+16285550100", "user_id": agent.id, "is_default": "y", "active": "y"})
+    response = client.post(
+        "/sms/settings/senders", data={"e164": "+16285550100", "user_id": agent.id, "is_default": "y", "active": "y"}
+    )
     assert response.status_code == 422
     assert "cannot belong to one user" in _field_errors(response, "is_default")[0]
     assert _count(SenderNumber) == 0
@@ -130,10 +141,14 @@ def test_sender_list_names_the_owner_or_the_account(client, login, make_user):
     senders.save(None, "+16285550101")
     senders.save(None, "+16285550102", user=agent)
     db.session.commit()
-    rows = re.findall(r"<tr><td>(\+\d+)</td><td>[^<]*</td>\s*<td>(.*?)</td>",
-                      client.get("/sms/settings/senders").text, re.DOTALL)
+    rows = re.findall(
+        r"<tr><td>(\+\d+)</td><td>[^<]*</td>\s*<td>(.*?)</td>", client.get("/sms/settings/senders").text, re.DOTALL
+    )
     assert [(number, re.sub(r"<[^>]+>", "", owner)) for number, owner in rows] == [
-        ("+16285550100", "Account default"), ("+16285550101", "Account"), ("+16285550102", "agent2")]
+        ("+16285550100", "Account default"),
+        ("+16285550101", "Account"),
+        ("+16285550102", "agent2"),
+    ]
 
 
 # Signatures
@@ -142,8 +157,9 @@ def test_sender_list_names_the_owner_or_the_account(client, login, make_user):
 def test_signature_with_a_name_already_taken_is_refused(client, login, support, make_signature):
     login("admin")
     make_signature("Support")
-    response = client.post("/sms/settings/signatures", data={
-        "name": "support", "department": support.id, "text": TEXTS[0]})
+    response = client.post(
+        "/sms/settings/signatures", data={"name": "support", "department": support.id, "text": TEXTS[0]}
+    )
     assert response.status_code == 422
     assert _field_errors(response, "name") == ["There is already a signature called “Support”."]
     assert _count(Signature) == 1
@@ -151,8 +167,10 @@ def test_signature_with_a_name_already_taken_is_refused(client, login, support, 
 
 def test_signature_text_outside_the_fixed_list_is_refused(client, login, support):
     login("admin")
-    response = client.post("/sms/settings/signatures", data={
-        "name": "Chatty", "department": support.id, "text": "Text us anytime! Reply STOP to unsubscribe."})
+    response = client.post(
+        "/sms/settings/signatures",
+        data={"name": "Chatty", "department": support.id, "text": "Text us anytime! Reply STOP to unsubscribe."},
+    )
     assert response.status_code == 422
     assert _field_errors(response, "text") == ["Choose one of the signature texts offered: no other text is allowed."]
     assert _count(Signature) == 0
@@ -161,8 +179,10 @@ def test_signature_text_outside_the_fixed_list_is_refused(client, login, support
 def test_only_one_signature_is_the_default_for_manual_and_one_for_bulk(client, login, support, make_signature):
     login("admin")
     first = make_signature("First", manual=True, bulk=True)
-    response = client.post("/sms/settings/signatures", data={
-        "name": "Second", "department": support.id, "text": TEXTS[0], "default_for_manual": "y"})
+    response = client.post(
+        "/sms/settings/signatures",
+        data={"name": "Second", "department": support.id, "text": TEXTS[0], "default_for_manual": "y"},
+    )
     assert response.status_code == 302
     db.session.refresh(first)
     second = db.session.scalar(db.select(Signature).where(Signature.name == "Second"))
@@ -205,12 +225,27 @@ def test_quiet_hours_and_texts_are_saved_and_read_back(client, login):
     login("admin")
     response = client.post("/sms/settings", data={**SETTINGS, "quiet_hours_start": "9:30", "quiet_hours_end": "8:00"})
     assert response.status_code == 302
-    saved = {key: settings.get(key) for key in ("business_name", "time_zone", "quiet_hours_start", "quiet_hours_end",
-                                               "quiet_hours_manual_bypass", "opt_out_text", "provider_balance")}
+    saved = {
+        key: settings.get(key)
+        for key in (
+            "business_name",
+            "time_zone",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "quiet_hours_manual_bypass",
+            "opt_out_text",
+            "provider_balance",
+        )
+    }
     assert saved == {
-        "business_name": "Acme Fiber", "time_zone": "America/Chicago", "quiet_hours_start": "09:30",
-        "quiet_hours_end": "08:00", "quiet_hours_manual_bypass": True, "opt_out_text": "Reply STOP to opt out.",
-        "provider_balance": None}
+        "business_name": "Acme Fiber",
+        "time_zone": "America/Chicago",
+        "quiet_hours_start": "09:30",
+        "quiet_hours_end": "08:00",
+        "quiet_hours_manual_bypass": True,
+        "opt_out_text": "Reply STOP to opt out.",
+        "provider_balance": None,
+    }
 
 
 def test_clearing_both_quiet_hours_turns_them_off(client, login):
@@ -224,14 +259,16 @@ def test_clearing_both_quiet_hours_turns_them_off(client, login):
     assert (settings.get("quiet_hours_start"), settings.get("quiet_hours_end")) == (None, None)
 
 
-@pytest.mark.parametrize("given, missing", [("quiet_hours_start", "quiet_hours_end"),
-                                            ("quiet_hours_end", "quiet_hours_start")])
+@pytest.mark.parametrize(
+    "given, missing", [("quiet_hours_start", "quiet_hours_end"), ("quiet_hours_end", "quiet_hours_start")]
+)
 def test_only_one_end_of_quiet_hours_is_refused(client, login, given, missing):
     login("admin")
     response = client.post("/sms/settings", data={**SETTINGS, missing: ""})
     assert response.status_code == 422
     assert _field_errors(response, missing) == [
-        "Quiet hours need both a start and an end: fill in both, or clear both."]
+        "Quiet hours need both a start and an end: fill in both, or clear both."
+    ]
     assert settings.get(given) is None
 
 
@@ -240,8 +277,7 @@ def test_a_time_that_is_not_hh_mm_is_refused(client, login, bad):
     login("admin")
     response = client.post("/sms/settings", data={**SETTINGS, "quiet_hours_start": bad})
     assert response.status_code == 422
-    assert _field_errors(response, "quiet_hours_start") == [
-        "Enter a time as HH:MM on a 24-hour clock, such as 21:00."]
+    assert _field_errors(response, "quiet_hours_start") == ["Enter a time as HH:MM on a 24-hour clock, such as 21:00."]
     assert settings.get("quiet_hours_start") is None
 
 
@@ -259,7 +295,8 @@ def test_opt_out_text_without_stop_is_refused(client, login):
     response = client.post("/sms/settings", data={**SETTINGS, "opt_out_text": "Text QUIT to leave."})
     assert response.status_code == 422
     assert _field_errors(response, "opt_out_text") == [
-        "The opt-out text must tell people to reply STOP: carriers require every business text to say how to opt out."]
+        "The opt-out text must tell people to reply STOP: carriers require every business text to say how to opt out."
+    ]
     assert settings.get("opt_out_text") == "Reply STOP to unsubscribe."
 
 
@@ -318,5 +355,6 @@ def test_public_minutes_that_make_no_sense_are_refused(client, login, bad):
     assert response.status_code == 422
     assert _field_errors(response, "public_minutes")[0] in (
         "Enter minutes between 0.1 and 10080 (a week), or leave it empty for the default.",
-        "Enter a number, such as 1 or 0.5.")
+        "Enter a number, such as 1 or 0.5.",
+    )
     assert conversations.public_minutes() == 20.0

@@ -23,17 +23,19 @@ def _templates():
 
 def _options(page, selector_attribute):
     """(value, label) of the options of the select carrying ``selector_attribute``."""
-    select = re.search(rf'<select[^>]*{selector_attribute}[^>]*>(.*?)</select>', page, re.DOTALL).group(1)
-    return [(html.unescape(v), html.unescape(t)) for v, t in re.findall(r'<option value="([^"]*)">([^<]*)</option>',
-                                                                         select)]
+    select = re.search(rf"<select[^>]*{selector_attribute}[^>]*>(.*?)</select>", page, re.DOTALL).group(1)
+    return [
+        (html.unescape(v), html.unescape(t)) for v, t in re.findall(r'<option value="([^"]*)">([^<]*)</option>', select)
+    ]
 
 
 @pytest.fixture
 def make_template(make_user):
     author = make_user("author", "manager")
 
-    def make(name="Order ready", module="contacts", body="Hi {{ contact.first_name }}, your order is ready.",
-             locked=False):
+    def make(
+        name="Order ready", module="contacts", body="Hi {{ contact.first_name }}, your order is ready.", locked=False
+    ):
         template = templates.save(None, name, module, body, author)
         template.locked = locked
         db.session.commit()
@@ -44,18 +46,25 @@ def make_template(make_user):
 
 def test_manager_creates_a_template(client, login):
     manager = login("manager")
-    response = client.post("/sms/templates/new", data={
-        "name": "Order ready", "module": "contacts", "body": "Hi {{ contact.first_name }}, your order is ready."})
+    response = client.post(
+        "/sms/templates/new",
+        data={"name": "Order ready", "module": "contacts", "body": "Hi {{ contact.first_name }}, your order is ready."},
+    )
     assert response.status_code == 302
     [template] = _templates()
     assert (template.name, template.module, template.body, template.created_by_id) == (
-        "Order ready", "contacts", "Hi {{ contact.first_name }}, your order is ready.", manager.id)
+        "Order ready",
+        "contacts",
+        "Hi {{ contact.first_name }}, your order is ready.",
+        manager.id,
+    )
 
 
 def test_an_unknown_variable_is_refused_on_the_message_naming_it_and_nothing_is_saved(client, login):
     login("manager")
-    response = client.post("/sms/templates/new", data={
-        "name": "Shoes", "module": "contacts", "body": "Your size: {{ contact.shoe_size }}"})
+    response = client.post(
+        "/sms/templates/new", data={"name": "Shoes", "module": "contacts", "body": "Your size: {{ contact.shoe_size }}"}
+    )
     assert response.status_code == 422
     [error] = _field_errors(response, "body")
     assert error.startswith("Unknown variable {{ contact.shoe_size }}: messages to contacts can use ")
@@ -65,19 +74,27 @@ def test_an_unknown_variable_is_refused_on_the_message_naming_it_and_nothing_is_
 
 def test_an_account_template_cannot_use_contact_variables(client, login):
     login("manager")
-    response = client.post("/sms/templates/new", data={
-        "name": "Invoice", "module": "accounts", "body": "Hi {{ contact.first_name }}"})
+    response = client.post(
+        "/sms/templates/new", data={"name": "Invoice", "module": "accounts", "body": "Hi {{ contact.first_name }}"}
+    )
     assert response.status_code == 422
-    assert _field_errors(response, "body")[0].startswith("Unknown variable {{ contact.first_name }}: messages to accounts")
+    assert _field_errors(response, "body")[0].startswith(
+        "Unknown variable {{ contact.first_name }}: messages to accounts"
+    )
     assert _templates() == []
 
 
-@pytest.mark.parametrize("body, error", [
-    ("Hi {{ contact.first_name.__class__ }}", "{{ contact.first_name.__class__ }} is not a variable"),
-    ("Hi {{ contact.first_name!r:>99999999 }}", "{{ contact.first_name!r:>99999999 }} is not a variable"),
-    ("Hi {contact.first_name}",
-     "Write variables in double braces: {{ contact.first_name }}, not {contact.first_name}."),
-])
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("Hi {{ contact.first_name.__class__ }}", "{{ contact.first_name.__class__ }} is not a variable"),
+        ("Hi {{ contact.first_name!r:>99999999 }}", "{{ contact.first_name!r:>99999999 }} is not a variable"),
+        (
+            "Hi {contact.first_name}",
+            "Write variables in double braces: {{ contact.first_name }}, not {contact.first_name}.",
+        ),
+    ],
+)
 def test_a_template_with_an_attribute_a_format_or_single_braces_is_refused(client, login, body, error):
     login("manager")
     response = client.post("/sms/templates/new", data={"name": "Hostile", "module": "contacts", "body": body})
@@ -91,44 +108,61 @@ def test_a_duplicate_name_is_refused_on_the_name(client, login, make_template):
     make_template("Order ready")
     response = client.post("/sms/templates/new", data={"name": "order ready", "module": "contacts", "body": "Hi"})
     assert response.status_code == 422
-    assert _field_errors(response, "name") == [
-        "There is already a template called “Order ready”: choose another name."]
+    assert _field_errors(response, "name") == ["There is already a template called “Order ready”: choose another name."]
     assert len(_templates()) == 1
 
 
 def test_manager_edits_a_template(client, login, make_template):
     login("manager")
     template = make_template()
-    response = client.post(f"/sms/templates/{template.id}", data={
-        "name": "Invoice", "module": "accounts", "body": "Your invoice, {{ account.name }}"})
+    response = client.post(
+        f"/sms/templates/{template.id}",
+        data={"name": "Invoice", "module": "accounts", "body": "Your invoice, {{ account.name }}"},
+    )
     assert response.status_code == 302
     db.session.refresh(template)
-    assert (template.name, template.module, template.body) == ("Invoice", "accounts", "Your invoice, {{ account.name }}")
+    assert (template.name, template.module, template.body) == (
+        "Invoice",
+        "accounts",
+        "Your invoice, {{ account.name }}",
+    )
 
 
-@pytest.mark.parametrize("method, path", [
-    ("get", "/sms/templates"), ("get", "/sms/templates/new"), ("post", "/sms/templates/new"),
-    ("get", "/sms/templates/{id}"), ("post", "/sms/templates/{id}"), ("post", "/sms/templates/{id}/delete"),
-    ("post", "/sms/templates/preview"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/sms/templates"),
+        ("get", "/sms/templates/new"),
+        ("post", "/sms/templates/new"),
+        ("get", "/sms/templates/{id}"),
+        ("post", "/sms/templates/{id}"),
+        ("post", "/sms/templates/{id}/delete"),
+        ("post", "/sms/templates/preview"),
+    ],
+)
 def test_agent_gets_403_on_the_template_pages(client, login, make_template, method, path):
     login("agent")
     template = make_template()
-    response = getattr(client, method)(path.format(id=template.id), data={"name": "X", "module": "contacts", "body": "X"})
+    response = getattr(client, method)(
+        path.format(id=template.id), data={"name": "X", "module": "contacts", "body": "X"}
+    )
     assert response.status_code == 403
     assert "write SMS templates" in response.text
     assert [(t.name, t.body) for t in _templates()] == [("Order ready", template.body)]
 
 
-def test_agent_sees_the_contact_templates_in_the_compose_picker_of_a_contact(client, login, make_template,
-                                                                              make_contact):
+def test_agent_sees_the_contact_templates_in_the_compose_picker_of_a_contact(
+    client, login, make_template, make_contact
+):
     login("agent")
     make_template("Welcome", "contacts", "Welcome, {{ contact.first_name }}!")
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
     contact = make_contact()
     page = client.get(f"/contacts/{contact.id}").text
-    assert _options(page, 'data-fill-into="#sms-body"') == [("", "Choose…"), ("Welcome, {{ contact.first_name }}!",
-                                                                              "Welcome")]
+    assert _options(page, 'data-fill-into="#sms-body"') == [
+        ("", "Choose…"),
+        ("Welcome, {{ contact.first_name }}!", "Welcome"),
+    ]
     assert 'href="/sms/templates"' not in page  # no "Templates" link for an agent
 
 
@@ -138,12 +172,15 @@ def test_an_account_page_offers_only_the_account_templates(client, login, make_t
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
     account = make_account()
     page = client.get(f"/accounts/{account.id}").text
-    assert _options(page, 'data-fill-into="#sms-body"') == [("", "Choose…"), ("Your invoice, {{ account.name }}",
-                                                                              "Invoice")]
+    assert _options(page, 'data-fill-into="#sms-body"') == [
+        ("", "Choose…"),
+        ("Your invoice, {{ account.name }}", "Invoice"),
+    ]
 
 
-def test_the_compose_picker_is_left_out_when_there_is_no_template_for_the_module(client, login, make_template,
-                                                                                   make_contact):
+def test_the_compose_picker_is_left_out_when_there_is_no_template_for_the_module(
+    client, login, make_template, make_contact
+):
     login("agent")
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
     page = client.get(f"/contacts/{make_contact().id}").text
@@ -162,8 +199,11 @@ def test_preview_renders_against_the_chosen_contact_with_the_segment_count(clien
     login("manager")
     make_contact("Ada", "Lovelace")
     grace = make_contact("Grace", "Hopper", numbers=("+14155550102",))
-    response = client.post("/sms/templates/preview", headers={"HX-Request": "true"}, data={
-        "module": "contacts", "record_id": grace.id, "body": "Hi {{ contact.first_name }}, your order is ready."})
+    response = client.post(
+        "/sms/templates/preview",
+        headers={"HX-Request": "true"},
+        data={"module": "contacts", "record_id": grace.id, "body": "Hi {{ contact.first_name }}, your order is ready."},
+    )
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="template-preview"')  # the fragment alone
     assert "Hi Grace, your order is ready.</blockquote>" in response.text
@@ -173,13 +213,17 @@ def test_preview_renders_against_the_chosen_contact_with_the_segment_count(clien
 def test_preview_names_an_unknown_variable(client, login, make_account):
     login("manager")
     account = make_account()
-    response = client.post("/sms/templates/preview", headers={"HX-Request": "true"}, data={
-        "module": "accounts", "record_id": account.id, "body": "Hi {{ contact.first_name }}"})
+    response = client.post(
+        "/sms/templates/preview",
+        headers={"HX-Request": "true"},
+        data={"module": "accounts", "record_id": account.id, "body": "Hi {{ contact.first_name }}"},
+    )
     assert "Unknown variable {{ contact.first_name }}: messages to accounts" in html.unescape(response.text)
 
 
-def test_the_form_previews_the_first_contact_by_last_name_with_a_live_counter(client, login, make_contact,
-                                                                              make_template):
+def test_the_form_previews_the_first_contact_by_last_name_with_a_live_counter(
+    client, login, make_contact, make_template
+):
     login("manager")
     make_contact("Alan", "Turing", numbers=("+14155550102",))
     make_contact("Ada", "Lovelace")
@@ -228,9 +272,10 @@ def test_a_locked_template_cannot_be_edited(client, login, make_template):
     login("manager")
     template = make_template(body="Spring sale!", locked=True)
     page = client.get(f"/sms/templates/{template.id}").text
-    assert "This template is locked" in page and '<fieldset disabled' in page and ">Save</button>" not in page
-    response = client.post(f"/sms/templates/{template.id}", data={
-        "name": template.name, "module": "contacts", "body": "Summer sale!"})
+    assert "This template is locked" in page and "<fieldset disabled" in page and ">Save</button>" not in page
+    response = client.post(
+        f"/sms/templates/{template.id}", data={"name": template.name, "module": "contacts", "body": "Summer sale!"}
+    )
     assert response.status_code == 422
     assert "cannot be changed" in _field_errors(response, "body")[0]
     db.session.refresh(template)

@@ -36,8 +36,15 @@ def saved(make_user):
 
 
 def _form(template, **fields):
-    return {"event": "payment.received", "module": template.module, "template": template.id, "sender": 0,
-            "signature": 0, "active": "y", **fields}
+    return {
+        "event": "payment.received",
+        "module": template.module,
+        "template": template.id,
+        "sender": 0,
+        "signature": 0,
+        "active": "y",
+        **fields,
+    }
 
 
 @pytest.mark.parametrize("role", ["manager", "agent"])
@@ -61,7 +68,13 @@ def test_an_admin_creates_a_rule_with_the_default_sender_and_signature(client, l
     assert response.status_code == 302
     [rule] = _rules()
     assert (rule.event, rule.module, rule.template, rule.sender, rule.signature, rule.active) == (
-        "payment.received", "contacts", saved["contacts"], None, None, True)
+        "payment.received",
+        "contacts",
+        saved["contacts"],
+        None,
+        None,
+        True,
+    )
     page = client.get("/sms/settings/triggers").text
     assert "payment.received" in page and "Payment received" in page
 
@@ -73,12 +86,20 @@ def test_an_admin_edits_a_rule(client, login, saved, make_sender):
     sender = make_sender("+16285550199", is_default=False)
     rule = triggers.save(None, "payment.received", "contacts", saved["contacts"])
     db.session.commit()
-    response = client.post(f"/sms/settings/triggers/{rule.id}", data=_form(
-        saved["accounts"], event="service.restored", sender=sender.id, signature=signature.id, active=""))
+    response = client.post(
+        f"/sms/settings/triggers/{rule.id}",
+        data=_form(saved["accounts"], event="service.restored", sender=sender.id, signature=signature.id, active=""),
+    )
     assert response.status_code == 302
     db.session.refresh(rule)
     assert (rule.event, rule.module, rule.template, rule.sender, rule.signature, rule.active) == (
-        "service.restored", "accounts", saved["accounts"], sender, signature, False)
+        "service.restored",
+        "accounts",
+        saved["accounts"],
+        sender,
+        signature,
+        False,
+    )
 
 
 def test_an_admin_deletes_a_rule_and_its_event_then_sends_nothing(client, login, saved, make_contact, opt_in):
@@ -99,8 +120,8 @@ def test_a_saved_message_for_the_other_module_is_refused_naming_the_field(client
     response = client.post("/sms/settings/triggers", data=_form(saved["accounts"], module="contacts"))
     assert response.status_code == 422
     assert _field_errors(response, "template") == [
-        "“Service restored” is written for accounts, and this rule texts contacts: "
-        "choose a saved message for contacts."]
+        "“Service restored” is written for accounts, and this rule texts contacts: choose a saved message for contacts."
+    ]
     assert _rules() == []
 
 

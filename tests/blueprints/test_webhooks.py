@@ -7,7 +7,7 @@ nothing was stored or applied.
 import io
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -18,8 +18,11 @@ from tests.fakes.vonage import inbound, receipt
 STATUS_URL = "/sms/webhooks/vonage/status"
 INBOUND_URL = "/sms/webhooks/vonage/inbound"
 SIGNED = dict(
-    CRM_SMS_PROVIDER="vonage", CRM_SMS_VONAGE_API_KEY="key", CRM_SMS_VONAGE_API_SECRET="secret",
-    CRM_SMS_VONAGE_SIGNATURE_SECRET="sigsecret", CRM_SMS_VONAGE_SIGNATURE_METHOD="sha256",
+    CRM_SMS_PROVIDER="vonage",
+    CRM_SMS_VONAGE_API_KEY="key",
+    CRM_SMS_VONAGE_API_SECRET="secret",
+    CRM_SMS_VONAGE_SIGNATURE_SECRET="sigsecret",
+    CRM_SMS_VONAGE_SIGNATURE_METHOD="sha256",
 )
 
 
@@ -46,8 +49,13 @@ def sent_message():
 
     def make():
         message = Message(
-            direction="outbound", status="sent", body="Your table is ready", phone_e164="+14155550101",
-            sender_e164="+16285550100", client_ref=uuid.uuid4().hex, provider_id=uuid.uuid4().hex[:16].upper(),
+            direction="outbound",
+            status="sent",
+            body="Your table is ready",
+            phone_e164="+14155550101",
+            sender_e164="+16285550100",
+            client_ref=uuid.uuid4().hex,
+            provider_id=uuid.uuid4().hex[:16].upper(),
         )
         db.session.add(message)
         db.session.commit()
@@ -147,7 +155,7 @@ def test_the_same_receipt_signed_again_is_applied_once(pushed, sent_message):
     # Vonage re-sends a receipt it got no answer for with a fresh timestamp, nonce and signature.
     client = pushed(**SIGNED)
     message = sent_message()
-    at = datetime(2025, 5, 1, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
     first, again = (receipt(message.provider_id, at=at, secret="sigsecret", method="sha256") for _ in range(2))
     assert first["sig"] != again["sig"]
 
@@ -158,10 +166,14 @@ def test_the_same_receipt_signed_again_is_applied_once(pushed, sent_message):
     assert delivered_once(message)
 
 
-@pytest.mark.parametrize("url, params", [
-    (STATUS_URL, receipt("0A0000001234ABCD")),
-    (INBOUND_URL, inbound("Hello")),
-], ids=["receipt", "inbound"])
+@pytest.mark.parametrize(
+    "url, params",
+    [
+        (STATUS_URL, receipt("0A0000001234ABCD")),
+        (INBOUND_URL, inbound("Hello")),
+    ],
+    ids=["receipt", "inbound"],
+)
 def test_unsigned_webhook_is_refused_when_a_signature_secret_is_set(pushed, sent_message, url, params):
     client = pushed(**SIGNED)
     message = sent_message()
@@ -172,11 +184,15 @@ def test_unsigned_webhook_is_refused_when_a_signature_secret_is_set(pushed, sent
     assert nothing_stored(message)
 
 
-@pytest.mark.parametrize("forge", [
-    lambda params: receipt(params["messageId"], secret="not-the-secret", method="sha256"),
-    lambda params: {**receipt(params["messageId"], secret="sigsecret", method="sha256"), "status": "failed"},
-    lambda params: {**receipt(params["messageId"], secret="sigsecret", method="md5")},
-], ids=["wrong secret", "field changed after signing", "wrong method"])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda params: receipt(params["messageId"], secret="not-the-secret", method="sha256"),
+        lambda params: {**receipt(params["messageId"], secret="sigsecret", method="sha256"), "status": "failed"},
+        lambda params: {**receipt(params["messageId"], secret="sigsecret", method="md5")},
+    ],
+    ids=["wrong secret", "field changed after signing", "wrong method"],
+)
 def test_forged_signature_is_refused(pushed, sent_message, forge):
     client = pushed(**SIGNED)
     message = sent_message()
@@ -190,17 +206,29 @@ def test_forged_signature_is_refused(pushed, sent_message, forge):
 # Bodies that are no event
 
 
-@pytest.mark.parametrize("url, kwargs", [
-    (STATUS_URL, lambda pid: {"data": {k: v for k, v in receipt(pid).items() if k != "messageId"}}),
-    (STATUS_URL, lambda pid: {"data": receipt(pid, status="teleported")}),
-    (STATUS_URL, lambda pid: {"json": [receipt(pid)]}),
-    (STATUS_URL, lambda pid: {"data": f"messageId={pid}&status=delivered", "content_type": "application/json"}),
-    (STATUS_URL, lambda pid: {"data": {}}),
-    (INBOUND_URL, lambda pid: {"data": {k: v for k, v in inbound("Hello").items() if k != "msisdn"}}),
-    (INBOUND_URL, lambda pid: {"json": "Hello"}),
-    (INBOUND_URL, lambda pid: {"data": inbound("Hello", concat=("7F", "three", "1"))}),
-], ids=["missing messageId", "unknown status", "JSON array", "not JSON with a JSON type", "empty form",
-        "inbound without sender", "inbound JSON string", "inbound part numbers not numbers"])
+@pytest.mark.parametrize(
+    "url, kwargs",
+    [
+        (STATUS_URL, lambda pid: {"data": {k: v for k, v in receipt(pid).items() if k != "messageId"}}),
+        (STATUS_URL, lambda pid: {"data": receipt(pid, status="teleported")}),
+        (STATUS_URL, lambda pid: {"json": [receipt(pid)]}),
+        (STATUS_URL, lambda pid: {"data": f"messageId={pid}&status=delivered", "content_type": "application/json"}),
+        (STATUS_URL, lambda pid: {"data": {}}),
+        (INBOUND_URL, lambda pid: {"data": {k: v for k, v in inbound("Hello").items() if k != "msisdn"}}),
+        (INBOUND_URL, lambda pid: {"json": "Hello"}),
+        (INBOUND_URL, lambda pid: {"data": inbound("Hello", concat=("7F", "three", "1"))}),
+    ],
+    ids=[
+        "missing messageId",
+        "unknown status",
+        "JSON array",
+        "not JSON with a JSON type",
+        "empty form",
+        "inbound without sender",
+        "inbound JSON string",
+        "inbound part numbers not numbers",
+    ],
+)
 def test_malformed_body_is_refused_with_400_and_nothing_is_stored(pushed, sent_message, url, kwargs):
     client = pushed()
     message = sent_message()
@@ -211,15 +239,20 @@ def test_malformed_body_is_refused_with_400_and_nothing_is_stored(pushed, sent_m
     assert nothing_stored(message)
 
 
-@pytest.mark.parametrize("url, content_type, announced", [
-    (STATUS_URL, "application/x-www-form-urlencoded", True),
-    (STATUS_URL, "application/json", True),
-    (INBOUND_URL, "application/x-www-form-urlencoded", True),
-    (STATUS_URL, "application/x-www-form-urlencoded", False),
-    (STATUS_URL, "application/json", False),
-], ids=["receipt form", "receipt JSON", "inbound form", "receipt form chunked", "receipt JSON chunked"])
+@pytest.mark.parametrize(
+    "url, content_type, announced",
+    [
+        (STATUS_URL, "application/x-www-form-urlencoded", True),
+        (STATUS_URL, "application/json", True),
+        (INBOUND_URL, "application/x-www-form-urlencoded", True),
+        (STATUS_URL, "application/x-www-form-urlencoded", False),
+        (STATUS_URL, "application/json", False),
+    ],
+    ids=["receipt form", "receipt JSON", "inbound form", "receipt form chunked", "receipt JSON chunked"],
+)
 def test_a_one_megabyte_body_is_refused_and_the_next_request_is_served(
-        pushed, sent_message, url, content_type, announced):
+    pushed, sent_message, url, content_type, announced
+):
     client = pushed()
     message = sent_message()
     params = {**(receipt(message.provider_id) if url == STATUS_URL else inbound("Hello")), "padding": "x" * 2**20}
@@ -227,9 +260,13 @@ def test_a_one_megabyte_body_is_refused_and_the_next_request_is_served(
     if announced:
         response = client.post(url, data=body, content_type=content_type)
     else:  # no Content-Length: a server that reads chunked bodies says it ends the stream itself
-        response = client.post(url, input_stream=io.BytesIO(body), content_type=content_type,
-                               headers={"Transfer-Encoding": "chunked"},
-                               environ_overrides={"wsgi.input_terminated": True})
+        response = client.post(
+            url,
+            input_stream=io.BytesIO(body),
+            content_type=content_type,
+            headers={"Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
 
     assert response.status_code == 413
     assert nothing_stored(message)
@@ -242,8 +279,13 @@ def test_a_chunked_body_under_the_limit_is_read_whole(pushed):
     text = "long " * 12_000  # 60 kB: under the 64 KiB limit
     body = urlencode(inbound(text)).encode()
 
-    response = client.post(INBOUND_URL, input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
-                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        INBOUND_URL,
+        input_stream=io.BytesIO(body),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
 
     assert response.status_code == 204
     assert db.session.scalar(db.select(Message.body).where(Message.direction == "inbound")) == text

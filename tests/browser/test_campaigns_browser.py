@@ -13,12 +13,18 @@ from tests.conftest import bulk_contacts
 
 
 def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(
-        app, page, log_in_as, make_user, make_contact, make_sender, phone_types, start_worker):
+    app, page, log_in_as, make_user, make_contact, make_sender, phone_types, start_worker
+):
     bulk_contacts(300, phone_types["Mobile"], lambda i: f"+1415{2000000 + i:07d}", city="Boston")
     make_contact("Olive", "Outsider", numbers=("+14155559001",), city="Denver")  # never asked
     make_sender()
-    templates.save(None, "Spring sale", "contacts", "Hi {{ contact.first_name }}, our sale starts Monday.",
-                   make_user("author", "manager"))
+    templates.save(
+        None,
+        "Spring sale",
+        "contacts",
+        "Hi {{ contact.first_name }}, our sale starts Monday.",
+        make_user("author", "manager"),
+    )
     db.session.commit()
     log_in_as("boss", "manager")
 
@@ -69,11 +75,14 @@ def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(
     messages = page.locator("#campaign-messages")
     expect(messages).to_contain_text("300", timeout=15_000)
     expect(messages.locator("tbody .badge").first).to_have_text("In queue")
-    assert re.search(r"100% · 301 of 301 recipients · 300 messages", page.locator("#campaign-progress-text").inner_text())
+    assert re.search(
+        r"100% · 301 of 301 recipients · 300 messages", page.locator("#campaign-progress-text").inner_text()
+    )
 
 
 def test_a_sending_campaigns_statuses_settle_and_a_stop_reply_gets_nothing_more(
-        app, page, live_server, log_in_as, phone_types, campaign, start_worker):
+    app, page, live_server, log_in_as, phone_types, campaign, start_worker
+):
     from crm_sms.models import Message
     from crm_sms.services import campaigns, settings
 
@@ -100,9 +109,18 @@ def test_a_sending_campaigns_statuses_settle_and_a_stop_reply_gets_nothing_more(
     expect(totals.locator(".total-delivered strong")).to_have_text("19", timeout=40_000)
     expect(totals.locator(".total-queued strong")).to_have_text("1")  # held: "In queue" counts it
     expect(status).to_have_text("Sending")
-    answer = requests.post(f"{live_server}/sms/webhooks/vonage/inbound", data={
-        "msisdn": last, "to": "16285550100", "messageId": "STOP-1", "text": "STOP", "type": "text",
-        "message-timestamp": "2026-12-02 09:00:00"}, timeout=10)
+    answer = requests.post(
+        f"{live_server}/sms/webhooks/vonage/inbound",
+        data={
+            "msisdn": last,
+            "to": "16285550100",
+            "messageId": "STOP-1",
+            "text": "STOP",
+            "type": "text",
+            "message-timestamp": "2026-12-02 09:00:00",
+        },
+        timeout=10,
+    )
     assert answer.status_code == 204
 
     expect(status).to_have_text("Completed", timeout=40_000)
@@ -110,8 +128,9 @@ def test_a_sending_campaigns_statuses_settle_and_a_stop_reply_gets_nothing_more(
     expect(totals.locator(".total-opted_out strong")).to_have_text("1")
     expect(totals.locator(".total-queued strong")).to_have_text("0")
     db.session.expire_all()
-    stopped = db.session.scalars(db.select(Message).where(Message.campaign_id == campaign.id,
-                                                          Message.phone_e164 == f"+{last}")).one()
+    stopped = db.session.scalars(
+        db.select(Message).where(Message.campaign_id == campaign.id, Message.phone_e164 == f"+{last}")
+    ).one()
     assert (stopped.status, stopped.provider_id) == ("canceled", None)  # never handed to the provider
     assert [e.note for e in stopped.events if e.status == "held"] == ["quiet hours"]
 

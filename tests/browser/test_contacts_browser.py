@@ -21,7 +21,8 @@ def test_a_foreign_number_is_refused_in_place_and_a_good_one_added(app, page, lo
     page.get_by_label("Add a number").fill("+44 20 7946 0000")
     page.get_by_role("button", name="Add number").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS.")
+        "+44 (United Kingdom) numbers are not allowed: only numbers from United States and Canada can receive SMS."
+    )
     page.get_by_label("Add a number").fill("(617) 555-0100")
     page.get_by_role("button", name="Add number").click()
     expect(page.locator("#phone-numbers")).to_contain_text("(617) 555-0100")

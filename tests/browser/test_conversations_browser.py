@@ -20,7 +20,8 @@ def log_in(page, username):
 
 
 def test_two_agents_see_an_inbound_message_and_then_its_answer_without_a_reload(
-        app, browser, live_server, page, make_user, make_contact, make_sender, opt_in):
+    app, browser, live_server, page, make_user, make_contact, make_sender, opt_in
+):
     grace, alan = make_user("grace", "agent"), make_user("alan", "agent")
     sender = make_sender(OURS)
     ada = opt_in(make_contact("Ada", "Lovelace", numbers=(NUMBER,)))
@@ -58,7 +59,8 @@ def test_two_agents_see_an_inbound_message_and_then_its_answer_without_a_reload(
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator("#thread .bubble.outbound").last).to_contain_text("Yes, come by at 3")
     expect(page.locator("#thread .bubble.outbound").last.locator(".badge")).to_have_text(
-        "In queue", timeout=15_000)  # confirmed by the server (no worker runs here)
+        "In queue", timeout=15_000
+    )  # confirmed by the server (no worker runs here)
     expect(page.get_by_label("Message")).to_have_value("")
     expect(page.locator("#people")).to_contain_text("Answered")
     assert page.evaluate("window.notReloaded") is True
@@ -70,8 +72,9 @@ def test_two_agents_see_an_inbound_message_and_then_its_answer_without_a_reload(
     other.close()
 
 
-def test_a_reply_shows_at_once_then_as_the_server_saved_it(app, page, log_in_as, make_contact, make_sender, opt_in,
-                                                           make_user):
+def test_a_reply_shows_at_once_then_as_the_server_saved_it(
+    app, page, log_in_as, make_contact, make_sender, opt_in, make_user
+):
     sender = make_sender(OURS)
     ada = opt_in(make_contact("Ada", "Lovelace", numbers=(NUMBER,)))
     log_in_as("grace", "agent")
@@ -83,8 +86,12 @@ def test_a_reply_shows_at_once_then_as_the_server_saved_it(app, page, log_in_as,
     conversation = db.session.scalar(db.select(Conversation))
     page.goto(f"/sms/conversations/{conversation.id}")
 
-    page.route("**/messages", lambda route: route.continue_() if route.request.method == "GET" else (
-        page.wait_for_timeout(800), route.continue_()))
+    page.route(
+        "**/messages",
+        lambda route: (
+            route.continue_() if route.request.method == "GET" else (page.wait_for_timeout(800), route.continue_())
+        ),
+    )
     page.get_by_label("Message").fill("On my way")
     page.get_by_role("button", name="Send", exact=True).click()
 

@@ -6,11 +6,14 @@ from crm_sms.models import db
 from crm_sms.services import messages, templates
 
 
-def test_the_pages_break_no_rule_of_the_content_security_policy(app, page, log_in_as, make_user, make_contact,
-                                                                 make_sender, opt_in):
+def test_the_pages_break_no_rule_of_the_content_security_policy(
+    app, page, log_in_as, make_user, make_contact, make_sender, opt_in
+):
     violations = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     manager = make_user("author", "manager")
     templates.save(None, "Order ready", "contacts", "Hi {{ contact.first_name }}, your order is ready.", manager)
     sender = make_sender()
@@ -30,6 +33,8 @@ def test_the_pages_break_no_rule_of_the_content_security_policy(app, page, log_i
 
     # The check itself: an injected inline script is refused, and seen.
     with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
-        page.evaluate("document.body.append(Object.assign(document.createElement('script'), {textContent: 'window.ran = 1'}))")
+        page.evaluate(
+            "document.body.append(Object.assign(document.createElement('script'), {textContent: 'window.ran = 1'}))"
+        )
     assert page.evaluate("window.ran") is None
     assert len(violations) == 1 and "script-src" in violations[0]

@@ -12,11 +12,32 @@ from crm_sms.services.segments import count, split
 SMS_JS = Path(crm_sms.__file__).parent / "static" / "sms.js"
 
 TRICKY = [
-    "", "a", "a" * 160, "a" * 161, "a" * 306, "a" * 307,
-    "€" * 80, "€" * 81, "a" * 152 + "€" + "b" * 10, "a" * 152 + "€" + "a" * 152, "{}[]~|^\\\f€" * 20,
-    "Hi\r\nthere\n", "Ça va", "ça va", "Olá, ça va ? Olá !",
-    "ç" * 70, "ç" * 71, "ç" * 134, "ç" * 135, "ç" * 66 + "😀" + "ç" * 5, "😀" * 35, "😀" * 36,
-    "€ and ç", "👍🏽 👨‍👩‍👧", "no\u00a0break", "Mixed: Grüße ΔΩ € 😀 çá" * 6,
+    "",
+    "a",
+    "a" * 160,
+    "a" * 161,
+    "a" * 306,
+    "a" * 307,
+    "€" * 80,
+    "€" * 81,
+    "a" * 152 + "€" + "b" * 10,
+    "a" * 152 + "€" + "a" * 152,
+    "{}[]~|^\\\f€" * 20,
+    "Hi\r\nthere\n",
+    "Ça va",
+    "ça va",
+    "Olá, ça va ? Olá !",
+    "ç" * 70,
+    "ç" * 71,
+    "ç" * 134,
+    "ç" * 135,
+    "ç" * 66 + "😀" + "ç" * 5,
+    "😀" * 35,
+    "😀" * 36,
+    "€ and ç",
+    "👍🏽 👨‍👩‍👧",
+    "no\u00a0break",
+    "Mixed: Grüße ΔΩ € 😀 çá" * 6,
 ]
 
 
@@ -61,13 +82,15 @@ def test_typing_updates_the_counter_and_an_emoji_warns_that_it_forces_unicode(co
     counter_page.locator("textarea").press_sequentially("😀")
     expect(out.locator(".sms-counter-summary")).to_have_text("3 characters · UCS-2 · 1 segment (66 left)")
     expect(out.locator(".sms-counter-warning")).to_have_text(
-        "“😀” forces Unicode: 70 characters per segment instead of 160.")
+        "“😀” forces Unicode: 70 characters per segment instead of 160."
+    )
 
 
 def test_the_warning_names_at_most_five_characters_and_invisible_ones_by_code_point(counter_page):
     counter_page.locator("textarea").fill("\u00a0áíóúçâ")
     expect(counter_page.locator("#out .sms-counter-warning")).to_have_text(
-        "U+00A0, “á”, “í”, “ó”, “ú” and 2 more force Unicode: 70 characters per segment instead of 160.")
+        "U+00A0, “á”, “í”, “ó”, “ú” and 2 more force Unicode: 70 characters per segment instead of 160."
+    )
 
 
 def test_a_textarea_swapped_in_later_gets_a_counter(counter_page):

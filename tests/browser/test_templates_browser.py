@@ -10,8 +10,9 @@ def _template(make_user, name, module, body):
     return template
 
 
-def test_choosing_a_template_in_the_compose_form_fills_the_message(app, page, log_in_as, make_user, make_contact,
-                                                                   make_sender, opt_in):
+def test_choosing_a_template_in_the_compose_form_fills_the_message(
+    app, page, log_in_as, make_user, make_contact, make_sender, opt_in
+):
     _template(make_user, "Order ready", "contacts", "Hi {{ contact.first_name }},\nyour order is ready.")
     make_sender()
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))

@@ -1,8 +1,9 @@
 from playwright.sync_api import expect
 
 
-def test_agent_texts_a_contact_and_watches_it_get_delivered(app, page, log_in_as, make_contact, make_sender, opt_in,
-                                                           start_worker):
+def test_agent_texts_a_contact_and_watches_it_get_delivered(
+    app, page, log_in_as, make_contact, make_sender, opt_in, start_worker
+):
     start_worker(CRM_SMS_SIMULATOR_DELAY=1)
     make_sender()
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))

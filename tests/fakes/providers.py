@@ -2,8 +2,7 @@
 
 from decimal import Decimal
 
-from crm_sms.providers import Provider, SendResult
-from crm_sms.providers import vonage_format
+from crm_sms.providers import Provider, SendResult, vonage_format
 
 
 class RecordingProvider(Provider):
@@ -21,8 +20,13 @@ class RecordingProvider(Provider):
         self.sent.append(sms)
         if self._outcomes:
             return self._outcomes.pop(0)
-        return SendResult("accepted", provider_id=f"ID{len(self.sent):05d}", code="0", price=Decimal("0.0079"),
-                          balance=Decimal("12.5"))
+        return SendResult(
+            "accepted",
+            provider_id=f"ID{len(self.sent):05d}",
+            code="0",
+            price=Decimal("0.0079"),
+            balance=Decimal("12.5"),
+        )
 
     def parse_receipt(self, params, limits=None):
         return vonage_format.parse_receipt(params, limits)

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -66,7 +66,8 @@ def signature(params, secret, method="md5"):
     """
     signed = "".join(
         f"&{name}={str(value).replace('&', '_').replace('=', '_')}"
-        for name, value in sorted(params.items()) if name != "sig"
+        for name, value in sorted(params.items())
+        if name != "sig"
     )
     return hmac.new(secret.encode(), signed.encode(), getattr(hashlib, method)).hexdigest()
 
@@ -78,31 +79,54 @@ def sign(params, secret, method="md5", api_key=API_KEY):
 
 
 def _when(at):
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     return at.strftime("%Y-%m-%d %H:%M:%S"), at.strftime("%y%m%d%H%M")
 
 
-def receipt(message_id, *, status="delivered", err_code="0", msisdn=THEIR_NUMBER, to=OUR_NUMBER,
-            client_ref=None, price="0.03330000", at=None, secret=None, method="md5"):
+def receipt(
+    message_id,
+    *,
+    status="delivered",
+    err_code="0",
+    msisdn=THEIR_NUMBER,
+    to=OUR_NUMBER,
+    client_ref=None,
+    price="0.03330000",
+    at=None,
+    secret=None,
+    method="md5",
+):
     """A delivery receipt webhook's fields; ``msisdn`` is the recipient, ``to`` our sender."""
     timestamp, scts = _when(at)
     params = {
-        "msisdn": msisdn, "to": to, "network-code": "23410", "messageId": message_id, "price": price,
-        "status": status, "scts": scts, "err-code": err_code, "message-timestamp": timestamp,
+        "msisdn": msisdn,
+        "to": to,
+        "network-code": "23410",
+        "messageId": message_id,
+        "price": price,
+        "status": status,
+        "scts": scts,
+        "err-code": err_code,
+        "message-timestamp": timestamp,
     }
     if client_ref is not None:
         params["client-ref"] = client_ref
     return sign(params, secret, method) if secret else params
 
 
-def inbound(text, *, msisdn=THEIR_NUMBER, to=OUR_NUMBER, message_id=None, concat=None, at=None,
-            secret=None, method="md5"):
+def inbound(
+    text, *, msisdn=THEIR_NUMBER, to=OUR_NUMBER, message_id=None, concat=None, at=None, secret=None, method="md5"
+):
     """An inbound message webhook's fields; ``concat=(ref, total, part)`` for one part of a long one."""
     timestamp, _ = _when(at)
     words = text.split()
     params = {
-        "msisdn": msisdn, "to": to, "messageId": message_id or new_message_id(), "text": text,
-        "type": "text" if text.isascii() else "unicode", "keyword": words[0].upper() if words else "",
+        "msisdn": msisdn,
+        "to": to,
+        "messageId": message_id or new_message_id(),
+        "text": text,
+        "type": "text" if text.isascii() else "unicode",
+        "keyword": words[0].upper() if words else "",
         "message-timestamp": timestamp,
     }
     if concat:
@@ -169,8 +193,9 @@ class Hold:
 class VonageFake:
     """The SMS API on 127.0.0.1, with TLS from ``ca`` (a trustme.CA); use as a context manager."""
 
-    def __init__(self, ca, api_key=API_KEY, api_secret=API_SECRET, signature_secret=SIGNATURE_SECRET,
-                 signature_method="md5"):
+    def __init__(
+        self, ca, api_key=API_KEY, api_secret=API_SECRET, signature_secret=SIGNATURE_SECRET, signature_method="md5"
+    ):
         self.api_key, self.api_secret = api_key, api_secret
         self.signature_secret, self.signature_method = signature_secret, signature_method
         self.price = Decimal("0.03330000")
@@ -275,8 +300,11 @@ class VonageFake:
                 return 200, _error("9"), 0, None
             self.balance -= self.price
             message = {
-                "to": form["to"], "message-id": new_message_id(), "status": "0",
-                "remaining-balance": f"{self.balance:.8f}", "message-price": f"{self.price:.8f}",
+                "to": form["to"],
+                "message-id": new_message_id(),
+                "status": "0",
+                "remaining-balance": f"{self.balance:.8f}",
+                "message-price": f"{self.price:.8f}",
                 "network": "12345",
             }
             if "client-ref" in form:

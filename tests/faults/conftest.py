@@ -20,8 +20,11 @@ SENDER = "+16285550100"
 @pytest.fixture
 def vonage_config(vonage_fake):
     return {
-        "CRM_SMS_PROVIDER": "vonage", "CRM_SMS_VONAGE_API_KEY": API_KEY, "CRM_SMS_VONAGE_API_SECRET": API_SECRET,
-        "CRM_SMS_VONAGE_SIGNATURE_SECRET": SIGNATURE_SECRET, "CRM_SMS_VONAGE_REST_HOST": vonage_fake.host,
+        "CRM_SMS_PROVIDER": "vonage",
+        "CRM_SMS_VONAGE_API_KEY": API_KEY,
+        "CRM_SMS_VONAGE_API_SECRET": API_SECRET,
+        "CRM_SMS_VONAGE_SIGNATURE_SECRET": SIGNATURE_SECRET,
+        "CRM_SMS_VONAGE_REST_HOST": vonage_fake.host,
         "CRM_SMS_VONAGE_TIMEOUT": 1,
     }
 
@@ -55,11 +58,25 @@ def queued(app, phone_types, make_sender):
         now = utcnow()
         numbers = {i: f"+1415{3000000 + i:07d}" for i in range(1, n + 1)}
         contacts = bulk_contacts(n, phone_types["Mobile"], numbers.get)
-        rows = [{"direction": "outbound", "kind": "manual", "status": "queued",
-                 "body": "Hello {{ contact.first_name }}", "encoding": "GSM-7", "segments": 1,
-                 "contact_id": contacts[i], "phone_e164": numbers[i], "sender_e164": SENDER,
-                 "send_at": send_at or now, "client_ref": uuid.uuid4().hex, "attempts": 0, "created_at": now,
-                 "status_changed_at": now} for i in range(1, n + 1)]
+        rows = [
+            {
+                "direction": "outbound",
+                "kind": "manual",
+                "status": "queued",
+                "body": "Hello {{ contact.first_name }}",
+                "encoding": "GSM-7",
+                "segments": 1,
+                "contact_id": contacts[i],
+                "phone_e164": numbers[i],
+                "sender_e164": SENDER,
+                "send_at": send_at or now,
+                "client_ref": uuid.uuid4().hex,
+                "attempts": 0,
+                "created_at": now,
+                "status_changed_at": now,
+            }
+            for i in range(1, n + 1)
+        ]
         db.session.execute(db.insert(Message), rows)
         db.session.commit()
         return {row["phone_e164"].lstrip("+"): row["client_ref"] for row in rows}
@@ -75,11 +92,21 @@ def dispatch(jobs=1):
 
 def statuses():
     """{recipient (digits): status} of every outbound message."""
-    return {phone.lstrip("+"): status for phone, status in db.session.execute(
-        db.select(Message.phone_e164, Message.status).where(Message.direction == "outbound"))}
+    return {
+        phone.lstrip("+"): status
+        for phone, status in db.session.execute(
+            db.select(Message.phone_e164, Message.status).where(Message.direction == "outbound")
+        )
+    }
 
 
 def settled():
     """Whether no outbound message is waiting for a worker any more (none queued, held or sending)."""
-    return db.session.scalar(db.select(Message.id).where(
-        Message.direction == "outbound", Message.status.in_(("queued", "held", "sending"))).limit(1)) is None
+    return (
+        db.session.scalar(
+            db.select(Message.id)
+            .where(Message.direction == "outbound", Message.status.in_(("queued", "held", "sending")))
+            .limit(1)
+        )
+        is None
+    )

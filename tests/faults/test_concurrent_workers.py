@@ -13,12 +13,15 @@ from .conftest import dispatch, settled, statuses
 
 
 def test_four_workers_claiming_from_one_queue_hand_each_of_5000_messages_over_exactly_once(
-        app, queued, vonage_fake, vonage_worker):
+    app, queued, vonage_fake, vonage_worker
+):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: four workers there wait on its file lock in turn, and the "
-                    "claim under test (SELECT … FOR UPDATE SKIP LOCKED, then UPDATE) is PostgreSQL's")
+        pytest.skip(
+            "SQLite has one writer at a time: four workers there wait on its file lock in turn, and the "
+            "claim under test (SELECT … FOR UPDATE SKIP LOCKED, then UPDATE) is PostgreSQL's"
+        )
     refs = queued(5000, mps=100000)
-    vonage_fake.balance = 10 ** 9
+    vonage_fake.balance = 10**9
     for _ in range(4):
         vonage_worker(CRM_SMS_PROVIDER_RPS=100000)
     assert wait_until(lambda: len(Worker.all(connection=redis())) == 4, 60, every=0.2)

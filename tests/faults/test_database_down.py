@@ -53,12 +53,17 @@ def _post(url, fields):
 
 
 def test_thirty_seconds_without_a_database_answer_503_to_webhooks_and_lose_or_repeat_no_message(
-        app, make_app, database, queued, vonage_fake, vonage_worker, vonage_config):
+    app, make_app, database, queued, vonage_fake, vonage_worker, vonage_config
+):
     url, outage = database
     refs = queued(MESSAGES)
-    vonage_fake.balance = 10 ** 9
-    settings = {"DATABASE_URL": url, "CRM_SMS_PROVIDER_RPS": 4, "CRM_SMS_SWEEP_INTERVAL": 5,
-                "CRM_SMS_STALE_SENDING_SECONDS": 30}
+    vonage_fake.balance = 10**9
+    settings = {
+        "DATABASE_URL": url,
+        "CRM_SMS_PROVIDER_RPS": 4,
+        "CRM_SMS_SWEEP_INTERVAL": 5,
+        "CRM_SMS_STALE_SENDING_SECONDS": 30,
+    }
     workers = [vonage_worker(**settings) for _ in range(2)]
     webhooks = make_app(SQLALCHEMY_DATABASE_URI=url, **vonage_config)
     dispatch(jobs=2)
@@ -87,9 +92,11 @@ def test_thirty_seconds_without_a_database_answer_503_to_webhooks_and_lose_or_re
     lost = len(set(refs.values()) - set(taken))
     twice = sum(n - 1 for n in taken.values())
     inbound_rows = db.session.scalar(db.select(db.func.count()).where(Message.direction == "inbound"))
-    print(f"\ndatabase ({db.engine.dialect.name}) unavailable {OUTAGE} s after {at_cut} of {MESSAGES} sends: "
-          f"webhooks answered {dict(answers)} meanwhile, the retried one stored {webhook_after:.1f} s after, every "
-          f"message settled {sent_after:.1f} s after ({dict(final)}); lost {lost}, sent twice {twice}")
+    print(
+        f"\ndatabase ({db.engine.dialect.name}) unavailable {OUTAGE} s after {at_cut} of {MESSAGES} sends: "
+        f"webhooks answered {dict(answers)} meanwhile, the retried one stored {webhook_after:.1f} s after, every "
+        f"message settled {sent_after:.1f} s after ({dict(final)}); lost {lost}, sent twice {twice}"
+    )
     assert set(answers) == {503}  # "later", never a 2xx for an event not stored (nor a 500)
     assert inbound_rows == 1
     assert lost == 0 and twice == 0

@@ -12,7 +12,8 @@ RPS = 10
 
 
 def test_a_stretch_of_transient_faults_is_retried_with_backoff_fails_nothing_and_keeps_the_rate(
-        app, queued, vonage_fake, vonage_worker):
+    app, queued, vonage_fake, vonage_worker
+):
     refs = queued(20, mps=1000)  # the account's rate, not the sender's, is the one that binds
     vonage_fake.fail_for(5, "timeout", "503", "throttled", "500", "429")
     settings = {"CRM_SMS_PROVIDER_RPS": RPS, "CRM_SMS_DISPATCH_BATCH": 5, "CRM_SMS_SWEEP_INTERVAL": 5}
@@ -30,7 +31,9 @@ def test_a_stretch_of_transient_faults_is_retried_with_backoff_fails_nothing_and
     for request in vonage_fake.requests:
         tries[request.form["client-ref"]].append(request.at)
     for times in tries.values():  # the n-th retry waits at least 2**(n-1) seconds, less 20% jitter
-        assert all(later - earlier >= 0.8 * 2 ** n for n, (earlier, later) in enumerate(zip(times, times[1:])))
+        assert all(
+            later - earlier >= 0.8 * 2**n for n, (earlier, later) in enumerate(zip(times, times[1:], strict=False))
+        )
     assert max(len(times) for times in tries.values()) >= 3  # some met the stretch twice, and waited longer
 
     arrivals = sorted(request.at for request in vonage_fake.requests)

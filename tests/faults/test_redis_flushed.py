@@ -17,7 +17,8 @@ def _pooled():
 
 
 def test_an_emptied_redis_loses_no_queued_message_and_no_conversation_release(
-        app, queued, vonage_fake, vonage_worker, make_contact, make_user, opt_in):
+    app, queued, vonage_fake, vonage_worker, make_contact, make_user, opt_in
+):
     worker = vonage_worker(CRM_SMS_SWEEP_INTERVAL=5)
     send_at = utcnow() + timedelta(seconds=4)
     refs = queued(20, send_at=send_at)

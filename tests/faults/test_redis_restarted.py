@@ -30,9 +30,10 @@ def _given_back():
 
 
 def test_after_redis_restarts_under_two_sending_workers_they_count_again_and_send_every_message_once(
-        app, redis_server, queued, vonage_fake, vonage_worker):
+    app, redis_server, queued, vonage_fake, vonage_worker
+):
     refs = queued(MESSAGES)
-    vonage_fake.balance = 10 ** 9
+    vonage_fake.balance = 10**9
     settings = {"CRM_SMS_REDIS_URL": redis_server.url, "CRM_SMS_PROVIDER_RPS": 25, "CRM_SMS_DISPATCH_BATCH": 10}
     workers = [vonage_worker(**settings) for _ in range(2)]
     assert wait_until(lambda: _workers_counted(app) == 2, 60, every=0.2), [worker_output(w) for w in workers]
@@ -44,7 +45,8 @@ def test_after_redis_restarts_under_two_sending_workers_they_count_again_and_sen
         # Down until the sending job has noticed: it gives the messages it claimed and has not sent back to the
         # queue (or it stopped between two batches, holding none).
         assert wait_until(lambda: "sending" not in statuses().values(), 30, every=0.1), [
-            worker_output(w) for w in workers]
+            worker_output(w) for w in workers
+        ]
     back = time.monotonic()
 
     recovered = {}  # what came back, and when
@@ -56,16 +58,21 @@ def test_after_redis_restarts_under_two_sending_workers_they_count_again_and_sen
         return len(recovered) == 2
 
     assert wait_until(back_to_normal, 120, every=0.2), (
-        recovered, collections.Counter(statuses().values()), [worker_output(w) for w in workers])
+        recovered,
+        collections.Counter(statuses().values()),
+        [worker_output(w) for w in workers],
+    )
     assert all(w.poll() is None for w in workers)  # neither quit on the lost connection
 
     given_back = _given_back()
     taken = vonage_fake.accepted_refs()
     lost = len(set(refs.values()) - set(taken))
     twice = sum(n - 1 for n in taken.values())
-    print(f"\nRedis restarted after {at_stop} of {MESSAGES} sends: both workers counted again "
-          f"{recovered['counted']:.1f} s after it was back, the rest sent {recovered['sent']:.1f} s after "
-          f"({given_back} claimed ones given back unsent); lost {lost}, sent twice {twice}")
+    print(
+        f"\nRedis restarted after {at_stop} of {MESSAGES} sends: both workers counted again "
+        f"{recovered['counted']:.1f} s after it was back, the rest sent {recovered['sent']:.1f} s after "
+        f"({given_back} claimed ones given back unsent); lost {lost}, sent twice {twice}"
+    )
     assert collections.Counter(statuses().values()) == {"sent": MESSAGES}
     assert taken == collections.Counter(refs.values())  # each exactly once
     assert lost == 0 and twice == 0

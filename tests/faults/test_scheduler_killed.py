@@ -39,12 +39,16 @@ def _holder(workers):
 
 
 def _delivered_at():
-    return dict(db.session.execute(db.select(Message.phone_e164, MessageEvent.at).join(MessageEvent).where(
-        MessageEvent.status == "delivered")).all())
+    return dict(
+        db.session.execute(
+            db.select(Message.phone_e164, MessageEvent.at).join(MessageEvent).where(MessageEvent.status == "delivered")
+        ).all()
+    )
 
 
 def test_receipts_and_a_release_still_run_within_a_minute_of_due_when_the_schedulers_holder_is_killed(
-        app, queued, start_worker, make_contact, make_user, opt_in):
+    app, queued, start_worker, make_contact, make_user, opt_in
+):
     workers = [start_worker(CRM_SMS_SIMULATOR_DELAY=RECEIPT_DELAY) for _ in range(2)]  # the default sweep: 30 s
     assert wait_until(lambda: _holder(workers) is not None, 60, every=0.2), [worker_output(w) for w in workers]
     holder = _holder(workers)
@@ -60,8 +64,9 @@ def test_receipts_and_a_release_still_run_within_a_minute_of_due_when_the_schedu
     release_due = db.session.scalar(db.select(Conversation.due_at))
 
     assert wait_until(settled, 60, every=0.2)  # all six sent; their receipts wait in RQ's scheduled registry
-    receipts_due = {"+" + report.params["msisdn"]: report.due_at
-                    for report in db.session.scalars(db.select(SimulatedReport))}
+    receipts_due = {
+        "+" + report.params["msisdn"]: report.due_at for report in db.session.scalars(db.select(SimulatedReport))
+    }
     assert len(receipts_due) == 6 and min(receipts_due.values()) > utcnow()  # none due yet
     kill_worker(holder)
     killed_at = utcnow()
@@ -69,19 +74,28 @@ def test_receipts_and_a_release_still_run_within_a_minute_of_due_when_the_schedu
 
     last_due = max(*receipts_due.values(), release_due)
     deadline = (last_due - utcnow()).total_seconds() + PROMISE
-    assert wait_until(lambda: set(statuses().values()) == {"delivered"} and
-                      db.session.scalar(db.select(Conversation.pooled_at)) is not None, deadline, other, every=0.5), (
-        statuses(), worker_output(other))
+    assert wait_until(
+        lambda: (
+            set(statuses().values()) == {"delivered"}
+            and db.session.scalar(db.select(Conversation.pooled_at)) is not None
+        ),
+        deadline,
+        other,
+        every=0.5,
+    ), (statuses(), worker_output(other))
 
     delivered = _delivered_at()
     late = {number: (at - receipts_due[number]).total_seconds() for number, at in delivered.items()}
     pooled_late = (db.session.scalar(db.select(Conversation.pooled_at)) - release_due).total_seconds()
-    events = collections.Counter(db.session.scalars(db.select(MessageEvent.message_id).where(
-        MessageEvent.status == "delivered")))
+    events = collections.Counter(
+        db.session.scalars(db.select(MessageEvent.message_id).where(MessageEvent.status == "delivered"))
+    )
     ahead = (min(receipts_due.values()) - killed_at).total_seconds()
-    print(f"\nscheduler holder killed {ahead:.1f} s before the first receipt was due: receipts ran "
-          f"{min(late.values()):.1f}-{max(late.values()):.1f} s after due, the release {pooled_late:.1f} s after due; "
-          f"receipts lost {6 - len(delivered)}, applied twice {sum(n - 1 for n in events.values())}")
+    print(
+        f"\nscheduler holder killed {ahead:.1f} s before the first receipt was due: receipts ran "
+        f"{min(late.values()):.1f}-{max(late.values()):.1f} s after due, the release {pooled_late:.1f} s after due; "
+        f"receipts lost {6 - len(delivered)}, applied twice {sum(n - 1 for n in events.values())}"
+    )
     assert max(late.values()) <= PROMISE and 0 <= pooled_late <= PROMISE
     assert len(delivered) == 6 and set(events.values()) == {1}
     assert set(refs) <= {number.lstrip("+") for number in delivered}

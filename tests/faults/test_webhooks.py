@@ -36,8 +36,14 @@ def _post(url, fields):
 
 
 def _delivered(message, **fields):
-    return receipt(message.provider_id, msisdn=THEM, to=SENDER.lstrip("+"), client_ref=message.client_ref,
-                   secret=SIGNATURE_SECRET, **fields)
+    return receipt(
+        message.provider_id,
+        msisdn=THEM,
+        to=SENDER.lstrip("+"),
+        client_ref=message.client_ref,
+        secret=SIGNATURE_SECRET,
+        **fields,
+    )
 
 
 def test_the_same_receipt_ten_times_at_once_settles_its_message_once(served, sent):
@@ -52,22 +58,27 @@ def test_the_same_receipt_ten_times_at_once_settles_its_message_once(served, sen
 
 
 def test_a_receipt_before_the_send_is_recorded_waits_and_settles_it_once_it_is(
-        served, queued, vonage_fake, vonage_worker):
+    served, queued, vonage_fake, vonage_worker
+):
     refs = queued(1)
     hold = vonage_fake.hold(THEM)  # the fake has taken the message; the worker waits for its answer
     vonage_worker()
     dispatch()
     assert hold.arrived.wait(60)
     (taken,) = vonage_fake.accepted
-    answer = _post(served, receipt(taken.message_id, msisdn=THEM, to=SENDER.lstrip("+"), client_ref=refs[THEM],
-                                   secret=SIGNATURE_SECRET))
+    answer = _post(
+        served,
+        receipt(taken.message_id, msisdn=THEM, to=SENDER.lstrip("+"), client_ref=refs[THEM], secret=SIGNATURE_SECRET),
+    )
     assert answer.status_code == 204
     db.session.rollback()
     assert statuses() == {THEM: "sending"}  # kept, not applied to a send not yet recorded
     hold.release()
     assert wait_until(lambda: statuses() == {THEM: "delivered"}, 30, every=0.1)
     assert [e.status for e in db.session.scalars(db.select(MessageEvent).order_by(MessageEvent.id))][-2:] == [
-        "sent", "delivered"]
+        "sent",
+        "delivered",
+    ]
 
 
 def test_a_receipt_for_an_unknown_id_is_acknowledged_and_changes_no_message(served, sent):
@@ -78,18 +89,23 @@ def test_a_receipt_for_an_unknown_id_is_acknowledged_and_changes_no_message(serv
     assert db.session.scalar(db.select(ProviderReceipt.message_id)) is None  # kept, matched to nothing
 
 
-@pytest.mark.parametrize("body, headers, status", [
-    (sign({"status": "delivered", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),  # no message id
-    (sign({"messageId": "0A01", "status": "exploded", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),
-    ("[1, 2, 3]", {"Content-Type": "application/json"}, 400),
-    ("{not json", {"Content-Type": "application/json"}, 400),
-    (receipt("0A01", msisdn=THEM, secret="another secret"), None, 401),  # forged: signed with another secret
-    ({**receipt("0A01", msisdn=THEM, secret=SIGNATURE_SECRET), "status": "failed"}, None, 401),  # altered after
-    (receipt("0A01", msisdn=THEM), None, 401),  # not signed at all
-    ("x=" + "a" * (1024 * 1024), {"Content-Type": "application/x-www-form-urlencoded"}, 413),  # 1 MB
-], ids=["no-id", "bad-status", "json-array", "broken-json", "other-secret", "altered", "unsigned", "1MB"])
+@pytest.mark.parametrize(
+    "body, headers, status",
+    [
+        (sign({"status": "delivered", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),  # no message id
+        (sign({"messageId": "0A01", "status": "exploded", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),
+        ("[1, 2, 3]", {"Content-Type": "application/json"}, 400),
+        ("{not json", {"Content-Type": "application/json"}, 400),
+        (receipt("0A01", msisdn=THEM, secret="another secret"), None, 401),  # forged: signed with another secret
+        ({**receipt("0A01", msisdn=THEM, secret=SIGNATURE_SECRET), "status": "failed"}, None, 401),  # altered after
+        (receipt("0A01", msisdn=THEM), None, 401),  # not signed at all
+        ("x=" + "a" * (1024 * 1024), {"Content-Type": "application/x-www-form-urlencoded"}, 413),  # 1 MB
+    ],
+    ids=["no-id", "bad-status", "json-array", "broken-json", "other-secret", "altered", "unsigned", "1MB"],
+)
 def test_a_bad_webhook_is_refused_with_a_4xx_changes_nothing_and_the_app_keeps_serving(
-        served, sent, body, headers, status):
+    served, sent, body, headers, status
+):
     assert requests.post(served, data=body, headers=headers, timeout=10).status_code == status
     db.session.rollback()
     assert statuses() == {THEM: "sent"}

@@ -11,7 +11,8 @@ from .conftest import SENDER, dispatch, settled, statuses
 
 
 def test_a_worker_killed_mid_send_leaves_that_message_unknown_sends_the_rest_once_and_its_receipt_settles_it(
-        app, client, queued, vonage_fake, vonage_worker):
+    app, client, queued, vonage_fake, vonage_worker
+):
     refs = queued(30)
     in_flight = list(refs)[9]
     hold = vonage_fake.hold(in_flight)  # the fake takes this one, then keeps its answer until released
@@ -31,14 +32,24 @@ def test_a_worker_killed_mid_send_leaves_that_message_unknown_sends_the_rest_onc
     final = statuses()
     assert final == {number: "unknown" if number == in_flight else "sent" for number in refs}
     assert vonage_fake.sends() == collections.Counter(set(refs))  # each handed over once, the unknown one too
-    note = db.session.scalar(db.select(MessageEvent.note).join(Message).where(
-        Message.client_ref == refs[in_flight], MessageEvent.status == "unknown"))
+    note = db.session.scalar(
+        db.select(MessageEvent.note)
+        .join(Message)
+        .where(Message.client_ref == refs[in_flight], MessageEvent.status == "unknown")
+    )
     assert note == "worker stopped while sending; not resent"
 
     (taken,) = [a for a in vonage_fake.accepted if a.client_ref == refs[in_flight]]
-    response = client.post("/sms/webhooks/vonage/status", data=receipt(
-        taken.message_id, msisdn=in_flight, to=SENDER.lstrip("+"), client_ref=refs[in_flight],
-        secret=SIGNATURE_SECRET))
+    response = client.post(
+        "/sms/webhooks/vonage/status",
+        data=receipt(
+            taken.message_id,
+            msisdn=in_flight,
+            to=SENDER.lstrip("+"),
+            client_ref=refs[in_flight],
+            secret=SIGNATURE_SECRET,
+        ),
+    )
     assert response.status_code == 204
     db.session.rollback()
     assert statuses()[in_flight] == "delivered"
@@ -49,7 +60,8 @@ def _campaign(campaign_id):
 
 
 def test_a_generation_killed_half_way_is_finished_by_a_new_worker_with_one_message_per_number(
-        campaign, crowd, start_worker):
+    campaign, crowd, start_worker
+):
     ids, eligible = crowd(3000)
     campaigns.add_records(campaign, ids.values())
     campaigns.generate(campaign)

@@ -6,8 +6,9 @@ from tests.conftest import wait_until
 
 
 def _campaign(campaign_id):
-    return db.session.scalars(db.select(Campaign).where(Campaign.id == campaign_id)
-                              .execution_options(populate_existing=True)).one()
+    return db.session.scalars(
+        db.select(Campaign).where(Campaign.id == campaign_id).execution_options(populate_existing=True)
+    ).one()
 
 
 def test_a_worker_process_generates_a_campaigns_messages(campaign, crowd, start_worker):

@@ -29,8 +29,9 @@ def start_conversation(make_contact, make_sender, make_user, opt_in):
     db.session.commit()
 
 
-def test_an_unanswered_conversation_reaches_the_pool_by_itself(app, start_worker, make_contact, make_sender, make_user,
-                                                              opt_in):
+def test_an_unanswered_conversation_reaches_the_pool_by_itself(
+    app, start_worker, make_contact, make_sender, make_user, opt_in
+):
     start_conversation(make_contact, make_sender, make_user, opt_in)
     worker = start_worker(CRM_SMS_SIMULATOR_DELAY=0)
     provider_events.receive_inbound(inbound("Anyone there?", msisdn=NUMBER.lstrip("+"), to=OURS.lstrip("+")))

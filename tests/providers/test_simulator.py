@@ -42,6 +42,7 @@ def work(app):
 def simulator_app(make_app):
     """Build an app on the simulator, reporting at once unless told otherwise; its context is pushed."""
     with ExitStack() as stack:
+
         def make(**config):
             app = make_app(**{"CRM_SMS_PROVIDER": "simulator", "CRM_SMS_SIMULATOR_DELAY": 0, **config})
             stack.enter_context(app.app_context())

@@ -2,7 +2,7 @@
 
 import base64
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -95,8 +95,9 @@ def test_signed_text_with_ampersand_and_equals_is_accepted(signed_provider):
 @pytest.mark.parametrize("method", ["md5", "sha1", "sha256", "sha512"])
 def test_signature_uses_the_configured_digest(vonage_fake, method):
     vonage_fake.signature_method = method
-    provider = VonageProvider(API_KEY, signature_secret=SIGNATURE_SECRET, signature_method=method,
-                              rest_host=vonage_fake.host)
+    provider = VonageProvider(
+        API_KEY, signature_secret=SIGNATURE_SECRET, signature_method=method, rest_host=vonage_fake.host
+    )
 
     assert provider.send(sms()).outcome == "accepted"
 
@@ -206,12 +207,15 @@ def test_send_after_the_balance_runs_out_is_out_of_credit(provider, vonage_fake)
     assert second.outcome == "out_of_credit"
 
 
-@pytest.mark.parametrize("status, reason", [
-    ("6", "Invalid message: the number could not be routed"),
-    ("7", "Number barred"),
-    ("12", "Message too long"),
-    ("15", "Invalid sender address"),
-])
+@pytest.mark.parametrize(
+    "status, reason",
+    [
+        ("6", "Invalid message: the number could not be routed"),
+        ("7", "Number barred"),
+        ("12", "Message too long"),
+        ("15", "Invalid sender address"),
+    ],
+)
 def test_permanent_refusal_fails_with_a_readable_reason(provider, vonage_fake, status, reason):
     vonage_fake.answer("447700900000", status)
 
@@ -240,8 +244,12 @@ def test_scripted_status_applies_only_to_its_number(provider, vonage_fake):
 
 
 def test_app_with_vonage_provider_sends_through_the_api(make_app, vonage_fake):
-    app = make_app(CRM_SMS_PROVIDER="vonage", CRM_SMS_VONAGE_REST_HOST=vonage_fake.host,
-                   CRM_SMS_VONAGE_API_KEY=API_KEY, CRM_SMS_VONAGE_API_SECRET=API_SECRET)
+    app = make_app(
+        CRM_SMS_PROVIDER="vonage",
+        CRM_SMS_VONAGE_REST_HOST=vonage_fake.host,
+        CRM_SMS_VONAGE_API_KEY=API_KEY,
+        CRM_SMS_VONAGE_API_SECRET=API_SECRET,
+    )
 
     result = app.extensions["crm_sms"].provider.send(sms())
 
@@ -251,9 +259,13 @@ def test_app_with_vonage_provider_sends_through_the_api(make_app, vonage_fake):
 
 def test_app_with_signature_secret_signs_with_the_configured_method(make_app, vonage_fake):
     vonage_fake.signature_method = "sha256"
-    app = make_app(CRM_SMS_PROVIDER="vonage", CRM_SMS_VONAGE_REST_HOST=vonage_fake.host,
-                   CRM_SMS_VONAGE_API_KEY=API_KEY, CRM_SMS_VONAGE_SIGNATURE_SECRET=SIGNATURE_SECRET,
-                   CRM_SMS_VONAGE_SIGNATURE_METHOD="sha256")
+    app = make_app(
+        CRM_SMS_PROVIDER="vonage",
+        CRM_SMS_VONAGE_REST_HOST=vonage_fake.host,
+        CRM_SMS_VONAGE_API_KEY=API_KEY,
+        CRM_SMS_VONAGE_SIGNATURE_SECRET=SIGNATURE_SECRET,
+        CRM_SMS_VONAGE_SIGNATURE_METHOD="sha256",
+    )
 
     result = app.extensions["crm_sms"].provider.send(sms())
 
@@ -309,7 +321,7 @@ def test_verify_signature_leaves_the_params_untouched(signed_provider):
 
 
 def test_delivered_receipt_is_read(provider):
-    at = datetime(2025, 3, 1, 9, 30, 15, tzinfo=timezone.utc)
+    at = datetime(2025, 3, 1, 9, 30, 15, tzinfo=UTC)
     params = fake_vonage.receipt("0A0000000123ABCD1", client_ref="msg-42", at=at)
 
     receipt = provider.parse_receipt(params)
@@ -327,10 +339,16 @@ def test_failed_receipt_is_undeliverable_with_the_carriers_reason(provider):
     assert (receipt.status, receipt.code, receipt.reason) == ("undeliverable", "3", "Absent subscriber (permanent)")
 
 
-@pytest.mark.parametrize("status, ours", [
-    ("accepted", "sent"), ("buffered", "sent"), ("expired", "undeliverable"),
-    ("rejected", "undeliverable"), ("unknown", "unknown"),
-])
+@pytest.mark.parametrize(
+    "status, ours",
+    [
+        ("accepted", "sent"),
+        ("buffered", "sent"),
+        ("expired", "undeliverable"),
+        ("rejected", "undeliverable"),
+        ("unknown", "unknown"),
+    ],
+)
 def test_receipt_status_is_mapped(provider, status, ours):
     assert provider.parse_receipt(fake_vonage.receipt("0A0000000123ABCD1", status=status)).status == ours
 
@@ -372,7 +390,7 @@ def test_empty_body_is_not_a_receipt(provider):
 
 
 def test_inbound_message_is_read_with_e164_numbers(provider):
-    at = datetime(2025, 3, 1, 9, 31, 0, tzinfo=timezone.utc)
+    at = datetime(2025, 3, 1, 9, 31, 0, tzinfo=UTC)
     params = fake_vonage.inbound("Yes please", message_id="0B0000000123ABCD9", at=at)
 
     message = provider.parse_inbound(params)
@@ -387,8 +405,11 @@ def test_each_part_of_a_concatenated_message_carries_its_place(provider):
 
     messages = [provider.parse_inbound(params) for params in parts]
 
-    assert [(m.concat_ref, m.concat_total, m.concat_part) for m in messages] == [("4F2A", 3, 1), ("4F2A", 3, 2),
-                                                                                ("4F2A", 3, 3)]
+    assert [(m.concat_ref, m.concat_total, m.concat_part) for m in messages] == [
+        ("4F2A", 3, 1),
+        ("4F2A", 3, 2),
+        ("4F2A", 3, 3),
+    ]
     assert len({m.provider_id for m in messages}) == 3
 
 

@@ -1,6 +1,6 @@
 """Campaigns and mass messages: what generating promises (counts, skips, one message a number, re-runs), and after."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,14 @@ from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import Campaign, Message, MessageEvent, Suppression, Template, db, utcnow
 from crm_sms.queue import queue
 from crm_sms.services import (
-    campaign_generation, campaigns, consent, departments, mass_messages, provider_events, signatures, templates,
+    campaign_generation,
+    campaigns,
+    consent,
+    departments,
+    mass_messages,
+    provider_events,
+    signatures,
+    templates,
 )
 from crm_sms.services.campaigns import CampaignError
 from crm_sms.services.templates import TemplateError
@@ -38,11 +45,13 @@ def bulk_signature(app):
 
 @pytest.fixture
 def make_campaign(manager, sender, bulk_signature):
-    def make(module="contacts", body="Hi {{ contact.first_name }}, our sale starts Monday.", send_at=None,
-             signature=None):
+    def make(
+        module="contacts", body="Hi {{ contact.first_name }}, our sale starts Monday.", send_at=None, signature=None
+    ):
         template = templates.save(None, f"Sale {module}", module, body, manager)
-        campaign = campaigns.save(None, "Spring sale", send_at or utcnow() + timedelta(hours=1), module, template,
-                                  sender, signature, manager)
+        campaign = campaigns.save(
+            None, "Spring sale", send_at or utcnow() + timedelta(hours=1), module, template, sender, signature, manager
+        )
         db.session.commit()
         return campaign
 
@@ -52,6 +61,7 @@ def make_campaign(manager, sender, bulk_signature):
 @pytest.fixture
 def people(make_contact, opt_in):
     """``people(n)``: n opted-in contacts, each with their own number."""
+
     def make(n, start=0):
         return [opt_in(make_contact(f"P{i}", "Person", numbers=(f"+1415555{i:04d}",))) for i in range(start, start + n)]
 
@@ -76,14 +86,16 @@ def _messages(campaign):
 
 
 def test_generation_makes_one_queued_campaign_message_per_recipient_rendered_with_the_bulk_signature(
-        make_campaign, people, bulk_signature):
+    make_campaign, people, bulk_signature
+):
     campaign = make_campaign()
     _add(campaign, people(2))
     campaign = _generate(campaign)
     sent = _messages(campaign)
     assert [(m.kind, m.status, m.phone_e164, m.send_at, m.signature_id) for m in sent] == [
         ("campaign", "queued", "+14155550000", campaign.send_at, bulk_signature.id),
-        ("campaign", "queued", "+14155550001", campaign.send_at, bulk_signature.id)]
+        ("campaign", "queued", "+14155550001", campaign.send_at, bulk_signature.id),
+    ]
     assert sent[0].rendered_body == "Hi P0, our sale starts Monday.\nReply STOP to unsubscribe."
     assert (sent[0].encoding, sent[0].segments) == ("GSM-7", 1)
     assert [[e.status for e in m.events] for m in sent] == [["queued"], ["queued"]]
@@ -91,14 +103,18 @@ def test_generation_makes_one_queued_campaign_message_per_recipient_rendered_wit
 
 
 def test_a_campaign_uses_the_signature_it_chose_instead_of_the_bulk_default(make_campaign, people, bulk_signature):
-    other = signatures.save(None, "Chat", bulk_signature.department,
-                            "Need to chat? Call {{ department.phone }}. Email {{ department.email }}. "
-                            "Reply STOP to unsubscribe.")
+    other = signatures.save(
+        None,
+        "Chat",
+        bulk_signature.department,
+        "Need to chat? Call {{ department.phone }}. Email {{ department.email }}. Reply STOP to unsubscribe.",
+    )
     campaign = make_campaign(signature=other)
     _add(campaign, people(1))
     [message] = _messages(_generate(campaign))
-    assert message.rendered_body.endswith("Need to chat? Call (628) 555-0199. Email support@example.com. "
-                                          "Reply STOP to unsubscribe.")
+    assert message.rendered_body.endswith(
+        "Need to chat? Call (628) 555-0199. Email support@example.com. Reply STOP to unsubscribe."
+    )
 
 
 def test_generation_schedules_the_dispatch_for_the_dispatch_date(make_campaign, people):
@@ -117,7 +133,10 @@ def test_confirmation_counts_what_generation_then_does(make_campaign, people, ma
     _add(campaign, eligible + [never_asked, twin])
     confirmation = campaigns.confirmation(campaign)
     assert (confirmation.recipients, confirmation.messages, confirmation.skipped) == (
-        5, 3, {"not_opted_in": 1, "duplicate": 1})
+        5,
+        3,
+        {"not_opted_in": 1, "duplicate": 1},
+    )
     assert confirmation.segments == 3 and confirmation.cost == pytest.approx(3 * 0.0079)
     campaign = _generate(campaign)
     assert (campaign.created_count, campaign.skipped) == (3, {"not_opted_in": 1, "duplicate": 1})
@@ -173,8 +192,9 @@ def test_a_suppressed_number_is_skipped(make_campaign, people):
 def test_a_recipient_whose_number_replied_stop_is_skipped_as_suppressed(make_campaign, people):
     campaign = make_campaign()
     [person] = people(1)
-    provider_events.receive_inbound(inbound("STOP", msisdn=person.phone_numbers[0].e164.lstrip("+"),
-                                            to=OURS.lstrip("+")))
+    provider_events.receive_inbound(
+        inbound("STOP", msisdn=person.phone_numbers[0].e164.lstrip("+"), to=OURS.lstrip("+"))
+    )
     db.session.commit()
     _add(campaign, [person])
     assert campaigns.confirmation(campaign).skipped == {"suppressed": 1}
@@ -220,7 +240,11 @@ def test_a_rerun_after_a_partial_run_continues_without_duplicates(make_campaign,
     db.session.expire_all()
     assert sorted(m.phone_e164 for m in _messages(campaign)) == sorted(p.phone_numbers[0].e164 for p in crowd)
     assert (campaign.status, campaign.processed, campaign.created_count, campaign.skipped) == (
-        "scheduled", 8, 7, {"duplicate": 1})
+        "scheduled",
+        8,
+        7,
+        {"duplicate": 1},
+    )
     assert db.session.scalar(db.select(db.func.count()).select_from(MessageEvent)) == 7
 
 
@@ -335,8 +359,14 @@ def test_status_moves_from_scheduled_to_sending_to_completed_with_its_messages(m
     dispatch()
     assert campaigns.settle(campaign) == "sending"  # sent, not delivered yet
     for message in _messages(campaign):
-        provider_events.receive_receipt(receipt(message.provider_id, msisdn=message.phone_e164.lstrip("+"),
-                                                to=OURS.lstrip("+"), client_ref=message.client_ref))
+        provider_events.receive_receipt(
+            receipt(
+                message.provider_id,
+                msisdn=message.phone_e164.lstrip("+"),
+                to=OURS.lstrip("+"),
+                client_ref=message.client_ref,
+            )
+        )
     db.session.commit()
     assert campaigns.totals(campaign)["delivered"] == 2
     assert campaigns.settle_campaigns() == 1
@@ -354,8 +384,9 @@ def test_stop_while_the_campaign_sends_stops_its_messages_to_that_number(make_ca
     stays, leaves = people(2)
     _add(campaign, [stays, leaves])
     campaign = _generate(campaign)
-    provider_events.receive_inbound(inbound("STOP", msisdn=leaves.phone_numbers[0].e164.lstrip("+"),
-                                            to=OURS.lstrip("+")))
+    provider_events.receive_inbound(
+        inbound("STOP", msisdn=leaves.phone_numbers[0].e164.lstrip("+"), to=OURS.lstrip("+"))
+    )
     db.session.commit()
     dispatch()
     assert [sms.to for sms in provider.sent if "sale" in sms.text] == [stays.phone_numbers[0].e164]
@@ -381,8 +412,10 @@ def test_the_saved_mass_messages_are_locked_account_templates_made_once(app):
     again = mass_messages.ensure_saved_messages()
     assert first == again
     assert [(t.name, t.module, t.locked) for t in first] == [
-        ("Planned outage", "accounts", True), ("Unplanned outage", "accounts", True),
-        ("Unplanned outage (no restoration ETA)", "accounts", True)]
+        ("Planned outage", "accounts", True),
+        ("Unplanned outage", "accounts", True),
+        ("Unplanned outage (no restoration ETA)", "accounts", True),
+    ]
 
 
 def test_a_manager_cannot_edit_or_delete_a_saved_mass_message(app, manager):
@@ -396,24 +429,35 @@ def test_a_manager_cannot_edit_or_delete_a_saved_mass_message(app, manager):
     assert db.session.get(Template, planned.id).body == mass_messages.SAVED_MESSAGES[0].body
 
 
-def test_a_mass_message_fills_its_outage_fields_for_the_accounts_of_the_filter(app, manager, sender, make_account,
-                                                                             opt_in, bulk_signature):
+def test_a_mass_message_fills_its_outage_fields_for_the_accounts_of_the_filter(
+    app, manager, sender, make_account, opt_in, bulk_signature
+):
     from crm_sms.services import settings
 
     settings.put("time_zone", "America/New_York")
     planned = mass_messages.ensure_saved_messages()[0]
     north = opt_in(make_account("North Fiber", numbers=("+12125550101",), type="Customer", city="Albany"))
     opt_in(make_account("South Fiber", numbers=("+12125550102",), type="Customer", city="Miami"))
-    start = datetime(2030, 11, 24, 19, 0, tzinfo=timezone.utc)
-    campaign = mass_messages.create(planned, {"outage.start": start, "outage.end": start + timedelta(hours=3)},
-                                    sender, None, None, manager, type="Customer", city="Albany")
+    start = datetime(2030, 11, 24, 19, 0, tzinfo=UTC)
+    campaign = mass_messages.create(
+        planned,
+        {"outage.start": start, "outage.end": start + timedelta(hours=3)},
+        sender,
+        None,
+        None,
+        manager,
+        type="Customer",
+        city="Albany",
+    )
     db.session.commit()
     assert (campaign.source, campaign.module, campaign.name) == ("mass", "accounts", "Planned outage · Nov 24, 2:00 PM")
     assert campaigns.confirmation(campaign).messages == 1
     [message] = _messages(_generate(campaign))
     assert message.account_id == north.id
-    assert message.body == ("Planned maintenance: service for {{ account.name }} will be down from Nov 24, 2:00 PM "
-                            "to Nov 24, 5:00 PM. Sorry for the inconvenience.")
+    assert message.body == (
+        "Planned maintenance: service for {{ account.name }} will be down from Nov 24, 2:00 PM "
+        "to Nov 24, 5:00 PM. Sorry for the inconvenience."
+    )
     assert message.rendered_body.startswith("Planned maintenance: service for North Fiber will be down from Nov 24")
 
 
@@ -422,8 +466,9 @@ def test_a_mass_message_needs_its_outage_times_in_order(app, manager, sender, ma
     make_account("North Fiber", type="Customer")
     start = utcnow()
     with pytest.raises(CampaignError, match="outage end must be after its start") as refused:
-        mass_messages.create(planned, {"outage.start": start, "outage.end": start}, sender, None, None, manager,
-                             type="Customer")
+        mass_messages.create(
+            planned, {"outage.start": start, "outage.end": start}, sender, None, None, manager, type="Customer"
+        )
     assert refused.value.field == "outage_end"
     with pytest.raises(CampaignError, match="Enter the outage start"):
         mass_messages.create(no_eta, {}, sender, None, None, manager, type="Customer")
@@ -434,8 +479,15 @@ def test_a_mass_message_filter_must_match_an_account(app, manager, sender):
     planned = mass_messages.ensure_saved_messages()[0]
     start = utcnow()
     with pytest.raises(CampaignError, match="No account matches"):
-        mass_messages.create(planned, {"outage.start": start, "outage.end": start + timedelta(hours=1)}, sender, None,
-                             None, manager, city="Atlantis")
+        mass_messages.create(
+            planned,
+            {"outage.start": start, "outage.end": start + timedelta(hours=1)},
+            sender,
+            None,
+            None,
+            manager,
+            city="Atlantis",
+        )
 
 
 def test_a_contact_shows_the_campaigns_it_was_part_of(make_campaign, people):
@@ -457,8 +509,9 @@ def test_the_timeline_counts_messages_by_status_over_time(make_campaign, people)
     assert points[-1][1]["queued"] == 3
 
 
-def test_generation_refuses_a_sender_that_is_another_users_own_line(make_campaign, people, make_sender, make_user,
-                                                                    manager):
+def test_generation_refuses_a_sender_that_is_another_users_own_line(
+    make_campaign, people, make_sender, make_user, manager
+):
     campaign = make_campaign()
     _add(campaign, people(1))
     campaign.sender = make_sender("+16285550111", user=make_user("grace", "agent"))
@@ -477,5 +530,9 @@ def test_saving_refuses_another_users_own_line_but_not_ones_own(make_campaign, m
     with pytest.raises(CampaignError, match="another user's own line"):
         campaigns.save(campaign, campaign.name, campaign.send_at, "contacts", campaign.template, agents, None, manager)
     own = make_sender("+16285550112", user=manager)
-    assert campaigns.save(campaign, campaign.name, campaign.send_at, "contacts", campaign.template, own, None,
-                          manager).sender == own
+    assert (
+        campaigns.save(
+            campaign, campaign.name, campaign.send_at, "contacts", campaign.template, own, None, manager
+        ).sender
+        == own
+    )

@@ -4,7 +4,8 @@ import pytest
 
 from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import ConsentEvent, Message, Suppression, db
-from crm_sms.services import consent, dispatch as dispatch_service, messages, notices, provider_events, settings
+from crm_sms.services import consent, messages, notices, provider_events, settings
+from crm_sms.services import dispatch as dispatch_service
 from tests.fakes.vonage import inbound
 
 SHARED = "+14155550101"
@@ -64,11 +65,13 @@ def test_stop_reply_is_audited_as_an_sms_response_changed_by_unknown_citing_the_
     events = db.session.scalars(db.select(ConsentEvent).where(ConsentEvent.new_state == "opted_out")).all()
     assert {(e.contact_id, e.account_id) for e in events} == {(ada.id, None), (byron.id, None), (None, firm.id)}
     assert {(e.changed_by, e.source, e.consent_type, e.message_id, e.e164) for e in events} == {
-        ("Unknown", "sms_reply", "SMS response", stop.id, SHARED)}
+        ("Unknown", "sms_reply", "SMS response", stop.id, SHARED)
+    }
 
 
-def test_stop_reply_suppresses_the_number_even_for_a_contact_who_gets_it_later(household, provider, sender,
-                                                                               make_contact, opt_in, agent):
+def test_stop_reply_suppresses_the_number_even_for_a_contact_who_gets_it_later(
+    household, provider, sender, make_contact, opt_in, agent
+):
     reply("STOP")
     assert db.session.get(Suppression, SHARED) is not None
     newcomer = make_contact("Newcomer", "Lovelace", numbers=(SHARED,))
@@ -91,12 +94,10 @@ def test_stop_reply_cancels_queued_and_held_messages_to_that_number_at_once(hous
     assert elsewhere.status == "queued"
 
 
-def test_stop_reply_is_confirmed_by_one_message_that_goes_although_the_number_is_opted_out(household, provider,
-                                                                                          sender):
+def test_stop_reply_is_confirmed_by_one_message_that_goes_although_the_number_is_opted_out(household, provider, sender):
     reply("STOP")
     assert dispatch() == 1
-    assert [(sms.to, sms.sender, sms.text) for sms in provider.sent] == [
-        (SHARED, OURS, notices.text("notice_opt_out"))]
+    assert [(sms.to, sms.sender, sms.text) for sms in provider.sent] == [(SHARED, OURS, notices.text("notice_opt_out"))]
 
 
 def test_every_stop_is_confirmed_even_from_a_number_already_opted_out(household, provider, sender):
@@ -132,8 +133,9 @@ def test_an_opt_in_confirmation_not_yet_sent_when_stop_arrives_is_never_sent(hou
     assert [sms.text for sms in provider.sent] == [notices.text("notice_opt_out")]
 
 
-def test_staff_opt_out_cancels_only_that_contacts_messages_not_others_at_the_same_number(household, provider,
-                                                                                         agent, sender):
+def test_staff_opt_out_cancels_only_that_contacts_messages_not_others_at_the_same_number(
+    household, provider, agent, sender
+):
     ada, _, firm, _ = household
     to_ada, to_firm = compose(ada, agent, sender), compose(firm, agent, sender)
     consent.opt_out(ada, "staff", "tester", notify=False)
@@ -151,7 +153,8 @@ def test_start_reply_lifts_the_suppression_and_opts_every_owner_in_again(househo
     events = db.session.scalars(db.select(ConsentEvent).where(ConsentEvent.message_id == start.id)).all()
     assert len(events) == 3
     assert {(e.new_state, e.changed_by, e.source, e.consent_type, e.e164) for e in events} == {
-        ("opted_in", "Unknown", "sms_reply", "SMS response", SHARED)}
+        ("opted_in", "Unknown", "sms_reply", "SMS response", SHARED)
+    }
 
 
 def test_start_reply_is_confirmed_and_the_number_can_be_texted_again(household, provider, agent, sender):
@@ -174,8 +177,9 @@ def test_help_reply_answers_with_the_business_name_and_support_phone_and_email(h
     dispatch()
     [sms] = provider.sent
     assert sms.to == SHARED
-    assert sms.text == ("Lovelace Analytics: for help call (415) 555-0100 or email help@lovelace.example. "
-                        "Reply STOP to unsubscribe.")
+    assert sms.text == (
+        "Lovelace Analytics: for help call (415) 555-0100 or email help@lovelace.example. Reply STOP to unsubscribe."
+    )
 
 
 def test_help_reply_changes_no_consent(household, provider, sender):
@@ -202,8 +206,7 @@ def test_an_opted_out_contact_cannot_be_composed_to(household, provider, agent, 
     assert outbound() == []
 
 
-def test_a_queued_message_to_a_contact_opted_out_since_is_canceled_when_claimed(household, provider, agent,
-                                                                                sender):
+def test_a_queued_message_to_a_contact_opted_out_since_is_canceled_when_claimed(household, provider, agent, sender):
     from crm_sms.models import Consent
 
     alan = household[3]
@@ -217,7 +220,8 @@ def test_a_queued_message_to_a_contact_opted_out_since_is_canceled_when_claimed(
 
 
 def test_the_claim_reads_an_opt_out_committed_elsewhere_though_the_jobs_session_holds_the_old_row(
-        app, household, provider, agent, sender):
+    app, household, provider, agent, sender
+):
     from crm_sms.models import Consent
 
     alan = household[3]
@@ -237,8 +241,9 @@ def test_the_claim_reads_an_opt_out_committed_elsewhere_though_the_jobs_session_
     assert (late.status, late.reject_reason, loaded.state) == ("canceled", consent.OPTED_OUT, "opted_out")
 
 
-def test_the_claim_itself_cancels_a_message_to_a_number_suppressed_since_it_was_queued(household, provider, agent,
-                                                                                      sender):
+def test_the_claim_itself_cancels_a_message_to_a_number_suppressed_since_it_was_queued(
+    household, provider, agent, sender
+):
     message = compose(household[0], agent, sender)
     consent.suppress(SHARED)  # a STOP that raced past the cancel of waiting messages
     db.session.commit()
@@ -246,8 +251,7 @@ def test_the_claim_itself_cancels_a_message_to_a_number_suppressed_since_it_was_
     assert (message.status, message.reject_reason) == ("canceled", consent.SUPPRESSED)
 
 
-def test_a_notice_written_before_a_stop_it_raced_past_is_not_sent_but_the_confirmation_is(household, provider,
-                                                                                          sender):
+def test_a_notice_written_before_a_stop_it_raced_past_is_not_sent_but_the_confirmation_is(household, provider, sender):
     ada = household[0]
     consent.opt_out(ada, "staff", "tester", notify=False)
     consent.opt_in(ada, ada.phone_numbers[0], "Email", "staff", "tester")  # queues "you are subscribed"

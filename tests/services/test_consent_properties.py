@@ -9,12 +9,25 @@ then checked against the state at its claim.
 
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from crm_sms.models import Account, Consent, Contact, Message, PhoneNumber, Suppression, User, db, utcnow
 from crm_sms.services import (
-    accounts, consent, contacts, dispatch as dispatch_service, messages, notices, phone_numbers, provider_events,
-    senders, settings, users,
+    accounts,
+    consent,
+    contacts,
+    messages,
+    notices,
+    phone_numbers,
+    provider_events,
+    senders,
+    settings,
+    users,
+)
+from crm_sms.services import (
+    dispatch as dispatch_service,
 )
 from tests.fakes.providers import RecordingProvider
 from tests.fakes.vonage import inbound
@@ -74,8 +87,11 @@ def build(app, policy):
         settings.put("consent_policy", policy)
         owners = []
         for kind, name, numbers, opted_at in OWNERS:
-            owner = (contacts.save(None, first_name=name, last_name="Test") if kind == "contact"
-                     else accounts.save(None, name=name))
+            owner = (
+                contacts.save(None, first_name=name, last_name="Test")
+                if kind == "contact"
+                else accounts.save(None, name=name)
+            )
             phones = [phone_numbers.add(owner, NUMBERS[n], mobile) for n in numbers]
             if opted_at is not None:
                 consent.opt_in(owner, phones[opted_at], "Email", "staff", "tester", notify=False)
@@ -114,9 +130,13 @@ def web(world, step):
             number = NUMBERS[args[0]]
             consent.suppress(number)
             for owner, _ in consent.owners_of(number):
-                db.session.execute(db.update(Consent).where(
-                    (Consent.contact_id if isinstance(owner, Contact) else Consent.account_id) == owner.id,
-                ).values(state="opted_out", changed_at=utcnow()))
+                db.session.execute(
+                    db.update(Consent)
+                    .where(
+                        (Consent.contact_id if isinstance(owner, Contact) else Consent.account_id) == owner.id,
+                    )
+                    .values(state="opted_out", changed_at=utcnow())
+                )
         elif name == "staff_opt_in":
             owner = load(world.owners[args[0]])
             consent.opt_in(owner, owner.phone_numbers[args[1] % len(owner.phone_numbers)], "Email", "staff", "tester")
@@ -128,8 +148,10 @@ def claim(world, limit):
     suppressed = set(db.session.scalars(db.select(Suppression.e164)))
     states = {}
     for contact_id, account_id, state, e164 in db.session.execute(
-            db.select(Consent.contact_id, Consent.account_id, Consent.state, PhoneNumber.e164)
-            .outerjoin(Consent.phone_number)):
+        db.select(Consent.contact_id, Consent.account_id, Consent.state, PhoneNumber.e164).outerjoin(
+            Consent.phone_number
+        )
+    ):
         states[("c", contact_id) if contact_id else ("a", account_id)] = (state, e164)
     batch = dispatch_service.claim(limit)
     for message in batch:
@@ -165,13 +187,16 @@ def check(world, provider, policy):
             continue
         assert sms.to not in suppressed, message
         assert (state == "opted_in" and consented_at == sms.to) or (
-            policy == "disclaimer" and state in ("never_asked", "awaiting_reply")), (message, state, consented_at)
+            policy == "disclaimer" and state in ("never_asked", "awaiting_reply")
+        ), (message, state, consented_at)
     db.session.commit()
 
 
 @hypothesis_settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(policy=st.sampled_from(["require_opt_in", "request_consent", "disclaimer"]),
-       actions=st.lists(steps, min_size=4, max_size=30))
+@given(
+    policy=st.sampled_from(["require_opt_in", "request_consent", "disclaimer"]),
+    actions=st.lists(steps, min_size=4, max_size=30),
+)
 def test_no_one_opted_out_before_a_claim_is_sent_that_message_except_their_confirmation(app, policy, actions):
     app.config["CRM_SMS_PROVIDER_RPS"] = 10_000  # pacing is tested elsewhere; here it would only slow examples
     provider = app.extensions["crm_sms"].provider = RecordingProvider()

@@ -51,8 +51,9 @@ def the_conversation():
 
 
 def alerts(user):
-    return db.session.scalars(db.select(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))).all()
+    return db.session.scalars(
+        db.select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).all()
 
 
 def events(conversation):
@@ -86,7 +87,9 @@ def test_one_conversation_per_contact_number_and_sender_number(ada, sender, grac
     text(ada, grace, other)
 
     assert {(c.phone_e164, c.sender_e164) for c in db.session.scalars(db.select(Conversation))} == {
-        (NUMBER, OURS), (NUMBER, other.e164)}
+        (NUMBER, OURS),
+        (NUMBER, other.e164),
+    }
 
 
 def test_an_inbound_message_alerts_the_owner_and_every_subscriber(ada, sender, grace, alan, make_user):
@@ -187,7 +190,8 @@ def test_the_sweep_releases_what_the_scheduled_job_missed(ada, sender, grace, ap
 
 
 def test_the_first_agent_who_answers_a_pooled_conversation_owns_it_and_the_owner_stays_subscribed(
-        ada, sender, grace, alan):
+    ada, sender, grace, alan
+):
     text(ada, grace, sender)
     receive()
     conversation = the_conversation()
@@ -259,8 +263,7 @@ def test_a_reply_goes_from_the_conversations_number_even_if_it_is_a_colleagues_l
     assert message.sender_e164 == line.e164
 
 
-def test_a_colleague_who_may_not_read_the_conversation_cannot_reply_from_its_owners_line(ada, make_sender, grace,
-                                                                                          alan):
+def test_a_colleague_who_may_not_read_the_conversation_cannot_reply_from_its_owners_line(ada, make_sender, grace, alan):
     line = make_sender("+16285550101", user=grace)
     text(ada, grace, line)
     receive(to=line.e164)
@@ -357,8 +360,9 @@ def test_the_inbox_search_finds_names_and_numbers(ada, make_contact, opt_in, sen
     assert titles("nobody") == []
 
 
-def test_the_report_counts_answers_and_misses_per_agent_with_the_median_response(ada, make_contact, opt_in,
-                                                                                sender, grace, alan):
+def test_the_report_counts_answers_and_misses_per_agent_with_the_median_response(
+    ada, make_contact, opt_in, sender, grace, alan
+):
     start = utcnow() - timedelta(hours=1)
     text(ada, grace, sender)
     conversation = the_conversation()
@@ -442,8 +446,9 @@ def test_a_release_after_a_reply_committed_elsewhere_does_not_pool_it(ada, sende
     due = conversation.due_at
     other = make_app()
     with other.app_context():  # another process answers
-        conversations.reply(db.session.get(Conversation, conversation.id), "Answered elsewhere",
-                            db.session.merge(grace))
+        conversations.reply(
+            db.session.get(Conversation, conversation.id), "Answered elsewhere", db.session.merge(grace)
+        )
         db.session.commit()
 
     assert conversations.release(conversation.id, now=due) == 0

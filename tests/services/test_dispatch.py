@@ -12,7 +12,8 @@ from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import Contact, db, utcnow
 from crm_sms.providers import SendResult
 from crm_sms.queue import queue, redis
-from crm_sms.services import consent, dispatch as dispatch_service, messages, settings
+from crm_sms.services import consent, messages, settings
+from crm_sms.services import dispatch as dispatch_service
 from crm_sms.services.sweep import run as sweep
 
 
@@ -64,14 +65,21 @@ def test_a_signature_that_says_stop_replaces_the_opt_out_text(compose, provider,
     from crm_sms.services import departments
 
     department = departments.save(None, "Support", "+14155550100", "help@example.com")
-    db.session.add(Signature(name="Support", department=department, default_for_manual=True,
-                             text="Have a question? Call {{ department.phone }}. Email {{ department.email }}. "
-                                  "Reply STOP to unsubscribe."))
+    db.session.add(
+        Signature(
+            name="Support",
+            department=department,
+            default_for_manual=True,
+            text="Have a question? Call {{ department.phone }}. Email {{ department.email }}. "
+            "Reply STOP to unsubscribe.",
+        )
+    )
     db.session.commit()
     compose()
     dispatch()
-    assert provider.sent[0].text == ("Hello Ada\nHave a question? Call (415) 555-0100. Email help@example.com. "
-                                     "Reply STOP to unsubscribe.")
+    assert provider.sent[0].text == (
+        "Hello Ada\nHave a question? Call (415) 555-0100. Email help@example.com. Reply STOP to unsubscribe."
+    )
 
 
 def test_texting_a_contact_clears_their_ready_flag(compose, provider):
@@ -89,7 +97,8 @@ def test_opting_out_cancels_waiting_messages_and_confirms_once(compose, provider
     db.session.refresh(message)
     assert (message.status, message.reject_reason) == ("canceled", "Opted out of SMS")
     assert [sms.text for sms in provider.sent] == [
-        "Our business: you are unsubscribed and will get no more messages. Reply START to resubscribe."]
+        "Our business: you are unsubscribed and will get no more messages. Reply START to resubscribe."
+    ]
 
 
 def test_the_claim_checks_consent_again_whatever_raced_past_the_cancel(compose, provider):
@@ -173,7 +182,8 @@ def test_more_than_a_batch_due_brings_in_helper_jobs_and_each_message_goes_once(
 
 
 def test_a_dispatch_job_finding_as_many_sending_as_allowed_sends_one_batch_and_leaves_them_the_rest(
-        app, five_due, provider):
+    app, five_due, provider
+):
     app.config.update(CRM_SMS_DISPATCH_BATCH=2)
     assert dispatch_service.join("another-job", 60)  # no other worker: one job may send, and that one does
     assert dispatch() == 2
@@ -220,7 +230,10 @@ def test_out_of_credit_holds_the_batch_as_insufficient_funds(compose, provider, 
     for message in (first, second):
         db.session.refresh(message)
         assert (message.status, message.hold_reason, message.label) == (
-            "held", "insufficient_funds", "Pending: Insufficient funds")
+            "held",
+            "insufficient_funds",
+            "Pending: Insufficient funds",
+        )
     assert len(provider.sent) == 1
     assert dispatch_service.claim(10, now=utcnow() + timedelta(hours=1)) == []  # paused while out of credit
 

@@ -6,21 +6,24 @@ from crm_sms.models import db
 from crm_sms.services import keywords, settings
 
 
-@pytest.mark.parametrize("text, kind", [
-    (" stop ", "opt_out"),
-    ("Stop.", "opt_out"),
-    ("STOP!", "opt_out"),
-    ("ArrÊt", "opt_out"),
-    ("ARRÊT", "opt_out"),
-    ("arret", "opt_out"),
-    ("2", "opt_out"),
-    ("unsubscribe", "opt_out"),
-    ("Start", "opt_in"),
-    ("yes", "opt_in"),
-    ("1", "opt_in"),
-    ("help?", "help"),
-    ("Info", "help"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (" stop ", "opt_out"),
+        ("Stop.", "opt_out"),
+        ("STOP!", "opt_out"),
+        ("ArrÊt", "opt_out"),
+        ("ARRÊT", "opt_out"),
+        ("arret", "opt_out"),
+        ("2", "opt_out"),
+        ("unsubscribe", "opt_out"),
+        ("Start", "opt_in"),
+        ("yes", "opt_in"),
+        ("1", "opt_in"),
+        ("help?", "help"),
+        ("Info", "help"),
+    ],
+)
 def test_a_default_keyword_counts_whatever_its_case_accents_and_punctuation(app, text, kind):
     assert keywords.classify(text) == kind
 

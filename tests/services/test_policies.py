@@ -59,6 +59,7 @@ def test_under_require_opt_in_a_never_asked_contact_cannot_be_texted(stranger, a
 
 # Request consent
 
+
 def test_request_consent_holds_the_first_message_to_a_never_asked_contact(stranger, agent, sender, provider):
     policy("request_consent")
     message = compose(stranger, agent, sender)
@@ -75,7 +76,8 @@ def test_request_consent_sends_the_request_naming_the_agent_and_awaits_the_reply
     assert [(sms.to, sms.sender) for sms in provider.sent] == [(NUMBER, OURS)]
     assert sent_texts(provider) == [
         "[Auto Message] grace is trying to reach you. As per company policy, you must provide your consent "
-        "to continue messaging. To opt in, reply YES. To opt out, reply STOP."]
+        "to continue messaging. To opt in, reply YES. To opt out, reply STOP."
+    ]
     assert consent.state_of(stranger) == "awaiting_reply"
 
 
@@ -98,7 +100,8 @@ def test_yes_to_the_request_releases_the_held_message_and_confirms(stranger, age
     assert consent.state_of(stranger) == "opted_in"
     assert sent_texts(provider)[1:] == [
         "[Auto Message] Opt in confirmed. If you wish to opt out at any time, reply STOP.",
-        "Your order is ready"]  # the request already told how to stop
+        "Your order is ready",
+    ]  # the request already told how to stop
 
 
 def test_stop_to_the_request_cancels_the_held_message_and_confirms_the_opt_out(stranger, agent, sender, provider):
@@ -121,8 +124,9 @@ def test_stop_before_the_request_went_out_cancels_the_request_too(stranger, agen
     assert sent_texts(provider) == [notices.text("notice_opt_out")]
 
 
-def test_a_contact_texting_first_is_asked_to_consent_to_reach_the_number_owner(stranger, make_user, make_sender,
-                                                                              provider):
+def test_a_contact_texting_first_is_asked_to_consent_to_reach_the_number_owner(
+    stranger, make_user, make_sender, provider
+):
     policy("request_consent")
     make_sender(OURS, user=make_user("grace", "agent"))
     reply("Hi, is my order ready?")
@@ -130,7 +134,8 @@ def test_a_contact_texting_first_is_asked_to_consent_to_reach_the_number_owner(s
     assert [(sms.to, sms.sender) for sms in provider.sent] == [(NUMBER, OURS)]
     assert sent_texts(provider) == [
         "[Auto Message] You are trying to reach grace. As per company policy, you must provide your consent "
-        "in order for your message to be delivered. To opt in, reply YES. To opt out, reply STOP."]
+        "in order for your message to be delivered. To opt in, reply YES. To opt out, reply STOP."
+    ]
     assert consent.state_of(stranger) == "awaiting_reply"
     [event] = db.session.scalars(db.select(ConsentEvent)).all()
     assert (event.new_state, event.changed_by, event.source) == ("awaiting_reply", "Unknown", "sms_reply")
@@ -143,8 +148,9 @@ def test_a_contact_texting_a_shared_number_first_is_asked_to_reach_the_business(
     assert sent_texts(provider)[0].startswith("[Auto Message] You are trying to reach Our business.")
 
 
-def test_the_first_message_of_a_contact_texting_first_is_hidden_from_agents_until_yes(stranger, sender, provider,
-                                                                                     agent):
+def test_the_first_message_of_a_contact_texting_first_is_hidden_from_agents_until_yes(
+    stranger, sender, provider, agent
+):
     policy("request_consent")
     first = reply("Hi, is my order ready?")
     again = reply("Hello??")
@@ -154,7 +160,11 @@ def test_the_first_message_of_a_contact_texting_first_is_hidden_from_agents_unti
     yes = reply("YES")
     db.session.refresh(first), db.session.refresh(again)
     assert (first.status, again.status) == ("received", "received")
-    assert shown_inbound(messages.for_record(stranger, agent)) == shown_inbound(messages.search(agent)) == [yes, again, first]
+    assert (
+        shown_inbound(messages.for_record(stranger, agent))
+        == shown_inbound(messages.search(agent))
+        == [yes, again, first]
+    )
 
 
 def test_a_contact_texting_first_is_asked_once(stranger, sender, provider):
@@ -165,8 +175,9 @@ def test_a_contact_texting_first_is_asked_once(stranger, sender, provider):
     assert len(provider.sent) == 1
 
 
-def test_a_contact_texting_first_who_replies_stop_is_confirmed_and_their_message_stays_hidden(stranger, sender,
-                                                                                             provider):
+def test_a_contact_texting_first_who_replies_stop_is_confirmed_and_their_message_stays_hidden(
+    stranger, sender, provider
+):
     policy("request_consent")
     first = reply("Hi")
     reply("STOP")
@@ -193,6 +204,7 @@ def test_under_require_opt_in_a_contact_texting_first_is_shown_at_once(stranger,
 
 # Disclaimer
 
+
 def test_under_disclaimer_a_never_asked_contact_can_be_texted(stranger, agent, sender, provider):
     policy("disclaimer")
     message = compose(stranger, agent, sender)
@@ -211,7 +223,8 @@ def test_under_disclaimer_only_the_first_message_carries_the_disclaimer(stranger
     dispatch()
     assert sent_texts(provider) == [
         "Your order is ready\nThis is Lovelace Analytics. Msg & data rates may apply. Reply STOP to unsubscribe.",
-        "It ships today"]
+        "It ships today",
+    ]
 
 
 def test_under_disclaimer_an_opted_out_contact_still_cannot_be_texted(stranger, agent, sender, provider):
@@ -222,8 +235,7 @@ def test_under_disclaimer_an_opted_out_contact_still_cannot_be_texted(stranger, 
         compose(stranger, agent, sender)
 
 
-def test_under_disclaimer_a_queued_message_to_a_contact_who_replied_stop_is_canceled(stranger, agent, sender,
-                                                                                    provider):
+def test_under_disclaimer_a_queued_message_to_a_contact_who_replied_stop_is_canceled(stranger, agent, sender, provider):
     policy("disclaimer")
     message = compose(stranger, agent, sender)
     reply("STOP")

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,15 +9,18 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _utc(y, m, d, hh, mm, zone=NEW_YORK):
-    return datetime(y, m, d, hh, mm, tzinfo=zone).astimezone(timezone.utc)
+    return datetime(y, m, d, hh, mm, tzinfo=zone).astimezone(UTC)
 
 
-@pytest.mark.parametrize("local, expected_end", [
-    ((2026, 11, 20, 22, 0), (2026, 11, 21, 8, 0)),  # evening side of 21:00-08:00
-    ((2026, 11, 21, 7, 59), (2026, 11, 21, 8, 0)),  # morning side
-    ((2026, 11, 21, 8, 0), None),  # the window has ended
-    ((2026, 11, 21, 20, 59), None),
-])
+@pytest.mark.parametrize(
+    "local, expected_end",
+    [
+        ((2026, 11, 20, 22, 0), (2026, 11, 21, 8, 0)),  # evening side of 21:00-08:00
+        ((2026, 11, 21, 7, 59), (2026, 11, 21, 8, 0)),  # morning side
+        ((2026, 11, 21, 8, 0), None),  # the window has ended
+        ((2026, 11, 21, 20, 59), None),
+    ],
+)
 def test_overnight_window_ends_next_morning_local_time(local, expected_end):
     end = quiet_hours.ends_at(_utc(*local), NEW_YORK, time(21, 0), time(8, 0))
     assert end == (_utc(*expected_end) if expected_end else None)

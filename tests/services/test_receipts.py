@@ -23,9 +23,14 @@ def make_message(app):
 
     def make(status="sent", provider_id="default", **fields):
         message = Message(
-            direction="outbound", status=status, body="Your table is ready", phone_e164=CUSTOMER,
-            sender_e164=OUR_NUMBER, client_ref=uuid.uuid4().hex,
-            provider_id=uuid.uuid4().hex[:16].upper() if provider_id == "default" else provider_id, **fields,
+            direction="outbound",
+            status=status,
+            body="Your table is ready",
+            phone_e164=CUSTOMER,
+            sender_e164=OUR_NUMBER,
+            client_ref=uuid.uuid4().hex,
+            provider_id=uuid.uuid4().hex[:16].upper() if provider_id == "default" else provider_id,
+            **fields,
         )
         db.session.add(message)
         db.session.commit()
@@ -41,8 +46,11 @@ def post(client, params):
 
 
 def provider_events(message):
-    return db.session.scalars(db.select(MessageEvent).where(
-        MessageEvent.message_id == message.id, MessageEvent.source == "provider").order_by(MessageEvent.id)).all()
+    return db.session.scalars(
+        db.select(MessageEvent)
+        .where(MessageEvent.message_id == message.id, MessageEvent.source == "provider")
+        .order_by(MessageEvent.id)
+    ).all()
 
 
 def stored_receipts():
@@ -112,8 +120,7 @@ def test_receipt_for_a_message_still_sending_waits_and_is_applied_once_the_send_
     assert stored_receipts()[0].message_id == message.id
 
 
-def test_receipts_for_every_part_of_a_long_message_sent_while_sending_are_applied_with_the_send(
-        client, make_message):
+def test_receipts_for_every_part_of_a_long_message_sent_while_sending_are_applied_with_the_send(client, make_message):
     # A long message is split by the provider: one id and one receipt per part, the same client-ref on each.
     message = make_message(status="sending", provider_id=None)
     for part_id in ("0A00000000000001", "0A00000000000002"):
@@ -127,7 +134,10 @@ def test_receipts_for_every_part_of_a_long_message_sent_while_sending_are_applie
     assert message.status == "delivered"
     assert [row.message_id for row in stored_receipts()] == [message.id, message.id]
     assert [(e.status, e.note) for e in provider_events(message)] == [
-        ("sent", None), ("delivered", None), ("delivered", "ignored: already delivered")]
+        ("sent", None),
+        ("delivered", None),
+        ("delivered", "ignored: already delivered"),
+    ]
 
 
 def test_receipt_before_its_message_exists_is_kept_and_applied_later(client, make_message):
@@ -168,7 +178,11 @@ def test_receipt_arriving_while_the_dispatcher_sends_is_applied_by_the_dispatche
     assert seen == ["sending"]
     assert message.status == "delivered"
     assert [(e.status, e.source) for e in message.events] == [
-        ("queued", "user"), ("sending", "worker"), ("sent", "provider"), ("delivered", "provider")]
+        ("queued", "user"),
+        ("sending", "worker"),
+        ("sent", "provider"),
+        ("delivered", "provider"),
+    ]
 
 
 def test_late_accepted_receipt_after_delivered_is_noted_and_changes_nothing(client, make_message):
@@ -179,7 +193,9 @@ def test_late_accepted_receipt_after_delivered_is_noted_and_changes_nothing(clie
 
     assert message.status == "delivered"
     assert [(e.status, e.note) for e in provider_events(message)] == [
-        ("delivered", None), ("delivered", "receipt: sent")]
+        ("delivered", None),
+        ("delivered", "receipt: sent"),
+    ]
 
 
 def test_late_failed_receipt_after_delivered_is_recorded_as_ignored(client, make_message):
@@ -191,7 +207,9 @@ def test_late_failed_receipt_after_delivered_is_recorded_as_ignored(client, make
     assert message.status == "delivered"
     assert message.reject_reason is None
     assert [(e.status, e.note) for e in provider_events(message)] == [
-        ("delivered", None), ("undeliverable", "ignored: already delivered")]
+        ("delivered", None),
+        ("undeliverable", "ignored: already delivered"),
+    ]
 
 
 def test_receipt_for_an_unknown_id_is_stored_answered_and_changes_nothing(client, make_message):

@@ -24,9 +24,16 @@ def test_empty_text_is_zero_segments_with_a_whole_segment_left():
     assert split("") == []
 
 
-@pytest.mark.parametrize("length, segments, per_segment, remaining", [
-    (1, 1, 160, 159), (160, 1, 160, 0), (161, 2, 153, 145), (306, 2, 153, 0), (307, 3, 153, 152),
-])
+@pytest.mark.parametrize(
+    "length, segments, per_segment, remaining",
+    [
+        (1, 1, 160, 159),
+        (160, 1, 160, 0),
+        (161, 2, 153, 145),
+        (306, 2, 153, 0),
+        (307, 3, 153, 152),
+    ],
+)
 def test_gsm_text_fits_160_septets_alone_then_153_per_part(length, segments, per_segment, remaining):
     result = count("a" * length)
     assert (result.encoding, result.units) == ("GSM-7", length)
@@ -65,9 +72,16 @@ def test_a_moved_escape_pair_can_cost_one_segment_more_than_the_units_suggest():
     assert [septets(part) for part in split(text)] == [152, 153, 1]
 
 
-@pytest.mark.parametrize("length, segments, per_segment, remaining", [
-    (1, 1, 70, 69), (70, 1, 70, 0), (71, 2, 67, 63), (134, 2, 67, 0), (135, 3, 67, 66),
-])
+@pytest.mark.parametrize(
+    "length, segments, per_segment, remaining",
+    [
+        (1, 1, 70, 69),
+        (70, 1, 70, 0),
+        (71, 2, 67, 63),
+        (134, 2, 67, 0),
+        (135, 3, 67, 66),
+    ],
+)
 def test_ucs2_text_fits_70_units_alone_then_67_per_part(length, segments, per_segment, remaining):
     result = count("ç" * length)
     assert (result.encoding, result.units) == ("UCS-2", length)
@@ -82,12 +96,15 @@ def test_an_emoji_with_one_unit_left_starts_the_next_part():
     assert count(text).units == 73
 
 
-@pytest.mark.parametrize("text, unicode_characters", [
-    ("Merci, ça va ?", ("ç",)),
-    ("Olá", ("á",)),
-    ("Olá, ça va ? Olá !", ("á", "ç")),
-    ("Thanks 😀👍😀", ("😀", "👍")),
-])
+@pytest.mark.parametrize(
+    "text, unicode_characters",
+    [
+        ("Merci, ça va ?", ("ç",)),
+        ("Olá", ("á",)),
+        ("Olá, ça va ? Olá !", ("á", "ç")),
+        ("Thanks 😀👍😀", ("😀", "👍")),
+    ],
+)
 def test_characters_outside_gsm_force_ucs2_and_are_reported_once_in_order(text, unicode_characters):
     result = count(text)
     assert (result.encoding, result.unicode_characters) == ("UCS-2", unicode_characters)
@@ -114,9 +131,19 @@ def test_characters_count_code_points_and_units_count_utf16(text, characters, un
     assert (result.characters, result.units) == (characters, units)
 
 
-@pytest.mark.parametrize("text", [
-    "", "hello", "a" * 1000, "€" * 200, "a" * 152 + "€" * 3, "ç" * 300, "😀" * 100, "ç" + "😀" * 40 + "€{}" * 30,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "hello",
+        "a" * 1000,
+        "€" * 200,
+        "a" * 152 + "€" * 3,
+        "ç" * 300,
+        "😀" * 100,
+        "ç" + "😀" * 40 + "€{}" * 30,
+    ],
+)
 def test_split_parts_join_back_to_the_text_one_per_segment(text):
     parts = split(text)
     assert "".join(parts) == text

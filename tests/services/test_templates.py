@@ -15,8 +15,9 @@ def manager(make_user):
 
 @pytest.fixture
 def make_template(manager):
-    def make(name="Order ready", module="contacts", body="Hi {{ contact.first_name }}, your order is ready.",
-             locked=False):
+    def make(
+        name="Order ready", module="contacts", body="Hi {{ contact.first_name }}, your order is ready.", locked=False
+    ):
         template = templates.save(None, name, module, body, manager)
         template.locked = locked
         db.session.commit()
@@ -33,7 +34,12 @@ def test_save_creates_a_template_with_its_author(manager):
     template = templates.save(None, "  Order ready ", "contacts", " Hi {{ contact.first_name }} ", manager)
     db.session.commit()
     assert (template.name, template.module, template.body, template.locked, template.created_by) == (
-        "Order ready", "contacts", "Hi {{ contact.first_name }}", False, manager)
+        "Order ready",
+        "contacts",
+        "Hi {{ contact.first_name }}",
+        False,
+        manager,
+    )
 
 
 def test_an_unknown_variable_is_refused_naming_it_and_nothing_is_saved(manager):
@@ -51,8 +57,9 @@ def test_an_account_template_cannot_use_contact_variables(manager):
 
 
 def test_a_contact_template_may_use_the_contacts_account_variables(manager):
-    template = templates.save(None, "Hello", "contacts", "Hello {{ contact.first_name }} of {{ account.name }}",
-                              manager)
+    template = templates.save(
+        None, "Hello", "contacts", "Hello {{ contact.first_name }} of {{ account.name }}", manager
+    )
     assert template.id is not None
 
 
@@ -70,11 +77,14 @@ def test_a_template_keeps_its_own_name_when_edited(make_template, manager):
     assert template.body == "Your order is ready."
 
 
-@pytest.mark.parametrize("name, module, body, field", [
-    ("", "contacts", "Hello", "name"),
-    ("Hello", "leads", "Hello", "module"),
-    ("Hello", "contacts", "   ", "body"),
-])
+@pytest.mark.parametrize(
+    "name, module, body, field",
+    [
+        ("", "contacts", "Hello", "name"),
+        ("Hello", "leads", "Hello", "module"),
+        ("Hello", "contacts", "   ", "body"),
+    ],
+)
 def test_a_missing_name_module_or_body_is_refused_on_that_field(manager, name, module, body, field):
     with pytest.raises(TemplateError) as refused:
         templates.save(None, name, module, body, manager)

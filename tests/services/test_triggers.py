@@ -1,6 +1,6 @@
 """Triggered messages: a host's event texts the record the saved message its rule names, or says why not."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,9 +15,9 @@ from crm_sms.services import consent, departments, rendering, settings, signatur
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")  # +1 415 numbers are in Los Angeles time
 #: 23:30 in Los Angeles: inside quiet hours 21:00-08:00 there.
-LATE = datetime(2026, 3, 10, 23, 30, tzinfo=LOS_ANGELES).astimezone(timezone.utc)
+LATE = datetime(2026, 3, 10, 23, 30, tzinfo=LOS_ANGELES).astimezone(UTC)
 #: 12:00 in Los Angeles: outside them.
-NOON = datetime(2026, 3, 10, 12, 0, tzinfo=LOS_ANGELES).astimezone(timezone.utc)
+NOON = datetime(2026, 3, 10, 12, 0, tzinfo=LOS_ANGELES).astimezone(UTC)
 
 
 @pytest.fixture
@@ -46,8 +46,13 @@ def sender(make_sender):
 
 @pytest.fixture
 def make_rule(manager, sender, bulk_signature):
-    def make(event="payment.received", module="contacts", body="Hi {{ contact.first_name }}, we got your payment.",
-             name=None, **options):
+    def make(
+        event="payment.received",
+        module="contacts",
+        body="Hi {{ contact.first_name }}, we got your payment.",
+        name=None,
+        **options,
+    ):
         template = templates.save(None, name or f"{event} ({module})", module, body, manager)
         rule = triggers.save(None, event, module, template, **options)
         db.session.commit()
@@ -86,8 +91,9 @@ def test_a_mapped_event_queues_one_triggered_message_to_the_preferred_number(mak
     assert [(e.status, e.note) for e in message.events] == [("queued", "triggered: payment.received")]
 
 
-def test_the_triggered_message_is_sent_with_the_records_variables_and_signature(make_rule, ada, provider,
-                                                                                 bulk_signature):
+def test_the_triggered_message_is_sent_with_the_records_variables_and_signature(
+    make_rule, ada, provider, bulk_signature
+):
     make_rule()
     crm_sms.trigger("payment.received", contact=ada)
     db.session.commit()
@@ -172,8 +178,7 @@ def test_a_suppressed_number_gets_nothing(make_rule, ada):
     assert _messages() == []
 
 
-def test_an_accounts_rule_texts_the_account_even_when_given_its_contact(make_rule, make_account, make_contact,
-                                                                        opt_in):
+def test_an_accounts_rule_texts_the_account_even_when_given_its_contact(make_rule, make_account, make_contact, opt_in):
     make_rule("service.restored", "accounts", "{{ account.name }}: your service is back.")
     acme = opt_in(make_account("Acme Logistics", numbers=("+12125550101",)))
     contact = make_contact("Ada", "Lovelace", numbers=("+14155550101",), account=acme)
@@ -234,7 +239,8 @@ def test_a_malformed_event_name_is_a_programming_error(ada):
 
 
 def test_quiet_hours_hold_a_triggered_message_until_the_window_opens_then_dispatch_sends_it(
-        make_rule, ada, provider, monkeypatch):
+    make_rule, ada, provider, monkeypatch
+):
     from crm_sms.services import dispatch as dispatch_service
 
     _quiet_hours("21:00", "08:00")
@@ -254,7 +260,8 @@ def test_quiet_hours_hold_a_triggered_message_until_the_window_opens_then_dispat
 
 
 def test_a_triggered_message_never_bypasses_quiet_hours_even_when_manual_ones_may(
-        make_rule, ada, provider, monkeypatch):
+    make_rule, ada, provider, monkeypatch
+):
     from crm_sms.services import dispatch as dispatch_service
 
     _quiet_hours("21:00", "08:00", manual_bypass=True)
@@ -274,8 +281,9 @@ def test_a_triggered_message_never_bypasses_quiet_hours_even_when_manual_ones_ma
 # End to end
 
 
-def test_a_worker_process_delivers_a_triggered_message_through_the_simulator(make_rule, ada, start_worker,
-                                                                             bulk_signature):
+def test_a_worker_process_delivers_a_triggered_message_through_the_simulator(
+    make_rule, ada, start_worker, bulk_signature
+):
     import time
 
     make_rule()
@@ -307,7 +315,9 @@ def test_the_demo_data_maps_two_events_to_saved_messages(app):
     demo.seed(accounts=2, contacts=3)
     db.session.commit()
     assert [(r.event, r.template.name, r.active) for r in triggers.all_rules()] == [
-        ("appointment.reminder", "Appointment reminder", True), ("payment.received", "Payment received", True)]
+        ("appointment.reminder", "Appointment reminder", True),
+        ("payment.received", "Payment received", True),
+    ]
 
 
 def test_a_saved_message_moved_to_the_other_module_leaves_its_rule_sending_nothing(make_rule, ada, manager):
@@ -325,8 +335,9 @@ def test_a_rule_cannot_send_from_an_agents_own_line(make_rule, make_sender, make
     assert refused.value.field == "sender"
 
 
-def test_a_rule_whose_line_became_an_agents_sends_from_the_default_instead(make_rule, ada, make_sender, make_user,
-                                                                           sender):
+def test_a_rule_whose_line_became_an_agents_sends_from_the_default_instead(
+    make_rule, ada, make_sender, make_user, sender
+):
     line = make_sender("+16285550111", is_default=False)
     make_rule(sender=line)
     line.user = make_user("grace", "agent")  # the number was handed to an agent after the rule chose it

@@ -10,34 +10,52 @@ Revises: 0008_leaner_message_indexes
 Create Date: 2026-12-02 08:00:00
 
 """
+
 from itertools import groupby
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import crm_sms.models.base  # noqa: F401  (UtcDateTime)
 
-
 # revision identifiers, used by Alembic.
-revision = '0009_backfill_conversations'
-down_revision = '0008_leaner_message_indexes'
+revision = "0009_backfill_conversations"
+down_revision = "0008_leaner_message_indexes"
 branch_labels = None
 depends_on = None
 
 UtcDateTime = crm_sms.models.base.UtcDateTime
 messages = sa.table(
-    'messages', sa.column('id'), sa.column('direction'), sa.column('status'), sa.column('author_id'),
-    sa.column('phone_e164'), sa.column('sender_e164'), sa.column('contact_id'), sa.column('account_id'),
-    sa.column('body'), sa.column('rendered_body'), sa.column('created_at', UtcDateTime),
+    "messages",
+    sa.column("id"),
+    sa.column("direction"),
+    sa.column("status"),
+    sa.column("author_id"),
+    sa.column("phone_e164"),
+    sa.column("sender_e164"),
+    sa.column("contact_id"),
+    sa.column("account_id"),
+    sa.column("body"),
+    sa.column("rendered_body"),
+    sa.column("created_at", UtcDateTime),
 )
 conversations = sa.table(
-    'conversations', sa.column('id'), sa.column('phone_e164'), sa.column('sender_e164'), sa.column('contact_id'),
-    sa.column('account_id'), sa.column('owner_id'), sa.column('created_at', UtcDateTime),
-    sa.column('last_message_at', UtcDateTime), sa.column('last_text'), sa.column('last_direction'),
-    sa.column('pooled_at', UtcDateTime),
+    "conversations",
+    sa.column("id"),
+    sa.column("phone_e164"),
+    sa.column("sender_e164"),
+    sa.column("contact_id"),
+    sa.column("account_id"),
+    sa.column("owner_id"),
+    sa.column("created_at", UtcDateTime),
+    sa.column("last_message_at", UtcDateTime),
+    sa.column("last_text"),
+    sa.column("last_direction"),
+    sa.column("pooled_at", UtcDateTime),
 )
-subscriptions = sa.table('conversation_subscriptions', sa.column('conversation_id'), sa.column('user_id'),
-                         sa.column('since', UtcDateTime))
+subscriptions = sa.table(
+    "conversation_subscriptions", sa.column("conversation_id"), sa.column("user_id"), sa.column("since", UtcDateTime)
+)
 BATCH = 1000
 
 
@@ -46,11 +64,26 @@ def upgrade():
     existing = set(bind.execute(sa.select(conversations.c.phone_e164, conversations.c.sender_e164)))
     c = messages.c
     rows = bind.execute(
-        sa.select(c.direction, c.author_id, c.phone_e164, c.sender_e164, c.contact_id, c.account_id, c.body,
-                  c.rendered_body, c.created_at)
-        .where(sa.or_(sa.and_(c.direction == 'outbound', c.author_id.is_not(None), c.status != 'draft'),
-                      sa.and_(c.direction == 'inbound', c.status != 'held')))
-        .order_by(c.phone_e164, c.sender_e164, c.id).execution_options(yield_per=BATCH))
+        sa.select(
+            c.direction,
+            c.author_id,
+            c.phone_e164,
+            c.sender_e164,
+            c.contact_id,
+            c.account_id,
+            c.body,
+            c.rendered_body,
+            c.created_at,
+        )
+        .where(
+            sa.or_(
+                sa.and_(c.direction == "outbound", c.author_id.is_not(None), c.status != "draft"),
+                sa.and_(c.direction == "inbound", c.status != "held"),
+            )
+        )
+        .order_by(c.phone_e164, c.sender_e164, c.id)
+        .execution_options(yield_per=BATCH)
+    )
     threads, followers = [], {}
     for pair, thread in groupby(rows, key=lambda row: (row.phone_e164, row.sender_e164)):
         if pair in existing:
@@ -63,12 +96,20 @@ def upgrade():
         owner = next(iter(authors), None)
         last = thread[-1]
         record = next((row for row in reversed(thread) if row.contact_id or row.account_id), last)
-        threads.append({
-            'phone_e164': pair[0], 'sender_e164': pair[1], 'contact_id': record.contact_id,
-            'account_id': record.account_id, 'owner_id': owner, 'created_at': thread[0].created_at,
-            'last_message_at': last.created_at, 'last_text': (last.rendered_body or last.body)[:200],
-            'last_direction': last.direction, 'pooled_at': last.created_at if owner is None else None,
-        })
+        threads.append(
+            {
+                "phone_e164": pair[0],
+                "sender_e164": pair[1],
+                "contact_id": record.contact_id,
+                "account_id": record.account_id,
+                "owner_id": owner,
+                "created_at": thread[0].created_at,
+                "last_message_at": last.created_at,
+                "last_text": (last.rendered_body or last.body)[:200],
+                "last_direction": last.direction,
+                "pooled_at": last.created_at if owner is None else None,
+            }
+        )
         followers[pair] = list(authors.items())[1:]
         if len(threads) == BATCH:
             _insert(bind, threads, followers)
@@ -82,11 +123,22 @@ def _insert(bind, threads, followers):
     wanted = [pair for pair, users in followers.items() if users]
     if not wanted:
         return
-    ids = {(row.phone_e164, row.sender_e164): row.id for row in bind.execute(
-        sa.select(conversations.c.id, conversations.c.phone_e164, conversations.c.sender_e164)
-        .where(conversations.c.phone_e164.in_({phone for phone, _ in wanted})))}
-    bind.execute(subscriptions.insert(), [{'conversation_id': ids[pair], 'user_id': user, 'since': since}
-                                          for pair in wanted for user, since in followers[pair]])
+    ids = {
+        (row.phone_e164, row.sender_e164): row.id
+        for row in bind.execute(
+            sa.select(conversations.c.id, conversations.c.phone_e164, conversations.c.sender_e164).where(
+                conversations.c.phone_e164.in_({phone for phone, _ in wanted})
+            )
+        )
+    }
+    bind.execute(
+        subscriptions.insert(),
+        [
+            {"conversation_id": ids[pair], "user_id": user, "since": since}
+            for pair in wanted
+            for user, since in followers[pair]
+        ],
+    )
 
 
 def downgrade():

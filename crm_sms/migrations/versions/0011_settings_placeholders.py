@@ -12,28 +12,37 @@ Revises: 0010_sessions_session_token
 Create Date: 2026-12-03 09:40:00
 
 """
+
 import re
 from string import Formatter
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0011_settings_placeholders'
-down_revision = '0010_sessions_session_token'
+revision = "0011_settings_placeholders"
+down_revision = "0010_sessions_session_token"
 branch_labels = None
 depends_on = None
 
 #: The settings whose text str.format_map filled, and the names it filled in them.
-TEXT_SETTINGS = ('customer_legal_text', 'notice_opt_in', 'notice_opt_out', 'notice_help', 'disclaimer_text',
-                 'notice_request_mt', 'notice_request_mo', 'notice_confirmed', 'notice_refused')
-NAMES = ('business_name', 'employee_name', 'support_phone', 'support_email')
-SIGNATURE_NAMES = {'|DEPARTMENT_PHONE_NUMBER|': 'department.phone', '|DEPARTMENT_EMAIL|': 'department.email'}
-_NEW = re.compile(r'\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\}\}')
+TEXT_SETTINGS = (
+    "customer_legal_text",
+    "notice_opt_in",
+    "notice_opt_out",
+    "notice_help",
+    "disclaimer_text",
+    "notice_request_mt",
+    "notice_request_mo",
+    "notice_confirmed",
+    "notice_refused",
+)
+NAMES = ("business_name", "employee_name", "support_phone", "support_email")
+SIGNATURE_NAMES = {"|DEPARTMENT_PHONE_NUMBER|": "department.phone", "|DEPARTMENT_EMAIL|": "department.email"}
+_NEW = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\}\}")
 
-settings = sa.table('settings', sa.column('key', sa.String), sa.column('value', sa.JSON))
-signatures = sa.table('signatures', sa.column('id', sa.Integer), sa.column('text', sa.String))
+settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.JSON))
+signatures = sa.table("signatures", sa.column("id", sa.Integer), sa.column("text", sa.String))
 
 
 def to_new(text):
@@ -50,10 +59,10 @@ def to_new(text):
         if field is None:
             continue
         if field in NAMES:
-            out.append('{{ ' + field + ' }}')
+            out.append("{{ " + field + " }}")
         else:
-            out.append('{' + field + ('!' + conversion if conversion else '') + (':' + spec if spec else '') + '}')
-    return ''.join(out)
+            out.append("{" + field + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}")
+    return "".join(out)
 
 
 def to_old(text):
@@ -62,26 +71,26 @@ def to_old(text):
         return text
     out, at = [], 0
     for match in _NEW.finditer(text):
-        out.append(_escape(text[at:match.start()]))
-        out.append('{' + match.group(1) + '}' if match.group(1) in NAMES else _escape(match.group(0)))
+        out.append(_escape(text[at : match.start()]))
+        out.append("{" + match.group(1) + "}" if match.group(1) in NAMES else _escape(match.group(0)))
         at = match.end()
     out.append(_escape(text[at:]))
-    return ''.join(out)
+    return "".join(out)
 
 
 def _escape(literal):
-    return literal.replace('{', '{{').replace('}', '}}')
+    return literal.replace("{", "{{").replace("}", "}}")
 
 
 def signature_to_new(text):
     for old, name in SIGNATURE_NAMES.items():
-        text = text.replace(old, '{{ ' + name + ' }}')
+        text = text.replace(old, "{{ " + name + " }}")
     return text
 
 
 def signature_to_old(text):
     for old, name in SIGNATURE_NAMES.items():
-        text = re.sub(r'\{\{\s*' + re.escape(name) + r'\s*\}\}', old, text)
+        text = re.sub(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", old, text)
     return text
 
 
