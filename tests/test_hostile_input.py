@@ -97,6 +97,15 @@ def test_a_lone_surrogate_in_a_json_webhook_is_refused(pushed):
     assert nothing_stored()
 
 
+def test_numbers_in_a_json_webhook_are_read_as_the_form_would_send_them(pushed):
+    client = pushed()
+
+    response = _post(client, INBOUND_URL, {**inbound("hi"), "messageId": 12345, "concat-ref": 7}, "JSON")
+
+    assert response.status_code == 204
+    assert db.session.scalar(db.select(Message.provider_id).where(Message.direction == "inbound")) == "12345"
+
+
 def test_a_nul_byte_in_a_field_name_is_refused(pushed):
     client = pushed()
 

@@ -43,10 +43,21 @@ def _params():
         if not isinstance(body, dict):
             abort(400, description="expected a JSON object")
         params = {key: value for key, value in body.items() if isinstance(value, (str, int, float, bool))}
+        _check_storable(params)
+        return {key: _as_text(value) for key, value in params.items()}
     else:
         params = request.form.to_dict()
     _check_storable(params)
     return params
+
+
+def _as_text(value):
+    """A JSON scalar as the GET and form shapes carry it: ``true``, ``2`` (not ``2.0``), text as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _check_storable(params):

@@ -113,10 +113,7 @@ def _required(params, *names):
 
 def _part_count(params, name):
     """concat-total or concat-part: a whole number from 1 to MAX_PARTS."""
-    value = params.get(name, 1)
-    if isinstance(value, float) and value.is_integer():  # JSON may write 2 as 2.0
-        value = int(value)
-    text = str(value).strip()
+    text = str(params.get(name, 1)).strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_PARTS):
         raise WebhookError(f"{name} must be a whole number from 1 to {MAX_PARTS}")
     return int(text)
