@@ -160,7 +160,7 @@ DEFAULTS = {
     ),
     "PROVIDER_RPS": Setting(
         30.0,
-        _number(float, 0.1, 10_000),
+        _number(float, 0.1, 100_000),
         "Requests per second the provider allows the account (Vonage: 30), shared by all workers.",
     ),
     "DISPATCH_BATCH": Setting(100, _number(int, 1, 10_000), "Messages one dispatch job claims at a time."),
