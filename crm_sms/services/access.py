@@ -75,7 +75,8 @@ def conversation(user, id):
 
 
 def campaign(user, id):
-    """A campaign: every manager sees every campaign (``campaigns.manage``); its sender is checked on each action."""
+    """A campaign: every manager sees every campaign (``campaigns.manage``); its sender is checked by each action
+    that sends (save, confirm, generate: ``senders.may_send_from``)."""
     if not can(user, "campaigns.manage"):
         raise Denied(hidden=False, permission="campaigns.manage")
     return _get(Campaign, id)
