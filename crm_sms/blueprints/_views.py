@@ -67,10 +67,6 @@ def render(template, fragment=None, status=200, **context):
     return render_template(fragment if partial else template, **context), status, {"Vary": "HX-Request"}
 
 
-#: The record kinds a URL can name (``/<kind>/<id>/...``).
-OWNERS = access.RECORDS
-
-
 def go(url):
     """Leave the page: htmx follows HX-Redirect, a plain form a 303."""
     if htmx:

@@ -15,12 +15,12 @@ from ..extension import htmx
 from ..models import PhoneNumber, PhoneType, db, kind_of
 from ..models.consent import STATE_LABELS
 from ..models.phone_number import format_e164
-from ..services import consent, consent_log, phone_numbers
+from ..services import access, consent, consent_log, phone_numbers
 from ..services.auth import can
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
 from ._input import integer
-from ._views import OWNERS, owner_or_404, owner_url, pages, paginate, permission_required, render
+from ._views import owner_or_404, owner_url, pages, paginate, permission_required, render
 
 bp = pages("consent", __name__, url_prefix="/sms/consent")
 
@@ -198,7 +198,7 @@ def all_log():
 def report():
     """The opt-in report: counts by state, consent type and source over a range of changes, and who is behind each."""
     args = request.args
-    kind = args.get("kind") if args.get("kind") in OWNERS else "contacts"
+    kind = args.get("kind") if args.get("kind") in access.RECORDS else "contacts"
     since, until = consent_log.day_start(args.get("since")), consent_log.day_end(args.get("until"))
     filters = {key: args.get(key) or None for key in ("state", "type", "source")}
     page, owners = None, {}
