@@ -56,15 +56,14 @@ def make_app(url, redis_url, **config):
 
 def fresh_schema(app):
     """Drop every table, build the schema by the migrations, and empty Redis (inside an app context)."""
-    from flask_migrate import upgrade
-
-    from crm_sms.extension import MIGRATIONS
+    from crm_sms import schema
     from crm_sms.models import db
 
     db.metadata.drop_all(db.engine)
-    db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+    for history in (schema.SMS, schema.CRM, schema.LEGACY):
+        db.session.execute(db.text(f"DROP TABLE IF EXISTS {history.version_table}"))
     db.session.commit()
-    upgrade(directory=MIGRATIONS)
+    schema.upgrade(db.engine, builtin=True)
     app.extensions["crm_sms"].redis.flushdb()
 
 

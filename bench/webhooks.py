@@ -24,13 +24,12 @@ import uuid
 from datetime import UTC, datetime
 
 import requests
-from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from crm_sms.extension import MIGRATIONS  # noqa: E402
+from crm_sms import schema  # noqa: E402
 from crm_sms.models import Message, MessageEvent, ProviderReceipt, db, utcnow  # noqa: E402
 from tests.fakes.vonage import receipt  # noqa: E402
 from wsgi import create_app  # noqa: E402
@@ -52,7 +51,7 @@ def seed(url, redis_url, count):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CRM_SMS_REDIS_URL": redis_url, "SECRET_KEY": "bench"})
     ids, now = [f"0B{i:014X}" for i in range(count)], utcnow()
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        schema.upgrade(db.engine, builtin=True)
         db.session.execute(
             db.insert(Message),
             [

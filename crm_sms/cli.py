@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from werkzeug.serving import run_simple
 
+from . import schema
 from .models import db
 
 group = AppGroup("crm-sms", help="SMS for the CRM: database, users, worker, demo.")
@@ -17,12 +18,8 @@ group = AppGroup("crm-sms", help="SMS for the CRM: database, users, worker, demo
 @group.command("upgrade")
 @with_appcontext
 def upgrade():
-    """Create or update the database schema (runs the migrations)."""
-    from flask_migrate import upgrade as run_migrations
-
-    from .extension import MIGRATIONS
-
-    run_migrations(directory=MIGRATIONS)
+    """Create or update crm_sms's tables (and the built-in CRM's when it is the host); never the host's own."""
+    schema.upgrade(db.engine, builtin=current_app.extensions["crm_sms"].builtin)
 
 
 @group.command("create-user")

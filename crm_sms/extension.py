@@ -1,12 +1,10 @@
 """The Flask extension: ``CrmSms(app)`` or ``CrmSms().init_app(app)``."""
 
-import os
 from decimal import Decimal
 
 from flask import current_app, render_template
 from flask_htmx import HTMX
 from flask_login import LoginManager, current_user
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
@@ -15,19 +13,22 @@ from . import config, logs, providers, security
 from .models import User, db
 from .models.base import timeout_options
 
-MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
-
 csrf = CSRFProtect()
 login_manager = LoginManager()
-migrate = Migrate()
 htmx = HTMX()
 
 
 class _State:
     """What crm_sms keeps per app, in ``app.extensions["crm_sms"]``."""
 
-    def __init__(self, app):
+    def __init__(self, app, db, host):
         self._app = app
+        #: The Flask-SQLAlchemy instance crm_sms's models run in: the host's, or crm_sms's own.
+        self.db = db
+        #: The host adapter; None is the built-in CRM.
+        self.host = host
+        #: Whether the built-in CRM is the host: its tables are then migrated too (``flask crm-sms upgrade``).
+        self.builtin = host is None
         self._redis = None
         self.provider = providers.create(app.config, self._report)
 
@@ -50,26 +51,29 @@ state = LocalProxy(lambda: current_app.extensions["crm_sms"])
 
 
 class CrmSms:
-    def __init__(self, app=None):
-        if app is not None:
-            self.init_app(app)
+    """``CrmSms(app, db=host_db, host=MyHost())``: crm_sms in a host app, in the host's database.
 
-    def init_app(self, app):
+    ``db`` is the host's Flask-SQLAlchemy instance (already ``init_app``-ed on ``app``): crm_sms's tables
+    live in its database and crm_sms's writes join its session's transaction. Without one, crm_sms uses
+    the app's Flask-SQLAlchemy if it has one, else its own. ``host`` is the host adapter; None is the
+    built-in CRM.
+    """
+
+    def __init__(self, app=None, db=None, host=None):
+        if app is not None:
+            self.init_app(app, db=db, host=host)
+
+    def init_app(self, app, db=None, host=None):
         config.load(app)
-        app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
         if app.config["CRM_SMS_LOG_FORMAT"] != "none":
             logs.install(app.config["CRM_SMS_LOG_FORMAT"])
         security.init_app(app)
-        if "sqlalchemy" not in app.extensions:
-            _database_timeouts(app)
-            db.init_app(app)
+        database = _database(app, db)
         if "csrf" not in app.extensions:
             csrf.init_app(app)
-        if "migrate" not in app.extensions:
-            migrate.init_app(app, db, directory=MIGRATIONS)
         if not hasattr(app, "htmx"):
             htmx.init_app(app)
-        app.extensions["crm_sms"] = _State(app)
+        app.extensions["crm_sms"] = _State(app, database, host)
 
         from . import cli
         from .blueprints import register
@@ -87,6 +91,27 @@ class CrmSms:
                 login_manager.login_message = "Log in to see that page."
                 login_manager.login_message_category = "info"
         register(app)
+
+
+def _database(app, host_db):
+    """The Flask-SQLAlchemy instance crm_sms runs in: the host's (given, or the app's), else crm_sms's own.
+
+    Only crm_sms's own gets crm_sms's database URL and PostgreSQL timeouts: a host configures its own.
+    """
+    if host_db is not None and host_db is not db:
+        if app.extensions.get("sqlalchemy") is not host_db:
+            raise RuntimeError(
+                "CrmSms(app, db=...) got a Flask-SQLAlchemy instance that is not registered on this app: "
+                "call db.init_app(app) (or SQLAlchemy(app)) before CrmSms(app, db=db)."
+            )
+        return host_db
+    if "sqlalchemy" in app.extensions and app.extensions["sqlalchemy"] is not db:
+        return app.extensions["sqlalchemy"]
+    if "sqlalchemy" not in app.extensions:
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
+        _database_timeouts(app)
+        db.init_app(app)
+    return db
 
 
 def _database_timeouts(app):

@@ -73,13 +73,11 @@ def base_config(database_url, redis_url, tmp_path_factory):
 @pytest.fixture(scope="session")
 def _migrated(base_config):
     """Build the schema once, by the migrations (as production does)."""
-    from flask_migrate import upgrade
-
-    from crm_sms.extension import MIGRATIONS
+    from crm_sms import schema
 
     app = create_app(base_config)
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        schema.upgrade(db.engine, builtin=True)
         db.engine.dispose()
 
 

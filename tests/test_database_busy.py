@@ -80,7 +80,7 @@ def test_a_page_waiting_for_a_lock_answers_503_database_busy_within_the_lock_tim
 def test_a_webhook_waiting_for_a_lock_answers_503_so_the_provider_sends_it_again(busy_app):
     client = busy_app.test_client()
 
-    with locked("messages"):
+    with locked("crm_sms_messages"):
         response = client.post("/sms/webhooks/vonage/inbound", data=inbound("Hello"))
 
     assert response.status_code == 503

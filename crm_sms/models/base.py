@@ -3,6 +3,7 @@
 import sqlite3
 from datetime import UTC, datetime
 
+from flask import current_app, has_app_context
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,7 +19,41 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+class SharedSQLAlchemy(SQLAlchemy):
+    """crm_sms's handle on the database: the host app's Flask-SQLAlchemy session and engines when it has one.
+
+    crm_sms's models are declared on this instance (their own metadata, so a host's ``create_all`` or
+    autogenerate never sees them), but inside an app whose Flask-SQLAlchemy is another instance,
+    ``db.session`` is that instance's session and ``db.engine`` its engine: crm_sms's writes are in the
+    host's transaction, and the host's commit commits them. Flask-SQLAlchemy's session picks the default
+    engine for a table of any metadata without a bind key, so crm_sms's tables live in the host's database.
+    """
+
+    def _host_db(self):
+        """The other Flask-SQLAlchemy instance the current app uses, or None when it is this one (or no app)."""
+        if not has_app_context():
+            return None
+        state = current_app.extensions.get("crm_sms")
+        host_db = getattr(state, "db", None) or current_app.extensions.get("sqlalchemy")
+        return None if host_db is None or host_db is self else host_db
+
+    @property
+    def session(self):
+        host_db = self._host_db()
+        return self._own_session if host_db is None else host_db.session
+
+    @session.setter
+    def session(self, value):
+        self._own_session = value  # set once by SQLAlchemy.__init__
+
+    @property
+    def engines(self):
+        host_db = self._host_db()
+        return super().engines if host_db is None else host_db.engines
+
+
+db = SharedSQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 def conflict_insert(model):

@@ -21,17 +21,17 @@ class Campaign(db.Model):
     messages of its chunk, so a generation that stopped half-way continues where it stopped.
     """
 
-    __tablename__ = "campaigns"
+    __tablename__ = "crm_sms_campaigns"
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(120), nullable=False)
     source = db.Column(db.String(8), nullable=False, default="campaign")
     module = db.Column(db.String(16), nullable=False)
     status = db.Column(db.String(12), nullable=False, default="draft")
-    template_id = db.Column(db.Integer, db.ForeignKey("sms_templates.id", ondelete="SET NULL"))
-    sender_id = db.Column(db.Integer, db.ForeignKey("sender_numbers.id", ondelete="SET NULL"))
+    template_id = db.Column(db.Integer, db.ForeignKey("crm_sms_templates.id", ondelete="SET NULL"))
+    sender_id = db.Column(db.Integer, db.ForeignKey("crm_sms_sender_numbers.id", ondelete="SET NULL"))
     # None: the signature that is the default for bulk messages when the messages are generated.
-    signature_id = db.Column(db.Integer, db.ForeignKey("signatures.id", ondelete="SET NULL"))
+    signature_id = db.Column(db.Integer, db.ForeignKey("crm_sms_signatures.id", ondelete="SET NULL"))
     send_at = db.Column(UtcDateTime, nullable=False)
     # A mass message's field values ({"outage.start": "Nov 24, 2:00 PM", ...}), filled into its text.
     fields = db.Column(db.JSON, nullable=False, default=dict)
@@ -56,7 +56,7 @@ class Campaign(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("module IN ('contacts', 'accounts')", name="module"),
-        db.Index("ix_campaigns_status", "status"),
+        db.Index("ix_crm_sms_campaigns_status", "status"),
     )
 
     @property
@@ -81,10 +81,10 @@ class Campaign(db.Model):
 class CampaignRecipient(db.Model):
     """A contact or an account a campaign is for (its messages go to each one's preferred SMS number)."""
 
-    __tablename__ = "campaign_recipients"
+    __tablename__ = "crm_sms_campaign_recipients"
 
     id = db.Column(db.Integer, primary_key=True)
-    campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False)
+    campaign_id = db.Column(db.Integer, db.ForeignKey("crm_sms_campaigns.id", ondelete="CASCADE"), nullable=False)
     contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
@@ -95,10 +95,10 @@ class CampaignRecipient(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),
-        db.UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_recipients_contact"),
-        db.UniqueConstraint("campaign_id", "account_id", name="uq_campaign_recipients_account"),
+        db.UniqueConstraint("campaign_id", "contact_id", name="uq_crm_sms_campaign_recipients_contact"),
+        db.UniqueConstraint("campaign_id", "account_id", name="uq_crm_sms_campaign_recipients_account"),
         # The generation reads a campaign's recipients in id order, a chunk at a time.
-        db.Index("ix_campaign_recipients_campaign", "campaign_id", "id"),
+        db.Index("ix_crm_sms_campaign_recipients_campaign", "campaign_id", "id"),
     )
 
     @property

@@ -14,7 +14,7 @@ SOURCES = ("staff", "customer_web", "sms_reply", "import")
 class Consent(db.Model):
     """The current SMS consent of a contact or an account: at most one row each."""
 
-    __tablename__ = "consents"
+    __tablename__ = "crm_sms_consents"
 
     id = db.Column(db.Integer, primary_key=True)
     contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
@@ -42,7 +42,7 @@ class Consent(db.Model):
 class ConsentEvent(db.Model):
     """Append-only audit of every change of consent or preferred number (proof of consent)."""
 
-    __tablename__ = "consent_events"
+    __tablename__ = "crm_sms_consent_events"
 
     id = db.Column(db.Integer, primary_key=True)
     contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
@@ -54,7 +54,7 @@ class ConsentEvent(db.Model):
     consent_type = db.Column(db.String(16))
     source = db.Column(db.String(16), nullable=False)
     changed_by = db.Column(db.String(254), nullable=False)
-    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="SET NULL"))
+    message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="SET NULL"))
     at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
 
     contact = db.relationship("Contact")
@@ -66,7 +66,7 @@ class ConsentEvent(db.Model):
 class Suppression(db.Model):
     """A number that said STOP: nothing goes to it, whichever contact has it."""
 
-    __tablename__ = "suppressions"
+    __tablename__ = "crm_sms_suppressions"
 
     e164 = db.Column(db.String(16), primary_key=True)
     since = db.Column(UtcDateTime, nullable=False, default=utcnow)

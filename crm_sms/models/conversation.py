@@ -21,7 +21,7 @@ class Conversation(db.Model):
     the last message so the inbox lists conversations without reading messages.
     """
 
-    __tablename__ = "conversations"
+    __tablename__ = "crm_sms_conversations"
 
     id = db.Column(db.Integer, primary_key=True)
     phone_e164 = db.Column(db.String(16), nullable=False)  # the contact's number
@@ -48,11 +48,11 @@ class Conversation(db.Model):
     )
 
     __table_args__ = (
-        db.UniqueConstraint("phone_e164", "sender_e164", name="uq_conversations_numbers"),
-        db.Index("ix_conversations_owner", "owner_id", "last_message_at"),
-        db.Index("ix_conversations_pooled", "pooled_at", "last_message_at"),
-        db.Index("ix_conversations_last", "last_message_at"),
-        db.Index("ix_conversations_due", "due_at"),
+        db.UniqueConstraint("phone_e164", "sender_e164", name="uq_crm_sms_conversations_numbers"),
+        db.Index("ix_crm_sms_conversations_owner", "owner_id", "last_message_at"),
+        db.Index("ix_crm_sms_conversations_pooled", "pooled_at", "last_message_at"),
+        db.Index("ix_crm_sms_conversations_last", "last_message_at"),
+        db.Index("ix_crm_sms_conversations_due", "due_at"),
     )
 
     @property
@@ -76,17 +76,21 @@ class Conversation(db.Model):
 class Subscription(db.Model):
     """A user other than the owner who follows a conversation and is alerted by it."""
 
-    __tablename__ = "conversation_subscriptions"
+    __tablename__ = "crm_sms_conversation_subscriptions"
 
     id = db.Column(db.Integer, primary_key=True)
-    conversation_id = db.Column(db.Integer, db.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
+    conversation_id = db.Column(
+        db.Integer, db.ForeignKey("crm_sms_conversations.id", ondelete="CASCADE"), nullable=False
+    )
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     since = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
     conversation = db.relationship("Conversation", back_populates="subscriptions")
     user = db.relationship("User")
 
-    __table_args__ = (db.UniqueConstraint("conversation_id", "user_id", name="uq_conversation_subscriptions_user"),)
+    __table_args__ = (
+        db.UniqueConstraint("conversation_id", "user_id", name="uq_crm_sms_conversation_subscriptions_user"),
+    )
 
     def __repr__(self):
         return f"<Subscription conversation={self.conversation_id} user={self.user_id}>"
@@ -95,11 +99,11 @@ class Subscription(db.Model):
 class ConversationEvent(db.Model):
     """Append-only: every move of a conversation (owner, subscribers, pool, answers) and who made it."""
 
-    __tablename__ = "conversation_events"
+    __tablename__ = "crm_sms_conversation_events"
 
     id = db.Column(db.Integer, primary_key=True)
     conversation_id = db.Column(
-        db.Integer, db.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+        db.Integer, db.ForeignKey("crm_sms_conversations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     kind = db.Column(db.String(12), nullable=False)
     at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
@@ -121,12 +125,14 @@ class ConversationEvent(db.Model):
 class Notification(db.Model):
     """An alert to one user: a message arrived (or a colleague sent one) in a conversation they follow."""
 
-    __tablename__ = "notifications"
+    __tablename__ = "crm_sms_notifications"
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    conversation_id = db.Column(db.Integer, db.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
-    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False)
+    conversation_id = db.Column(
+        db.Integer, db.ForeignKey("crm_sms_conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="CASCADE"), nullable=False)
     at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     read_at = db.Column(UtcDateTime)
 
@@ -134,9 +140,9 @@ class Notification(db.Model):
     message = db.relationship("Message")
 
     __table_args__ = (
-        db.Index("ix_notifications_unread", "user_id", "read_at", "conversation_id"),
-        db.Index("ix_notifications_user", "user_id", "at"),
-        db.Index("ix_notifications_message", "message_id"),
+        db.Index("ix_crm_sms_notifications_unread", "user_id", "read_at", "conversation_id"),
+        db.Index("ix_crm_sms_notifications_user", "user_id", "at"),
+        db.Index("ix_crm_sms_notifications_message", "message_id"),
     )
 
     def __repr__(self):

@@ -41,7 +41,7 @@ HOLD_REASONS = {
 class Message(db.Model):
     """One SMS, outbound or inbound. Its status changes only through services.messages."""
 
-    __tablename__ = "messages"
+    __tablename__ = "crm_sms_messages"
 
     id = db.Column(db.Integer, primary_key=True)
     direction = db.Column(db.String(8), nullable=False, default="outbound")
@@ -58,7 +58,7 @@ class Message(db.Model):
     phone_e164 = db.Column(db.String(16), nullable=False)  # the other party: recipient, or inbound sender
     sender_e164 = db.Column(db.String(16), nullable=False)  # our number
     author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
-    signature_id = db.Column(db.Integer, db.ForeignKey("signatures.id", ondelete="SET NULL"))
+    signature_id = db.Column(db.Integer, db.ForeignKey("crm_sms_signatures.id", ondelete="SET NULL"))
     send_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     client_ref = db.Column(db.String(40), nullable=False, unique=True)
@@ -70,7 +70,7 @@ class Message(db.Model):
     sent_at = db.Column(UtcDateTime)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     status_changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
-    campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id", ondelete="SET NULL"))
+    campaign_id = db.Column(db.Integer, db.ForeignKey("crm_sms_campaigns.id", ondelete="SET NULL"))
 
     contact = db.relationship("Contact")
     account = db.relationship("Account")
@@ -88,16 +88,18 @@ class Message(db.Model):
     # Partial where most rows would hold NULL, so a campaign's bulk insert maintains only the indexes it
     # needs; campaign_id is served by uq_messages_campaign_phone, a number's messages by the conversation index.
     __table_args__ = (
-        db.Index("ix_messages_due", "status", "send_at"),
-        db.Index("ix_messages_contact", "contact_id", "created_at", **only_where("contact_id IS NOT NULL")),
-        db.Index("ix_messages_account", "account_id", "created_at", **only_where("account_id IS NOT NULL")),
-        db.Index("ix_messages_conversation", "phone_e164", "sender_e164", "created_at"),
-        db.Index("ix_messages_provider_id", "provider_id", **only_where("provider_id IS NOT NULL")),
+        db.Index("ix_crm_sms_messages_due", "status", "send_at"),
+        db.Index("ix_crm_sms_messages_contact", "contact_id", "created_at", **only_where("contact_id IS NOT NULL")),
+        db.Index("ix_crm_sms_messages_account", "account_id", "created_at", **only_where("account_id IS NOT NULL")),
+        db.Index("ix_crm_sms_messages_conversation", "phone_e164", "sender_e164", "created_at"),
+        db.Index("ix_crm_sms_messages_provider_id", "provider_id", **only_where("provider_id IS NOT NULL")),
         # The provider may deliver one inbound message twice at once; only one is kept.
-        db.Index("uq_messages_inbound_provider_id", "provider_id", unique=True, **only_where("direction = 'inbound'")),
+        db.Index(
+            "uq_crm_sms_messages_inbound_provider_id", "provider_id", unique=True, **only_where("direction = 'inbound'")
+        ),
         # A campaign never texts one number twice, however many of its recipients share it.
         db.Index(
-            "uq_messages_campaign_phone",
+            "uq_crm_sms_messages_campaign_phone",
             "campaign_id",
             "phone_e164",
             unique=True,
@@ -127,10 +129,12 @@ class Message(db.Model):
 class MessageEvent(db.Model):
     """Append-only: every change of a message's status, and provider answers that changed nothing."""
 
-    __tablename__ = "message_events"
+    __tablename__ = "crm_sms_message_events"
 
     id = db.Column(db.Integer, primary_key=True)
-    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True)
+    message_id = db.Column(
+        db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     status = db.Column(db.String(16), nullable=False)
     at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     source = db.Column(db.String(16), nullable=False)  # user, worker, provider, sweep
@@ -149,7 +153,7 @@ class MessageEvent(db.Model):
 class ProviderReceipt(db.Model):
     """Every delivery receipt as received, once; kept until its message is known."""
 
-    __tablename__ = "provider_receipts"
+    __tablename__ = "crm_sms_provider_receipts"
 
     id = db.Column(db.Integer, primary_key=True)
     dedup_key = db.Column(db.String(64), nullable=False, unique=True)
@@ -160,7 +164,7 @@ class ProviderReceipt(db.Model):
     reason = db.Column(db.String(255))
     payload = db.Column(db.JSON, nullable=False)
     received_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
-    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="CASCADE"), index=True)
 
     def __repr__(self):
         return f"<ProviderReceipt {self.provider_id} {self.status} message={self.message_id}>"
@@ -169,7 +173,7 @@ class ProviderReceipt(db.Model):
 class InboundPart(db.Model):
     """One part of a concatenated inbound message; kept after the join, to recognise the same part sent again."""
 
-    __tablename__ = "inbound_parts"
+    __tablename__ = "crm_sms_inbound_parts"
 
     id = db.Column(db.Integer, primary_key=True)
     sender = db.Column(db.String(16), nullable=False)
@@ -182,7 +186,7 @@ class InboundPart(db.Model):
     received_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     joined_at = db.Column(UtcDateTime)  # when its message was stored
 
-    __table_args__ = (db.UniqueConstraint("sender", "concat_ref", "part", name="uq_inbound_parts_part"),)
+    __table_args__ = (db.UniqueConstraint("sender", "concat_ref", "part", name="uq_crm_sms_inbound_parts_part"),)
 
     def __repr__(self):
         return f"<InboundPart {self.sender} {self.concat_ref} {self.part}/{self.total}>"
@@ -194,7 +198,7 @@ class SimulatedReport(db.Model):
     Its job waits in Redis, but the row is the truth: the sweep delivers one whose job was lost.
     """
 
-    __tablename__ = "simulated_reports"
+    __tablename__ = "crm_sms_simulated_reports"
 
     #: Chosen by the sender (no flush, so no write lock, until the send's own commit).
     id = db.Column(db.String(32), primary_key=True, default=lambda: uuid.uuid4().hex)

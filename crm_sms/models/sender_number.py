@@ -4,7 +4,7 @@ from .base import db
 class SenderNumber(db.Model):
     """A number we send from: the account's default, or a user's own."""
 
-    __tablename__ = "sender_numbers"
+    __tablename__ = "crm_sms_sender_numbers"
 
     id = db.Column(db.Integer, primary_key=True)
     e164 = db.Column(db.String(16), nullable=False, unique=True)

@@ -4,7 +4,7 @@ from .base import db
 class Setting(db.Model):
     """A setting an admin changes at run time (quiet hours, texts...); defaults live in services.settings."""
 
-    __tablename__ = "settings"
+    __tablename__ = "crm_sms_settings"
 
     key = db.Column(db.String(64), primary_key=True)
     value = db.Column(db.JSON, nullable=False)

@@ -13,11 +13,11 @@ TEXTS = (
 
 
 class Signature(db.Model):
-    __tablename__ = "signatures"
+    __tablename__ = "crm_sms_signatures"
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(80), nullable=False, unique=True)
-    department_id = db.Column(db.Integer, db.ForeignKey("departments.id", ondelete="RESTRICT"), nullable=False)
+    department_id = db.Column(db.Integer, db.ForeignKey("crm_sms_departments.id", ondelete="RESTRICT"), nullable=False)
     text = db.Column(db.String(255), nullable=False)
     default_for_manual = db.Column(db.Boolean, nullable=False, default=False)
     default_for_bulk = db.Column(db.Boolean, nullable=False, default=False)

@@ -13,7 +13,7 @@ class Template(db.Model):
     """
 
     # Not "templates": a host CRM often has a table of that name for its e-mail templates.
-    __tablename__ = "sms_templates"
+    __tablename__ = "crm_sms_templates"
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(80), nullable=False, unique=True)

@@ -15,14 +15,14 @@ class TriggerRule(db.Model):
     signature for bulk messages, as they are when the event fires.
     """
 
-    __tablename__ = "trigger_rules"
+    __tablename__ = "crm_sms_trigger_rules"
 
     id = db.Column(db.Integer, primary_key=True)
     event = db.Column(db.String(80), nullable=False, unique=True)
     module = db.Column(db.String(16), nullable=False)  # who is texted: "contacts" or "accounts"
-    template_id = db.Column(db.Integer, db.ForeignKey("sms_templates.id", ondelete="SET NULL"))
-    sender_id = db.Column(db.Integer, db.ForeignKey("sender_numbers.id", ondelete="SET NULL"))
-    signature_id = db.Column(db.Integer, db.ForeignKey("signatures.id", ondelete="SET NULL"))
+    template_id = db.Column(db.Integer, db.ForeignKey("crm_sms_templates.id", ondelete="SET NULL"))
+    sender_id = db.Column(db.Integer, db.ForeignKey("crm_sms_sender_numbers.id", ondelete="SET NULL"))
+    signature_id = db.Column(db.Integer, db.ForeignKey("crm_sms_signatures.id", ondelete="SET NULL"))
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -46,14 +46,14 @@ class TriggerFire(db.Model):
     Events fired without a key are all kept.
     """
 
-    __tablename__ = "trigger_fires"
+    __tablename__ = "crm_sms_trigger_fires"
 
     id = db.Column(db.Integer, primary_key=True)
     event = db.Column(db.String(80), nullable=False)
     key = db.Column(db.String(120))
     contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"))
     account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"))
-    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="SET NULL"))
+    message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="SET NULL"))
     reason = db.Column(db.String(255))  # why no message was made; empty when one was
     fields = db.Column(db.JSON)  # what else the host passed, for the record
     at = db.Column(UtcDateTime, nullable=False, default=utcnow)
@@ -63,8 +63,8 @@ class TriggerFire(db.Model):
     message = db.relationship("Message")
 
     __table_args__ = (
-        db.UniqueConstraint("event", "key", name="uq_trigger_fires_event_key"),
-        db.Index("ix_trigger_fires_at", "at"),
+        db.UniqueConstraint("event", "key", name="uq_crm_sms_trigger_fires_event_key"),
+        db.Index("ix_crm_sms_trigger_fires_at", "at"),
     )
 
     def __repr__(self):

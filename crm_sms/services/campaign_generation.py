@@ -373,7 +373,8 @@ _EVENT_COLUMNS = ("message_id", "status", "at", "source", "note")
 def _copy(connection, rows, shared, send_at, now):
     ids = (
         connection.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %(n)s)", {"n": len(rows)}
+            f"SELECT nextval(pg_get_serial_sequence('{Message.__tablename__}', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": len(rows)},
         )
         .scalars()
         .all()
@@ -386,9 +387,9 @@ def _copy(connection, rows, shared, send_at, now):
         lines.append(f"{id}\t{texts[text]}\t{_copy_text(contact_id)}\t{_copy_text(account_id)}\t{e164}\t{ref}\t{tail}")
     event = "\t".join(map(_copy_text, ("queued", now, "worker", "campaign generated"))) + "\n"
     cursor = connection.connection.dbapi_connection.cursor()
-    with cursor.copy(f"COPY messages (id, {', '.join(PER_ROW + SHARED + TIMES)}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {Message.__tablename__} (id, {', '.join(PER_ROW + SHARED + TIMES)}) FROM STDIN") as copy:
         copy.write("".join(lines))
-    with cursor.copy(f"COPY message_events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {MessageEvent.__tablename__} ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
         copy.write("".join(f"{id}\t{event}" for id in ids))
 
 

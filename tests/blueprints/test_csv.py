@@ -95,9 +95,9 @@ def queries():
 @pytest.mark.parametrize(
     "url, table",
     [
-        ("/sms/messages.csv", "messages"),
-        ("/sms/consent/log.csv", "consent_events"),
-        ("/sms/consent/contacts/{contact}/log.csv", "consent_events"),
+        ("/sms/messages.csv", "crm_sms_messages"),
+        ("/sms/consent/log.csv", "crm_sms_consent_events"),
+        ("/sms/consent/contacts/{contact}/log.csv", "crm_sms_consent_events"),
     ],
 )
 def test_an_export_streams_and_reads_its_rows_only_while_streaming(
@@ -113,6 +113,6 @@ def test_an_export_streams_and_reads_its_rows_only_while_streaming(
     assert not any(f"FROM {table}" in statement for statement in queries)  # the header is out before any row is read
     pieces = list(response.response)
     assert any(f"FROM {table}" in statement for statement in queries)
-    if table == "messages":
+    if table == "crm_sms_messages":
         assert len(pieces) > 2  # written a few hundred rows at a time, never as one string
         assert b"".join(pieces).count(b"\n") == 1 + 1201

@@ -129,7 +129,7 @@ def test_parts_arriving_at_the_same_moment_are_joined(app, client):
     both_inserted = threading.Barrier(2, timeout=1)  # holds each request after its insert, while the other runs
 
     def hold(conn, cursor, statement, *args):
-        if statement.startswith("INSERT INTO inbound_parts"):
+        if statement.startswith("INSERT INTO crm_sms_inbound_parts"):
             try:
                 both_inserted.wait()
             except threading.BrokenBarrierError:  # the other request is (rightly) waiting for this one

@@ -1,0 +1,1 @@
+"""The built-in CRM: the host crm_sms uses when the app brings none (its tables have their own history)."""
