@@ -9,13 +9,13 @@ import os
 from datetime import timedelta
 
 from flask import g, has_app_context
-from flask_sqlalchemy.session import Session
 from redis import Redis, RedisError
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import event
+from sqlalchemy.orm import Session  # every session: crm_sms's own, or the host's it runs in
 
 from .config import config_value
 from .extension import state

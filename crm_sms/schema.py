@@ -67,6 +67,16 @@ CRM = History("crm", os.path.join(HERE, "crm", "migrations"), "crm_sms_crm_alemb
 LEGACY = History("legacy", os.path.join(HERE, "migrations", "legacy"), "alembic_version")
 
 
+def hosts_own(name, type_, parent_names):
+    """For a host's own Alembic environment: its autogenerate leaves crm_sms's tables (and version tables) alone.
+
+    With Flask-Migrate: ``Migrate(app, db, include_name=crm_sms.schema.hosts_own)``; with plain Alembic, pass
+    it as ``include_name`` to ``context.configure`` in the host's env.py. Without it, the host's
+    ``flask db migrate`` sees crm_sms's tables in its database and writes a migration that drops them.
+    """
+    return type_ != "table" or not (SMS.owns(name) or name in (SMS.version_table, CRM.version_table))
+
+
 def upgrade(engine, builtin):
     """Bring the database of ``engine`` to crm_sms's current schema, in one transaction.
 

@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
-from crm_sms import CrmSms
+from crm_sms import CrmSms, queue
 from crm_sms.models import Department, db
-from crm_sms.services import departments, users
+from crm_sms.services import departments, messages, users
 from tests.conftest import PASSWORD
 
 
@@ -60,6 +60,16 @@ def test_a_host_commit_commits_crm_sms_rows_and_a_rollback_drops_them(shop):
         assert _count(shop_db.engine, Department, name="Sales") == 0  # not before the host commits
         shop_db.session.commit()
         assert _count(shop_db.engine, Department, name="Sales") == 1 and _count(shop_db.engine, Order) == 1
+
+
+def test_a_job_crm_sms_queues_goes_when_the_host_commits(shop):
+    app, shop_db, Order = shop
+    with app.app_context():
+        messages.enqueue_dispatch("crm_sms-dispatch-host-test", after_commit=True)
+        assert queue.queue().fetch_job("crm_sms-dispatch-host-test") is None
+        shop_db.session.add(Order(note="paid"))
+        shop_db.session.commit()
+        assert queue.queue().fetch_job("crm_sms-dispatch-host-test") is not None
 
 
 def test_the_sms_pages_work_from_the_first_request(shop):

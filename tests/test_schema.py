@@ -222,3 +222,17 @@ def _prefix():
     from tests.test_migrations import _migration
 
     return _migration("0015_prefix")
+
+
+def test_a_hosts_autogenerate_leaves_crm_sms_tables_alone(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    host_metadata = sa.MetaData()
+    sa.Table("shop_orders", host_metadata, sa.Column("id", sa.Integer, primary_key=True))
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": schema.hosts_own})
+        changes = compare_metadata(context, host_metadata)
+    touched = {change[1].name for change in changes if change[0] in ("add_table", "remove_table")}
+    assert "shop_orders" in touched
+    assert not [name for name in touched if name.startswith("crm_sms_")]
