@@ -22,10 +22,10 @@ htmx = HTMX()
 class _State:
     """What crm_sms keeps per app, in ``app.extensions["crm_sms"]``."""
 
-    def __init__(self, app, db, host):
+    def __init__(self, app, database, host):
         self._app = app
         #: The Flask-SQLAlchemy instance crm_sms's models run in: the host's, or crm_sms's own.
-        self.db = db
+        self.db = database
         #: The host adapter; None is the built-in CRM.
         self.host = host
         #: Whether the built-in CRM is the host: its tables are then migrated too (``flask crm-sms upgrade``).
