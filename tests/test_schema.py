@@ -23,11 +23,17 @@ def scratch(database_url, tmp_path):
     def make():
         if database_url.startswith("sqlite"):
             engine = sa.create_engine(f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.sqlite")
+            engine.app_config = {"SQLALCHEMY_DATABASE_URI": str(engine.url)}
         else:
             schemas.append(f"scratch_{uuid.uuid4().hex[:12]}")
             with main.begin() as connection:
                 connection.execute(sa.text(f"CREATE SCHEMA {schemas[-1]}"))
-            engine = sa.create_engine(database_url, connect_args={"options": f"-c search_path={schemas[-1]}"})
+            connect_args = {"options": f"-c search_path={schemas[-1]}"}
+            engine = sa.create_engine(database_url, connect_args=connect_args)
+            engine.app_config = {
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": connect_args},
+            }
         engines.append(engine)
         return engine
 
@@ -145,6 +151,22 @@ def test_a_legacy_database_is_upgraded_in_place_and_keeps_every_row(scratch):
     with engine.begin() as connection:  # new rows take the next ids (the id sequences came along)
         connection.execute(sa.text("INSERT INTO crm_sms_departments (name) VALUES ('Sales')"))
         assert connection.scalar(sa.text("SELECT id FROM crm_sms_departments WHERE name = 'Sales'")) == 4
+
+
+def test_flask_crm_sms_upgrade_converts_a_legacy_database_of_the_built_in_crm(scratch, make_app):
+    engine = scratch()
+    before = _legacy_database(engine)
+    make_app()  # the fixture's clean-up app, on the suite's database
+    app = make_app(**engine.app_config)
+
+    result = app.test_cli_runner().invoke(args=["crm-sms", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    with engine.connect() as connection:
+        assert _rows(connection)["crm_sms_messages"] == before["messages"]
+        assert schema.current(connection, schema.SMS) == {schema.SMS.script().get_current_head()}
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_after_the_legacy_path_the_schema_is_the_fresh_installs(scratch):
