@@ -3,7 +3,7 @@
 Each history's first revision creates its tables from nothing (a fresh install runs only these). After the
 models change before a release, run this to regenerate them: it autogenerates each history against an empty
 database, keeping the revision ids (``crm_sms_0001``, ``crm_0001``) so that databases stamped at them stay
-valid, then formats the files with ruff when it is installed. It refuses to run once a history has a
+valid, then lints and formats the files with ruff when it is installed. It refuses to run once a history has a
 second revision: from then on, changes are new revisions (``alembic revision --autogenerate`` style, see
 ``crm_sms.schema``), never an edit of the first.
 """
@@ -35,6 +35,7 @@ def squash():
             for history, (rev_id, message) in FIRST.items():
                 written.append(_regenerate(history, rev_id, message, models.db.engine))
             models.db.engine.dispose()
+    subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "--quiet", *written], check=False)
     subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", *written], check=False)
     return written
 
