@@ -5,20 +5,18 @@ from decimal import Decimal
 
 from flask import current_app, render_template
 from flask_htmx import HTMX
-from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from . import config, logs, providers, security
-from .models import User, db
+from .models import db
 from .models.base import timeout_options
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 csrf = CSRFProtect()
-login_manager = LoginManager()
 migrate = Migrate()
 htmx = HTMX()
 
@@ -26,8 +24,10 @@ htmx = HTMX()
 class _State:
     """What crm_sms keeps per app, in ``app.extensions["crm_sms"]``."""
 
-    def __init__(self, app):
+    def __init__(self, app, host):
         self._app = app
+        #: The CRM crm_sms serves (``crm_sms.host.Host``); ``crm_sms.host.host`` is the current app's.
+        self.host = host
         self._redis = None
         self.provider = providers.create(app.config, self._report)
 
@@ -50,11 +50,16 @@ state = LocalProxy(lambda: current_app.extensions["crm_sms"])
 
 
 class CrmSms:
-    def __init__(self, app=None):
+    def __init__(self, app=None, host=None):
         if app is not None:
-            self.init_app(app)
+            self.init_app(app, host=host)
 
-    def init_app(self, app):
+    def init_app(self, app, host=None):
+        """Serve SMS in ``app`` for ``host`` (a ``crm_sms.Host``); no host: the built-in CRM.
+
+        With a host, its LoginManager logs people in (crm_sms never sets one up) and its users' roles say what
+        they may do; the built-in CRM's login, user and record pages are not served.
+        """
         config.load(app)
         app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
         if app.config["CRM_SMS_LOG_FORMAT"] != "none":
@@ -69,24 +74,33 @@ class CrmSms:
             migrate.init_app(app, db, directory=MIGRATIONS)
         if not hasattr(app, "htmx"):
             htmx.init_app(app)
-        app.extensions["crm_sms"] = _State(app)
+        builtin = host is None
+        if builtin:
+            from .crm import BuiltinHost
+
+            host = BuiltinHost()
+        if hasattr(host, "check"):
+            host.check()
+        app.extensions["crm_sms"] = _State(app, host)
 
         from . import cli
         from .blueprints import register
+        from .services import people
         from .services.auth import can
 
         app.cli.add_command(cli.group)
-        app.jinja_env.globals["can"] = lambda permission: can(current_user, permission)
+        app.jinja_env.globals["can"] = lambda permission: can(people.current(), permission)
+        app.jinja_env.globals["current_person"] = people.current_person
         app.jinja_env.globals["sms_panel"] = _sms_panel
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
-        if app.config["CRM_SMS_CRM_PAGES"]:
-            if not hasattr(app, "login_manager"):
-                login_manager.init_app(app)
-                login_manager.login_view = "auth.login"
-                login_manager.login_message = "Log in to see that page."
-                login_manager.login_message_category = "info"
-        register(app)
+        crm_pages = builtin and app.config["CRM_SMS_CRM_PAGES"]
+        app.jinja_env.globals["crm_sms_crm_pages"] = crm_pages  # templates link the built-in CRM's pages only then
+        if crm_pages and not hasattr(app, "login_manager"):
+            from .crm.auth import login_manager
+
+            login_manager.init_app(app)
+        register(app, crm_pages=crm_pages)
 
 
 def _database_timeouts(app):
@@ -108,9 +122,10 @@ def _database_timeouts(app):
 def _sms_panel(record):
     """The SMS subpanel for a contact or account page: ``{{ sms_panel(contact) }}`` in the host's template."""
     from .blueprints.messages import panel_context
+    from .services import people
     from .services.auth import can
 
-    if not can(current_user, "sms.view"):
+    if not can(people.current(), "sms.view"):
         return ""
     return Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
 
@@ -130,9 +145,3 @@ def _money(amount, places=None):
         return ""
     number = Decimal(str(amount))
     return f"{number if places is None else f'{number:.{places}f}'} {config.config_value('CURRENCY')}"
-
-
-@login_manager.user_loader
-def _load_user(session_token):
-    """The active user whose current session token a session or remember-me cookie carries (never an old one)."""
-    return db.session.scalar(db.select(User).where(User.session_token == session_token, User.active.is_(True)))

@@ -1,0 +1,8 @@
+"""The built-in CRM: crm_sms's own users, login, contacts and accounts, served through the host seam.
+
+``CrmSms(app)`` with no host uses it. Nothing outside ``crm_sms/crm/`` may import its models.
+"""
+
+from .host import BuiltinHost
+
+__all__ = ["BuiltinHost"]
