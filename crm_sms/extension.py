@@ -3,7 +3,7 @@
 import os
 from decimal import Decimal
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_htmx import HTMX
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -92,6 +92,7 @@ class CrmSms:
         app.jinja_env.globals["can"] = lambda permission: can(people.current(), permission)
         app.jinja_env.globals["current_person"] = people.current_person
         app.jinja_env.globals["sms_panel"] = _sms_panel
+        app.jinja_env.globals["sms_assets"] = sms_assets
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
         crm_pages = builtin and app.config["CRM_SMS_CRM_PAGES"]
@@ -127,7 +128,16 @@ def _sms_panel(record):
 
     if not can(people.current(), "sms.view"):
         return ""
-    return Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+    # A host's record page does not extend crm_sms/base.html: the panel brings the assets it needs.
+    return Markup(sms_assets() + render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+
+
+def sms_assets():
+    """crm_sms's css, htmx and scripts (``crm_sms/_assets.html``) the first time a page asks, nothing after."""
+    if g.get("crm_sms_assets"):
+        return Markup("")
+    g.crm_sms_assets = True
+    return Markup(render_template("crm_sms/_assets.html"))
 
 
 def _localtime(value):
