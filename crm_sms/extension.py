@@ -129,7 +129,7 @@ def _sms_panel(record):
     if not can(people.current(), "sms.view"):
         return ""
     # A host's record page does not extend crm_sms/base.html: the panel brings the assets it needs.
-    return Markup(sms_assets() + render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+    return sms_assets() + Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
 
 
 def sms_assets():

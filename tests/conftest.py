@@ -19,8 +19,8 @@ import sqlalchemy as sa
 import trustme
 from werkzeug.serving import make_server
 
-from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
 from crm_sms.crm import users
+from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
 from crm_sms.services import people, phone_numbers
 from tests.fakes.servers import RedisServer
 from tests.fakes.vonage import VonageFake

@@ -5,8 +5,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from crm_sms.models import User, db
 from crm_sms.crm import users
+from crm_sms.models import User, db
 
 from .conftest import PASSWORD
 

@@ -74,11 +74,13 @@ def current():
     """
     if not has_request_context():
         return None
-    if "crm_sms_person" not in g:
-        user = current_user
-        person = person_for(user._get_current_object()) if user and user.is_authenticated else None
-        g.crm_sms_person = person if person is not None and person.role is not None else None
-    return g.crm_sms_person
+    user = current_user._get_current_object()
+    cached = g.get("crm_sms_person")
+    # Kept with the user it was made for: a login or logout within the app context (tests) makes another.
+    if cached is None or cached[0] is not user:
+        person = person_for(user) if user is not None and user.is_authenticated else None
+        cached = g.crm_sms_person = (user, person if person is not None and person.role is not None else None)
+    return cached[1]
 
 
 #: The logged-in user's Person (None when there is none): what views hand to services.
