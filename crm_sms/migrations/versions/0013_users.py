@@ -77,7 +77,9 @@ def downgrade():
     for table, column, ondelete in POINTERS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"fk_{table}_{column}_crm_sms_users"), type_="foreignkey")
-            batch_op.create_foreign_key(op.f(f"fk_{table}_{column}_users"), "users", [column], ["id"], ondelete=ondelete)
+            batch_op.create_foreign_key(
+                op.f(f"fk_{table}_{column}_users"), "users", [column], ["id"], ondelete=ondelete
+            )
     with op.batch_alter_table("crm_sms_users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crm_sms_users_contact_id"))
     op.drop_table("crm_sms_users")
