@@ -3,7 +3,7 @@
 import os
 from decimal import Decimal
 
-from flask import current_app, g, render_template
+from flask import current_app, g, render_template, request
 from flask_htmx import HTMX
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -134,9 +134,10 @@ def _sms_panel(record):
 
 def sms_assets():
     """crm_sms's css, htmx and scripts (``crm_sms/_assets.html``) the first time a page asks, nothing after."""
-    if g.get("crm_sms_assets"):
+    page = request._get_current_object()  # per request: an app context may outlive one (tests keep one open)
+    if g.get("crm_sms_assets") is page:
         return Markup("")
-    g.crm_sms_assets = True
+    g.crm_sms_assets = page
     return Markup(render_template("crm_sms/_assets.html"))
 
 

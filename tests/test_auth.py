@@ -114,7 +114,7 @@ def test_every_role_maps_to_known_permissions():
     assert set(ROLE_PERMISSIONS) == set(ROLES)
 
 
-PAGES = ["/contacts", "/accounts", "/contacts/new", "/accounts/new", "/admin/phone-types", "/admin/departments"]
+PAGES = ["/contacts", "/accounts", "/contacts/new", "/accounts/new", "/admin/phone-types", "/sms/settings/departments"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": {"/contacts", "/accounts", "/contacts/new", "/accounts/new"},
@@ -153,7 +153,7 @@ def test_every_form_needs_a_csrf_token(make_app, make_crm_user, make_contact):
         f"/contacts/{contact.id}/phones",
         f"/phones/{contact.phone_numbers[0].id}/delete",
         "/admin/phone-types",
-        "/admin/departments",
+        "/sms/settings/departments",
         "/logout",
     ]:
         assert client.post(url, data={"first_name": "X", "last_name": "Y", "name": "Z"}).status_code == 400, url

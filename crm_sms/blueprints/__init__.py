@@ -15,9 +15,31 @@ def register(app, crm_pages):
             "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
         )
     )
-    from . import campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks
+    from . import (
+        campaigns,
+        consent,
+        conversations,
+        departments,
+        health,
+        messages,
+        sms_settings,
+        templates,
+        triggers,
+        webhooks,
+    )
 
-    for module in (campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks):
+    for module in (
+        campaigns,
+        consent,
+        conversations,
+        departments,
+        health,
+        messages,
+        sms_settings,
+        templates,
+        triggers,
+        webhooks,
+    ):
         app.register_blueprint(module.bp)
     app.register_error_handler(Denied, _denied)
     if crm_pages:

@@ -6,7 +6,7 @@ the name to show, the role (which says what they may do) and, for a customer,
 their own contact.
 """
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from flask_login import current_user
 from werkzeug.local import LocalProxy
 
@@ -39,9 +39,8 @@ def person_for(host_user):
 def _refresh(person, host_user):
     role = host.role(host_user)
     if role is not None and role not in ROLES:
-        raise HostRoleError(
-            f"{type(host).__name__}.role() answered {role!r}; it must be one of {', '.join(ROLES)} or None."
-        )
+        named = type(host._get_current_object()).__name__
+        raise HostRoleError(f"{named}.role() answered {role!r}; it must be one of {', '.join(ROLES)} or None.")
     name = str(host.user_name(host_user) or "")[: Person.name.type.length]
     email = str(host.user_email(host_user) or "")[: Person.email.type.length] or None
     contact = host.contact_of(host_user) if role == "customer" else None
@@ -74,13 +73,13 @@ def current():
     """
     if not has_request_context():
         return None
-    user = current_user._get_current_object()
+    user, page = current_user._get_current_object(), request._get_current_object()
     cached = g.get("crm_sms_person")
-    # Kept with the user it was made for: a login or logout within the app context (tests) makes another.
-    if cached is None or cached[0] is not user:
+    # Kept with the request and user it was made for: an app context may outlive a request, or see a login (tests).
+    if cached is None or cached[0] is not page or cached[1] is not user:
         person = person_for(user) if user is not None and user.is_authenticated else None
-        cached = g.crm_sms_person = (user, person if person is not None and person.role is not None else None)
-    return cached[1]
+        cached = g.crm_sms_person = (page, user, person if person is not None and person.role is not None else None)
+    return cached[2]
 
 
 #: The logged-in user's Person (None when there is none): what views hand to services.
