@@ -246,3 +246,11 @@ def test_the_built_in_crm_without_its_pages_serves_sms_pages_with_the_apps_own_l
         assert response.status_code == 200, url
         assert "<nav" in response.text and "/sms/inbox" in response.text, url  # the built-in layout, SMS entries
     assert "auth" not in app.blueprints and client.get("/login").status_code == 404
+
+
+def test_the_user_commands_belong_to_the_built_in_crm(shop):
+    runner = shop.test_cli_runner()
+    for command in (["create-user", "pat", "--role", "agent"], ["set-password", "pat"]):
+        result = runner.invoke(args=["crm-sms", *command], input="long-enough\nlong-enough\n")
+        assert result.exit_code != 0
+        assert "Users and passwords are the host's (ShopHost): manage them there." in result.output
