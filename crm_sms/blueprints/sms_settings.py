@@ -279,7 +279,7 @@ def senders_page(sender_id=None):
                 sender,
                 form.e164.data,
                 label=form.label.data or None,
-                user=_staff_person(form.user_id.data, staff),
+                user=next((p for p in staff if p.id == form.user_id.data), None),  # one not offered: nobody
                 is_default=form.is_default.data,
                 mps=form.mps.data,
                 mms=form.mms.data,
@@ -296,11 +296,6 @@ def senders_page(sender_id=None):
     return render(
         "crm_sms/sms_settings/senders.html", form=form, editing=sender, senders=rows, status=422 if form.errors else 200
     )
-
-
-def _staff_person(person_id, staff):
-    """The person chosen from the staff list (an id not offered chooses nobody: the account's number)."""
-    return next((p for p in staff if p.id == person_id), None)
 
 
 @bp.route("/signatures", methods=["GET", "POST"])
