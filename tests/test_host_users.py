@@ -246,6 +246,10 @@ def test_the_built_in_crm_without_its_pages_serves_sms_pages_with_the_apps_own_l
         assert response.status_code == 200, url
         assert "<nav" in response.text and "/sms/inbox" in response.text, url  # the built-in layout, SMS entries
     assert "auth" not in app.blueprints and client.get("/login").status_code == 404
+    with app.app_context():  # this app's own engine and Redis connections, closed (make_app empties the data)
+        db.engine.dispose()
+        if app.extensions["crm_sms"]._redis is not None:
+            app.extensions["crm_sms"]._redis.connection_pool.disconnect()
 
 
 def test_the_user_commands_belong_to_the_built_in_crm(shop):
