@@ -74,11 +74,10 @@ class CrmSms:
             migrate.init_app(app, db, directory=MIGRATIONS)
         if not hasattr(app, "htmx"):
             htmx.init_app(app)
-        builtin = host is None
-        if builtin:
-            from .crm import BuiltinHost
+        from .crm import BuiltinHost
 
-            host = BuiltinHost()
+        host = BuiltinHost() if host is None else host
+        builtin = isinstance(host, BuiltinHost)
         if hasattr(host, "check"):
             host.check()
         app.extensions["crm_sms"] = _State(app, host)
