@@ -34,8 +34,8 @@ CHUNK = 20_000
 
 
 def seed(app, count, contacts):
+    from crm_sms.crm import users
     from crm_sms.models import Account, Contact, Message, db, utcnow
-    from crm_sms.services import users
 
     with app.app_context():
         fresh_schema(app)

@@ -32,6 +32,7 @@ PASSWORD = "bench-pass"
 
 
 def seed(app, count, per_conversation):
+    from crm_sms.crm import users
     from crm_sms.models import (
         Contact,
         Conversation,
@@ -44,7 +45,7 @@ def seed(app, count, per_conversation):
         db,
         utcnow,
     )
-    from crm_sms.services import users
+    from crm_sms.services import people
 
     with app.app_context():
         fresh_schema(app)
@@ -52,7 +53,7 @@ def seed(app, count, per_conversation):
         now = utcnow()
         db.session.add(PhoneType(id=1, name="Mobile", sms_capable=True))
         db.session.add(SenderNumber(e164="+16285550100", label="Main", is_default=True, mps=100))
-        agents = [users.create_user(f"agent{i}", PASSWORD, "agent") for i in range(AGENTS)]
+        agents = [people.person_for(users.create_user(f"agent{i}", PASSWORD, "agent")) for i in range(AGENTS)]
         users.create_user("manager", PASSWORD, "manager")
         db.session.flush()
         ids = [agent.id for agent in agents]

@@ -46,12 +46,13 @@ UNFINISHED = ("queued", "sending")  # totals still waiting for the provider
 
 def seed_people(app, campaign_id, conversations):
     """Agents and a manager; conversations from the first contacts, each taken by an agent; the campaign due now."""
+    from crm_sms.crm import users
     from crm_sms.models import Campaign, Conversation, db, utcnow
     from crm_sms.services import conversations as conversation_service
-    from crm_sms.services import provider_events, users
+    from crm_sms.services import people, provider_events
 
     with app.app_context():
-        agents = [users.create_user(f"agent{i}", PASSWORD, "agent") for i in range(AGENTS)]
+        agents = [people.person_for(users.create_user(f"agent{i}", PASSWORD, "agent")) for i in range(AGENTS)]
         users.create_user("manager", PASSWORD, "manager")
         db.session.get(Campaign, campaign_id).send_at = utcnow()
         db.session.commit()

@@ -31,8 +31,7 @@ def upgrade():
 @with_appcontext
 def create_user(username, role, email, contact_id, password):
     """Create a user who can log in."""
-    from .services import users
-
+    users = _builtin_users()
     try:
         user = users.create_user(username, password, role, email=email, contact=users.find_contact(contact_id))
     except users.UserError as error:
@@ -47,8 +46,7 @@ def create_user(username, role, email, contact_id, password):
 @with_appcontext
 def set_password(username, password):
     """Give a user a new password; it logs them out everywhere."""
-    from .services import users
-
+    users = _builtin_users()
     user = users.find_user(username)
     if user is None:
         raise click.ClickException(f"There is no user {username!r}.")
@@ -58,6 +56,18 @@ def set_password(username, password):
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"New password set for {user.username}; their sessions have ended.")
+
+
+def _builtin_users():
+    """The built-in CRM's users; a host manages its own users and passwords."""
+    from .crm import BuiltinHost, users
+    from .host import host
+
+    if not isinstance(host._get_current_object(), BuiltinHost):
+        raise click.ClickException(
+            f"Users and passwords are the host's ({type(host._get_current_object()).__name__}): manage them there."
+        )
+    return users
 
 
 @group.command("seed-demo")

@@ -242,8 +242,16 @@ DEFAULTS = {
     "CRM_PAGES": Setting(
         True,
         _boolean,
-        "Serve the built-in CRM pages (accounts, contacts, phone numbers, users). "
-        "A host with its own CRM turns this off.",
+        "Serve the built-in CRM's pages (login, accounts, contacts, phone numbers, its settings) when no host is "
+        "given. With a host (``CrmSms(app, host=...)``) they are never served: the host's login and pages are used.",
+    ),
+    "BASE_TEMPLATE": Setting(
+        "crm_sms/crm/layout.html",
+        _text,
+        "The template every crm_sms page extends; it must have a ``title`` and a ``content`` block (crm_sms's "
+        "pages bring their own css and scripts inside ``content``). Default: the built-in CRM's layout. A host "
+        "names its own base and puts ``{% from 'crm_sms/_nav.html' import sms_nav %}{{ sms_nav() }}`` in its "
+        "navigation.",
     ),
     "HTTPS": Setting(
         False,

@@ -3,33 +3,31 @@
 from decimal import Decimal
 from importlib.util import find_spec
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template, request
 from flask_htmx import HTMX
-from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from . import config, logs, providers, security
-from .models import User, db
+from .models import db
 from .models.base import timeout_options
 
 csrf = CSRFProtect()
-login_manager = LoginManager()
 htmx = HTMX()
 
 
 class _State:
     """What crm_sms keeps per app, in ``app.extensions["crm_sms"]``."""
 
-    def __init__(self, app, database, host):
+    def __init__(self, app, database, host, builtin):
         self._app = app
         #: The Flask-SQLAlchemy instance crm_sms's models run in: the host's, or crm_sms's own.
         self.db = database
-        #: The host adapter; None is the built-in CRM.
+        #: The CRM crm_sms serves (``crm_sms.host.Host``); ``crm_sms.host.host`` is the current app's.
         self.host = host
         #: Whether the built-in CRM is the host: its tables are then migrated too (``flask crm-sms upgrade``).
-        self.builtin = host is None
+        self.builtin = builtin
         self._redis = None
         self.provider = providers.create(app.config, self._report)
 
@@ -56,8 +54,8 @@ class CrmSms:
 
     ``db`` is the host's Flask-SQLAlchemy instance (already ``init_app``-ed on ``app``): crm_sms's tables
     live in its database and crm_sms's writes join its session's transaction. Without one, crm_sms uses
-    the app's Flask-SQLAlchemy if it has one, else its own. ``host`` is the host adapter; None is the
-    built-in CRM.
+    the app's Flask-SQLAlchemy if it has one, else its own. ``host`` is the host adapter (a
+    ``crm_sms.Host``); None is the built-in CRM.
     """
 
     def __init__(self, app=None, db=None, host=None):
@@ -65,6 +63,11 @@ class CrmSms:
             self.init_app(app, db=db, host=host)
 
     def init_app(self, app, db=None, host=None):
+        """Serve SMS in ``app`` for ``host``, in ``db``; no host: the built-in CRM.
+
+        With a host, its LoginManager logs people in (crm_sms never sets one up) and its users' roles say what
+        they may do; the built-in CRM's login, user and record pages are not served.
+        """
         config.load(app)
         if app.config["CRM_SMS_LOG_FORMAT"] != "none":
             logs.install(app.config["CRM_SMS_LOG_FORMAT"])
@@ -74,24 +77,33 @@ class CrmSms:
             csrf.init_app(app)
         if not hasattr(app, "htmx"):
             htmx.init_app(app)
-        app.extensions["crm_sms"] = _State(app, database, host)
+        from .crm import BuiltinHost
+
+        host = BuiltinHost() if host is None else host
+        builtin = isinstance(host, BuiltinHost)
+        if hasattr(host, "check"):
+            host.check()
+        app.extensions["crm_sms"] = _State(app, database, host, builtin)
 
         from . import cli
         from .blueprints import register
+        from .services import people
         from .services.auth import can
 
         app.cli.add_command(cli.group)
-        app.jinja_env.globals["can"] = lambda permission: can(current_user, permission)
+        app.jinja_env.globals["can"] = lambda permission: can(people.current(), permission)
+        app.jinja_env.globals["current_person"] = people.current_person
         app.jinja_env.globals["sms_panel"] = _sms_panel
+        app.jinja_env.globals["sms_assets"] = sms_assets
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
-        if app.config["CRM_SMS_CRM_PAGES"]:
-            if not hasattr(app, "login_manager"):
-                login_manager.init_app(app)
-                login_manager.login_view = "auth.login"
-                login_manager.login_message = "Log in to see that page."
-                login_manager.login_message_category = "info"
-        register(app)
+        crm_pages = builtin and app.config["CRM_SMS_CRM_PAGES"]
+        app.jinja_env.globals["crm_sms_crm_pages"] = crm_pages  # templates link the built-in CRM's pages only then
+        if crm_pages and not hasattr(app, "login_manager"):
+            from .crm.auth import login_manager
+
+            login_manager.init_app(app)
+        register(app, crm_pages=crm_pages)
 
 
 def _database(app, host_db):
@@ -144,11 +156,22 @@ def _database_timeouts(app):
 def _sms_panel(record):
     """The SMS subpanel for a contact or account page: ``{{ sms_panel(contact) }}`` in the host's template."""
     from .blueprints.messages import panel_context
+    from .services import people
     from .services.auth import can
 
-    if not can(current_user, "sms.view"):
+    if not can(people.current(), "sms.view"):
         return ""
-    return Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+    # A host's record page does not extend crm_sms/base.html: the panel brings the assets it needs.
+    return sms_assets() + Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+
+
+def sms_assets():
+    """crm_sms's css, htmx and scripts (``crm_sms/_assets.html``) the first time a page asks, nothing after."""
+    page = request._get_current_object()  # per request: an app context may outlive one (tests keep one open)
+    if g.get("crm_sms_assets") is page:
+        return Markup("")
+    g.crm_sms_assets = page
+    return Markup(render_template("crm_sms/_assets.html"))
 
 
 def _localtime(value):
@@ -166,9 +189,3 @@ def _money(amount, places=None):
         return ""
     number = Decimal(str(amount))
     return f"{number if places is None else f'{number:.{places}f}'} {config.config_value('CURRENCY')}"
-
-
-@login_manager.user_loader
-def _load_user(session_token):
-    """The active user whose current session token a session or remember-me cookie carries (never an old one)."""
-    return db.session.scalar(db.select(User).where(User.session_token == session_token, User.active.is_(True)))

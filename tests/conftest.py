@@ -19,8 +19,9 @@ import sqlalchemy as sa
 import trustme
 from werkzeug.serving import make_server
 
+from crm_sms.crm import users
 from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
-from crm_sms.services import phone_numbers, users
+from crm_sms.services import people, phone_numbers
 from tests.fakes.servers import RedisServer
 from tests.fakes.vonage import VonageFake
 from wsgi import create_app
@@ -173,7 +174,9 @@ def make_account(app, phone_types):
 
 
 @pytest.fixture
-def make_user(app):
+def make_crm_user(app):
+    """A user of the built-in CRM (``crm_sms.crm``): what logs in, with a password and a session token."""
+
     def make(username="agent", role="agent", contact=None):
         user = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
         db.session.commit()
@@ -183,16 +186,28 @@ def make_user(app):
 
 
 @pytest.fixture
+def make_user(make_crm_user):
+    """A built-in CRM user as crm_sms knows them: their ``Person`` (what services and crm_sms's rows take)."""
+
+    def make(username="agent", role="agent", contact=None):
+        person = people.person_for(make_crm_user(username, role, contact=contact))
+        db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
 def login(client, make_user, make_contact):
-    """Log the test client in as a new user of ``role`` (a customer gets a contact); returns the user."""
+    """Log the test client in as a new user of ``role`` (a customer gets a contact); returns their Person."""
 
     def log_in(role="agent", username=None, contact=None):
         if role == "customer" and contact is None:
             contact = make_contact("Casey", "Customer", numbers=("+14155550142",))
-        user = make_user(username or role, role, contact=contact)
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        person = make_user(username or role, role, contact=contact)
+        response = client.post("/login", data={"username": person.name, "password": PASSWORD})
         assert response.status_code == 302, response.text
-        return user
+        return person
 
     return log_in
 

@@ -193,7 +193,7 @@ def _log_in(client, role, world, make_user, make_contact):
     else:
         contact = make_contact("Casey", "Customer", numbers=("+14155550142",)) if role == "customer" else None
         user = make_user(USERNAMES[role], "agent" if role == "second agent" else role, contact=contact)
-        user_id, username = user.id, user.username
+        user_id, username = user.id, user.name
     response = client.post("/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302, response.text
     return user_id

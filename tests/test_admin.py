@@ -21,7 +21,7 @@ def test_phone_type_names_are_unique(client, login, phone_types):
 def test_admin_adds_a_department_with_its_phone_in_e164(client, login):
     login("admin")
     client.post(
-        "/admin/departments", data={"name": "Support", "phone": "(415) 555-0100", "email": "support@example.com"}
+        "/sms/settings/departments", data={"name": "Support", "phone": "(415) 555-0100", "email": "support@example.com"}
     )
     department = db.session.scalar(db.select(Department))
     assert (department.name, department.phone, department.email) == ("Support", "+14155550100", "support@example.com")
@@ -29,7 +29,7 @@ def test_admin_adds_a_department_with_its_phone_in_e164(client, login):
 
 def test_department_with_a_foreign_phone_is_refused(client, login):
     login("admin")
-    response = client.post("/admin/departments", data={"name": "Support", "phone": "+44 20 7946 0000"})
+    response = client.post("/sms/settings/departments", data={"name": "Support", "phone": "+44 20 7946 0000"})
     assert response.status_code == 422
     assert "+44 (United Kingdom) numbers are not allowed" in response.text
     assert db.session.scalar(db.select(Department)) is None

@@ -8,39 +8,39 @@ from crm_sms.services.auth import PERMISSIONS, ROLE_PERMISSIONS
 from .conftest import PASSWORD
 
 
-def test_password_is_stored_hashed(make_user):
-    user = make_user("agent", "agent")
+def test_password_is_stored_hashed(make_crm_user):
+    user = make_crm_user("agent", "agent")
     assert PASSWORD not in user.password_hash
     assert user.check_password(PASSWORD)
 
 
-def test_login_with_right_password_opens_the_contacts(client, make_user):
-    make_user("agent", "agent")
+def test_login_with_right_password_opens_the_contacts(client, make_crm_user):
+    make_crm_user("agent", "agent")
     response = client.post("/login", data={"username": "agent", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/").location == "/contacts"
 
 
-def test_wrong_password_is_refused_with_a_message(client, make_user):
-    make_user("agent", "agent")
+def test_wrong_password_is_refused_with_a_message(client, make_crm_user):
+    make_crm_user("agent", "agent")
     response = client.post("/login", data={"username": "agent", "password": "nope-nope"})
     assert response.status_code == 401
     assert "Wrong username or password." in response.text
     assert client.get("/contacts").status_code == 302  # still logged out
 
 
-def test_inactive_user_cannot_log_in(client, make_user):
-    user = make_user("agent", "agent")
+def test_inactive_user_cannot_log_in(client, make_crm_user):
+    user = make_crm_user("agent", "agent")
     user.active = False
     db.session.commit()
     assert client.post("/login", data={"username": "agent", "password": PASSWORD}).status_code == 401
 
 
-def test_anonymous_visitor_is_sent_to_log_in_and_back(client, make_user):
+def test_anonymous_visitor_is_sent_to_log_in_and_back(client, make_crm_user):
     response = client.get("/contacts?q=ada")
     assert response.status_code == 302
     assert response.location.startswith("/login?next=")
-    make_user("agent", "agent")
+    make_crm_user("agent", "agent")
     response = client.post(response.location, data={"username": "agent", "password": PASSWORD})
     assert response.location == "/contacts?q=ada"
 
@@ -73,8 +73,8 @@ HOSTILE_NEXT = [
 
 
 @pytest.mark.parametrize("raw", HOSTILE_NEXT)
-def test_login_never_redirects_to_another_site(client, make_user, raw):
-    make_user("agent", "agent")
+def test_login_never_redirects_to_another_site(client, make_crm_user, raw):
+    make_crm_user("agent", "agent")
     response = client.post("/login", query_string=f"next={raw}", data={"username": "agent", "password": PASSWORD})
     if "%00" in raw or "%7f" in raw:  # a character no field may hold: refused at the door, before any login
         assert response.status_code == 400
@@ -86,8 +86,8 @@ def test_login_never_redirects_to_another_site(client, make_user, raw):
 @pytest.mark.parametrize(
     "raw, location", [("/contacts%3Fq%3Dada", "/contacts?q=ada"), ("/%ff/x", "/%FF/x"), ("/accounts/1", "/accounts/1")]
 )
-def test_login_follows_next_within_the_site(client, make_user, raw, location):
-    make_user("agent", "agent")
+def test_login_follows_next_within_the_site(client, make_crm_user, raw, location):
+    make_crm_user("agent", "agent")
     response = client.post("/login", query_string=f"next={raw}", data={"username": "agent", "password": PASSWORD})
     assert response.location == location
 
@@ -114,7 +114,7 @@ def test_every_role_maps_to_known_permissions():
     assert set(ROLE_PERMISSIONS) == set(ROLES)
 
 
-PAGES = ["/contacts", "/accounts", "/contacts/new", "/accounts/new", "/admin/phone-types", "/admin/departments"]
+PAGES = ["/contacts", "/accounts", "/contacts/new", "/accounts/new", "/admin/phone-types", "/sms/settings/departments"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": {"/contacts", "/accounts", "/contacts/new", "/accounts/new"},
@@ -137,10 +137,10 @@ def _csrf_token(page):
     )
 
 
-def test_every_form_needs_a_csrf_token(make_app, make_user, make_contact):
+def test_every_form_needs_a_csrf_token(make_app, make_crm_user, make_contact):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    make_user("admin", "admin")
+    make_crm_user("admin", "admin")
     contact = make_contact()
     assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 400
     token = next(filter(None, _csrf_token(client.get("/login").text)))
@@ -153,7 +153,7 @@ def test_every_form_needs_a_csrf_token(make_app, make_user, make_contact):
         f"/contacts/{contact.id}/phones",
         f"/phones/{contact.phone_numbers[0].id}/delete",
         "/admin/phone-types",
-        "/admin/departments",
+        "/sms/settings/departments",
         "/logout",
     ]:
         assert client.post(url, data={"first_name": "X", "last_name": "Y", "name": "Z"}).status_code == 400, url

@@ -54,12 +54,12 @@ def test_upgrade_on_a_current_database_changes_nothing(runner):
 
 
 def test_the_demo_has_conversations_in_the_inboxes(runner):
-    from crm_sms.models import Conversation, User
+    from crm_sms.models import Conversation, Person
     from crm_sms.services import inbox
 
     runner.invoke(args=["crm-sms", "seed-demo"])
 
-    agent = db.session.scalar(db.select(User).where(User.username == "agent"))
+    agent = db.session.scalar(db.select(Person).where(Person.name == "agent"))  # as crm_sms knows the demo agent
     mine = db.session.scalars(inbox.conversations(agent, "mine")).all()
     assert len(mine) == 6 and sum(c.unanswered for c in mine) == 3
     assert db.session.scalars(inbox.conversations(agent, "pool")).one().record is None  # the unknown number

@@ -13,7 +13,7 @@ def test_contact_list_is_paginated(make_app, login, make_contact):
     for i in range(5):
         make_contact("Person", f"Number{i}", numbers=(f"+1415555010{i}",))
     client = app.test_client()
-    client.post("/login", data={"username": login("agent").username, "password": "secret-pass"})
+    client.post("/login", data={"username": login("agent").name, "password": "secret-pass"})
     first = client.get("/contacts").text
     assert "Number0" in first and "Number1" in first and "Number2" not in first
     assert "Page 1 of 3" in first

@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -174,3 +175,60 @@ def test_default_texts_need_no_migration():
     migration = _migration("0011_settings_placeholders")
     for key in migration.TEXT_SETTINGS:
         assert migration.to_new(settings.DEFAULTS[key]) == settings.DEFAULTS[key], key
+
+
+def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_pointer_follows(
+    make_crm_user, make_contact, make_sender
+):
+    """0013: each built-in user gets a crm_sms_users row with its own id; authors, owners, subscribers, sender
+    numbers and creators point at it, and the next new person gets a fresh id (the PostgreSQL sequence moved)."""
+    from crm_sms.models import Conversation, Person, SenderNumber, Subscription, Template
+    from crm_sms.services import people
+
+    casey = make_contact("Casey", "Customer", numbers=("+14155550142",))
+    grace, alan = make_crm_user("grace", "agent"), make_crm_user("alan", "manager")
+    customer = make_crm_user("casey", "customer", contact=casey)
+    sender = make_sender("+16285550100")
+    _run("0013_users", "downgrade")  # the schema of before: user pointers on the built-in users table
+    tables = db.metadata.tables
+    with db.engine.begin() as connection:
+        connection.execute(tables["sender_numbers"].update().values(user_id=grace.id))
+        conversation_id = connection.execute(
+            tables["conversations"]
+            .insert()
+            .values(phone_e164="+14155550142", sender_e164=sender.e164, contact_id=casey.id, owner_id=grace.id)
+        ).inserted_primary_key[0]
+        connection.execute(
+            tables["conversation_subscriptions"].insert().values(conversation_id=conversation_id, user_id=alan.id)
+        )
+        connection.execute(
+            tables["sms_templates"].insert().values(name="Hello", module="contacts", body="Hi", created_by_id=alan.id)
+        )
+
+    _run("0013_users")
+
+    found = {p.id: (p.host_id, p.name, p.email, p.role, p.contact_id) for p in db.session.scalars(db.select(Person))}
+    assert found == {
+        grace.id: (str(grace.id), "grace", "grace@example.com", "agent", None),
+        alan.id: (str(alan.id), "alan", "alan@example.com", "manager", None),
+        customer.id: (str(customer.id), "casey", "casey@example.com", "customer", casey.id),
+    }
+    conversation = db.session.get(Conversation, conversation_id)
+    assert (conversation.owner.name, [s.user.name for s in conversation.subscriptions]) == ("grace", ["alan"])
+    assert db.session.scalar(db.select(SenderNumber)).user.name == "grace"
+    assert db.session.scalar(db.select(Template)).created_by.name == "alan"
+    assert people.person_for(grace).id == grace.id  # the built-in user is found as the same person
+    newcomer = people.person_for(make_crm_user("ada", "agent"))
+    assert newcomer.id > max(found)  # not one of theirs, whatever the database numbered before
+    inspector = sa.inspect(db.engine)
+    for table, column in [
+        ("conversations", "owner_id"),
+        ("conversation_subscriptions", "user_id"),
+        ("messages", "author_id"),
+    ]:
+        targets = {
+            fk["referred_table"] for fk in inspector.get_foreign_keys(table) if fk["constrained_columns"] == [column]
+        }
+        assert targets == {"crm_sms_users"}, table
+    db.session.execute(db.delete(Subscription))
+    db.session.commit()

@@ -5,8 +5,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from crm_sms.crm import users
 from crm_sms.models import User, db
-from crm_sms.services import auth, users
 
 from .conftest import PASSWORD
 
@@ -31,8 +31,8 @@ def _client_with(app, name, value):
     return other
 
 
-def test_a_session_cookie_copied_before_logout_no_longer_opens_a_page(app, client, make_user):
-    make_user("agent")
+def test_a_session_cookie_copied_before_logout_no_longer_opens_a_page(app, client, make_crm_user):
+    make_crm_user("agent")
     _log_in(client)
     copied = client.get_cookie("session").value
     assert _status(app, _client_with(app, "session", copied)) == 200
@@ -40,8 +40,8 @@ def test_a_session_cookie_copied_before_logout_no_longer_opens_a_page(app, clien
     assert _status(app, _client_with(app, "session", copied)) == 302
 
 
-def test_a_remember_me_cookie_copied_before_logout_no_longer_logs_in(app, client, make_user):
-    make_user("agent")
+def test_a_remember_me_cookie_copied_before_logout_no_longer_logs_in(app, client, make_crm_user):
+    make_crm_user("agent")
     _log_in(client, remember=True)
     copied = client.get_cookie("remember_token").value
     assert _status(app, _client_with(app, "remember_token", copied)) == 200
@@ -49,8 +49,8 @@ def test_a_remember_me_cookie_copied_before_logout_no_longer_logs_in(app, client
     assert _status(app, _client_with(app, "remember_token", copied)) == 302
 
 
-def test_each_login_after_a_logout_gets_a_new_remember_me_cookie(app, client, make_user):
-    make_user("agent")
+def test_each_login_after_a_logout_gets_a_new_remember_me_cookie(app, client, make_crm_user):
+    make_crm_user("agent")
     _log_in(client, remember=True)
     first = client.get_cookie("remember_token").value
     client.post("/logout")
@@ -59,8 +59,8 @@ def test_each_login_after_a_logout_gets_a_new_remember_me_cookie(app, client, ma
     assert _status(app, client) == 200
 
 
-def test_a_new_password_ends_every_other_session(app, client, make_user, runner):
-    make_user("agent")
+def test_a_new_password_ends_every_other_session(app, client, make_crm_user, runner):
+    make_crm_user("agent")
     _log_in(client)
     phone = app.test_client()
     _log_in(phone, remember=True)
@@ -73,8 +73,8 @@ def test_a_new_password_ends_every_other_session(app, client, make_user, runner)
     assert _status(app, client) == 200
 
 
-def test_changing_a_password_in_code_ends_sessions_too(app, client, make_user):
-    user = make_user("agent")
+def test_changing_a_password_in_code_ends_sessions_too(app, client, make_crm_user):
+    user = make_crm_user("agent")
     _log_in(client)
     assert _status(app, client) == 200
     users.change_password(user, "a-new-secret")
@@ -82,8 +82,8 @@ def test_changing_a_password_in_code_ends_sessions_too(app, client, make_user):
     assert _status(app, client) == 302
 
 
-def test_set_password_refuses_a_short_password_and_keeps_sessions(app, client, make_user, runner):
-    make_user("agent")
+def test_set_password_refuses_a_short_password_and_keeps_sessions(app, client, make_crm_user, runner):
+    make_crm_user("agent")
     _log_in(client)
     result = runner.invoke(args=["crm-sms", "set-password", "agent", "--password", "short"])
     assert result.exit_code != 0 and "at least 8 characters" in result.output
@@ -91,8 +91,8 @@ def test_set_password_refuses_a_short_password_and_keeps_sessions(app, client, m
     assert _status(app, client) == 200
 
 
-def test_a_deactivated_user_is_logged_out_at_the_next_request(app, client, make_user):
-    user = make_user("agent")
+def test_a_deactivated_user_is_logged_out_at_the_next_request(app, client, make_crm_user):
+    user = make_crm_user("agent")
     _log_in(client)
     assert _status(app, client) == 200
     user.active = False
@@ -100,8 +100,8 @@ def test_a_deactivated_user_is_logged_out_at_the_next_request(app, client, make_
     assert _status(app, client) == 302
 
 
-def test_remember_me_lasts_fourteen_days_at_most(client, make_user):
-    make_user("agent")
+def test_remember_me_lasts_fourteen_days_at_most(client, make_crm_user):
+    make_crm_user("agent")
     response = _log_in(client, remember=True)
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
     expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
@@ -123,13 +123,13 @@ def test_a_host_may_make_remember_me_shorter(make_app):
 @pytest.fixture
 def hash_checks(monkeypatch):
     calls = []
-    real = auth.check_password_hash
+    real = users.check_password_hash
 
     def counted(pwhash, password):
         calls.append(pwhash)
         return real(pwhash, password)
 
-    monkeypatch.setattr(auth, "check_password_hash", counted)
+    monkeypatch.setattr(users, "check_password_hash", counted)
     return calls
 
 
@@ -143,22 +143,22 @@ def hash_checks(monkeypatch):
         ("", "", True, False),
     ],
 )
-def test_every_login_checks_exactly_one_password_hash(make_user, hash_checks, username, password, active, logs_in):
-    user = make_user("agent")
+def test_every_login_checks_exactly_one_password_hash(make_crm_user, hash_checks, username, password, active, logs_in):
+    user = make_crm_user("agent")
     user.active = active
     db.session.commit()
-    assert (auth.authenticate(username, password) is user) is logs_in
+    assert (users.authenticate(username, password) is user) is logs_in
     assert len(hash_checks) == 1
 
 
-def test_an_unknown_user_is_checked_against_a_hash_as_costly_as_a_real_one(make_user, hash_checks):
-    user = make_user("agent")
-    auth.authenticate("nobody", PASSWORD)
+def test_an_unknown_user_is_checked_against_a_hash_as_costly_as_a_real_one(make_crm_user, hash_checks):
+    user = make_crm_user("agent")
+    users.authenticate("nobody", PASSWORD)
     [stand_in] = hash_checks
     assert stand_in.split("$")[0] == user.password_hash.split("$")[0]  # same method and cost
 
 
-def test_every_user_has_a_session_token_of_their_own(make_user):
-    tokens = {make_user(name).session_token for name in ("ada", "grace", "alan")}
+def test_every_user_has_a_session_token_of_their_own(make_crm_user):
+    tokens = {make_crm_user(name).session_token for name in ("ada", "grace", "alan")}
     assert len(tokens) == 3 and all(len(token) >= 32 for token in tokens)
     assert db.session.scalar(db.select(db.func.count()).where(User.session_token.is_(None))) == 0

@@ -4,38 +4,57 @@ from flask import Blueprint, current_app, render_template
 from werkzeug.exceptions import Forbidden, NotFound
 
 from ..services.access import Denied
-from ..services.auth import PERMISSIONS
+from ._views import forbidden
 
 
-def register(app):
+def register(app, crm_pages):
+    """crm_sms's pages; the built-in CRM's too (login, records, admin) when ``crm_pages``."""
     # Templates (a host overrides one by putting a file at the same path) and static files.
     app.register_blueprint(
         Blueprint(
             "crm_sms", "crm_sms", static_folder="static", static_url_path="/crm_sms/static", template_folder="templates"
         )
     )
-    from . import campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks
+    from . import (
+        campaigns,
+        consent,
+        conversations,
+        departments,
+        health,
+        messages,
+        sms_settings,
+        templates,
+        triggers,
+        webhooks,
+    )
 
-    for module in (campaigns, consent, conversations, health, messages, sms_settings, templates, triggers, webhooks):
+    for module in (
+        campaigns,
+        consent,
+        conversations,
+        departments,
+        health,
+        messages,
+        sms_settings,
+        templates,
+        triggers,
+        webhooks,
+    ):
         app.register_blueprint(module.bp)
     app.register_error_handler(Denied, _denied)
-    if app.config["CRM_SMS_CRM_PAGES"]:
-        from . import accounts, admin, auth, contacts, phone_numbers
+    if crm_pages:
+        from ..crm import auth
+        from . import accounts, admin, contacts, phone_numbers
 
         for module in (auth, accounts, contacts, phone_numbers, admin):
             app.register_blueprint(module.bp)
-        app.register_error_handler(403, _forbidden)
+        app.register_error_handler(403, forbidden)
         app.register_error_handler(404, _not_found)
 
 
 def _denied(error):
     """An object the user may not have: 404 when they may not know it exists, else 403 (the host's pages)."""
     return current_app.handle_http_exception(NotFound() if error.hidden else Forbidden(description=error.permission))
-
-
-def _forbidden(error):
-    permission = getattr(error, "description", None)
-    return render_template("crm_sms/errors/403.html", permission=permission, needed=PERMISSIONS.get(permission)), 403
 
 
 def _not_found(error):

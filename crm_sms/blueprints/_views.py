@@ -3,8 +3,8 @@
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, make_response, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, url_for
+from flask_login import login_required
 from sqlalchemy.exc import OperationalError
 
 from ..config import config_value
@@ -12,7 +12,7 @@ from ..extension import htmx
 from ..models import db, kind_of
 from ..models.base import database_busy
 from ..services import access, settings
-from ..services.auth import can
+from ..services.auth import PERMISSIONS, can, person
 from . import _input
 
 #: Seconds a client is told to wait before trying again when the database is busy.
@@ -25,8 +25,19 @@ def pages(name, import_name, **options):
     bp = Blueprint(name, import_name, **options)
     bp.before_request(_input.check_request)
     bp.register_error_handler(400, _bad_request)
+    bp.register_error_handler(403, forbidden)
     bp.register_error_handler(OperationalError, _busy)
     return bp
+
+
+def forbidden(error):
+    """crm_sms's 403 page: which permission the page needs, in the configured layout."""
+    permission = getattr(error, "description", None)
+    home = url_for("auth.index") if "auth" in current_app.blueprints else None
+    page = render_template(
+        "crm_sms/errors/403.html", permission=permission, needed=PERMISSIONS.get(permission), home=home
+    )
+    return page, 403
 
 
 def _bad_request(error):
@@ -48,7 +59,7 @@ def permission_required(permission):
         @wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
-            if not can(current_user, permission):
+            if not can(person(), permission):  # None: the host gives this user no role
                 abort(403, description=permission)
             return view(*args, **kwargs)
 
@@ -78,7 +89,7 @@ def go(url):
 
 def owner_or_404(kind, owner_id):
     """The contact or account, if the current user may see it (``access.record``)."""
-    return access.record(current_user, kind, owner_id)
+    return access.record(person(), kind, owner_id)
 
 
 def owner_url(owner):

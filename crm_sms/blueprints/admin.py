@@ -1,13 +1,12 @@
-"""Settings pages for admins: phone types (which can receive SMS) and departments."""
+"""The built-in CRM's settings page for admins: phone types (which can receive SMS)."""
 
 from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField
-from wtforms.validators import DataRequired, Email, Optional
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired
 
-from ..models import Department, PhoneType, db
-from ..services import departments, phone_numbers
-from ..services.departments import DepartmentError
+from ..models import PhoneType, db
+from ..services import phone_numbers
 from ..services.phone_numbers import PhoneNumberError
 from ._input import fits
 from ._views import get_or_404, pages, permission_required, render
@@ -18,12 +17,6 @@ bp = pages("admin", __name__, url_prefix="/admin")
 class PhoneTypeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), fits(PhoneType.name)])
     sms_capable = BooleanField("Can receive SMS")
-
-
-class DepartmentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), fits(Department.name)])
-    phone = StringField("Phone", validators=[Optional()])
-    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), fits(Department.email)])
 
 
 @bp.route("/phone-types", methods=["GET", "POST"])
@@ -46,31 +39,5 @@ def phone_types(type_id=None):
         form=form,
         editing=phone_type,
         phone_types=phone_numbers.phone_types(),
-        status=422 if form.errors else 200,
-    )
-
-
-@bp.route("/departments", methods=["GET", "POST"])
-@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
-@permission_required("settings.manage")
-def departments_page(department_id=None):
-    department = get_or_404(Department, department_id) if department_id else None
-    form = DepartmentForm(obj=department)
-    if form.validate_on_submit():
-        try:
-            department = departments.save(department, form.name.data, form.phone.data, form.email.data)
-        except PhoneNumberError as error:
-            form.phone.errors.append(str(error))
-        except DepartmentError as error:
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Saved department {department.name}.", "success")
-            return redirect(url_for("admin.departments_page"))
-    return render(
-        "crm_sms/admin/departments.html",
-        form=form,
-        editing=department,
-        departments=departments.all_departments(),
         status=422 if form.errors else 200,
     )

@@ -1,7 +1,6 @@
 """SMS campaigns and mass messages for managers: build a draft, pick recipients, confirm, generate, follow it."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField
@@ -12,7 +11,7 @@ from ..extension import htmx
 from ..models import ACCOUNT_TYPES, Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
 from ..services import access, campaign_generation, campaigns, mass_messages, senders, signatures
-from ..services.auth import can
+from ..services.auth import can, person
 from ..services.campaigns import CampaignError
 from ._input import integer, plausible_date
 from ._views import aware, go, local, pages, paginate, permission_required, render
@@ -52,7 +51,7 @@ class MassMessageForm(FlaskForm):
 
 def _sender_and_signature_choices(form):
     form.sender_id.choices = [
-        SelectChoice(s.id, f"{s.label or 'Sender'} · {s.e164}") for s in senders.for_user(current_user)
+        SelectChoice(s.id, f"{s.label or 'Sender'} · {s.e164}") for s in senders.for_user(person())
     ]
     form.signature_id.choices = [SelectChoice(0, "The default for mass messages")] + [
         SelectChoice(s.id, s.name) for s in signatures.all_signatures()
@@ -75,7 +74,7 @@ def new():
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
 @permission_required("campaigns.manage")
 def edit(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     if not campaign.editable:
         flash(f"Only a draft can be changed; this campaign is {campaign.label.lower()}.", "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -100,7 +99,7 @@ def _edit(campaign):
                 db.session.get(Template, form.template_id.data) if form.template_id.data else None,
                 db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
                 db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None,
-                current_user,
+                person(),
             )
         except CampaignError as error:
             form[_FIELDS.get(error.field, error.field)].errors.append(str(error))
@@ -125,7 +124,7 @@ def template_choices():
 @bp.route("/<int:campaign_id>")
 @permission_required("campaigns.manage")
 def show(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     context = _status_context(campaign)
     db.session.commit()  # the status settled from its messages
     return render(
@@ -142,7 +141,7 @@ def show(campaign_id):
 @permission_required("campaigns.manage")
 def status(campaign_id):
     """Progress, totals and chart; the fragment polls itself while the campaign is under way."""
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     context = _status_context(campaign)
     db.session.commit()
     return render("crm_sms/campaigns/_status.html", campaign=campaign, **context)
@@ -164,7 +163,7 @@ def _status_context(campaign):
 @bp.route("/<int:campaign_id>/messages")
 @permission_required("campaigns.manage")
 def messages(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     return render("crm_sms/campaigns/_messages.html", campaign=campaign, **_messages_context(campaign))
 
 
@@ -184,7 +183,7 @@ def _messages_context(campaign):
 @bp.route("/<int:campaign_id>/recipients")
 @permission_required("campaigns.manage")
 def recipients(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     return render("crm_sms/campaigns/_recipients.html", campaign=campaign, **_recipients_context(campaign))
 
 
@@ -192,7 +191,7 @@ def recipients(campaign_id):
 @permission_required("campaigns.manage")
 def candidates(campaign_id):
     """The records matching the search, to tick."""
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     q = request.args.get("q", "").strip()
     return render_template(
         "crm_sms/campaigns/_candidates.html", campaign=campaign, q=q, candidates=campaigns.candidates(campaign, q=q)
@@ -202,7 +201,7 @@ def candidates(campaign_id):
 @bp.route("/<int:campaign_id>/recipients/add", methods=["POST"])
 @permission_required("campaigns.manage")
 def add_recipients(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     return _change_recipients(
         campaign,
         lambda: campaigns.add_records(campaign, request.form.getlist("record_ids", type=integer)),
@@ -213,7 +212,7 @@ def add_recipients(campaign_id):
 @bp.route("/<int:campaign_id>/recipients/filter", methods=["POST"])
 @permission_required("campaigns.manage")
 def add_filtered(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     form, every = request.form, bool(request.form.get("every"))
     filters = (
         {}
@@ -234,7 +233,7 @@ def add_filtered(campaign_id):
 @bp.route("/<int:campaign_id>/recipients/remove", methods=["POST"])
 @permission_required("campaigns.manage")
 def remove_recipients(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     chosen = None if request.form.get("all") else request.form.getlist("recipient_ids", type=integer)
     return _change_recipients(
         campaign, lambda: campaigns.remove_recipients(campaign, chosen), "Removed {} recipient{}."
@@ -283,7 +282,7 @@ def _recipients_context(campaign):
 @permission_required("campaigns.manage")
 def confirm(campaign_id):
     """Seed 002's confirmation: how many messages, who is skipped and why, segments and cost."""
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     return _confirm(campaign)
 
 
@@ -291,7 +290,7 @@ def _confirm(campaign, error=None, status=200):
     confirmation = None
     if error is None:
         try:
-            confirmation = campaigns.confirmation(campaign, current_user)
+            confirmation = campaigns.confirmation(campaign, person())
         except CampaignError as refused:
             error, status = str(refused), 422
     return render(
@@ -308,9 +307,9 @@ def _confirm(campaign, error=None, status=200):
 @bp.route("/<int:campaign_id>/generate", methods=["POST"])
 @permission_required("campaigns.manage")
 def generate(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     try:
-        campaigns.generate(campaign, current_user)
+        campaigns.generate(campaign, person())
     except CampaignError as error:
         db.session.rollback()
         return _confirm(campaign, error=str(error), status=422)
@@ -322,7 +321,7 @@ def generate(campaign_id):
 @bp.route("/<int:campaign_id>/cancel", methods=["POST"])
 @permission_required("campaigns.manage")
 def cancel(campaign_id):
-    campaign = access.campaign(current_user, campaign_id)
+    campaign = access.campaign(person(), campaign_id)
     try:
         count = campaigns.cancel(campaign)
     except CampaignError as error:
@@ -353,7 +352,7 @@ def new_mass():
                 db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
                 db.session.get(Signature, form.signature_id.data) if form.signature_id.data else None,
                 aware(form.send_at.data),
-                current_user,
+                person(),
                 type=form.type.data or None,
                 city=(form.city.data or "").strip() or None,
             )
@@ -388,7 +387,7 @@ _MASS_FIELDS = {
 @bp.app_template_global("sms_campaigns")
 def campaigns_of(record):
     """The campaigns a contact or account was part of: ``{{ sms_campaigns(contact) }}`` on its page."""
-    if not can(current_user, "sms.view"):
+    if not can(person(), "sms.view"):
         return ""
     return Markup(
         render_template(

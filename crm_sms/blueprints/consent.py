@@ -6,7 +6,6 @@ customer's "My preferred SMS"); each renders nothing for a user who may not see 
 """
 
 from flask import flash, make_response, redirect, render_template, request
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
@@ -16,7 +15,7 @@ from ..models import PhoneNumber, PhoneType, db, kind_of
 from ..models.consent import STATE_LABELS
 from ..models.phone_number import format_e164
 from ..services import access, consent, consent_log, phone_numbers
-from ..services.auth import can
+from ..services.auth import can, person
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
 from ._input import integer
@@ -104,7 +103,7 @@ def staff(kind, owner_id):
         try:
             event = consent_log.change_by_staff(
                 owner,
-                current_user,
+                person(),
                 form.choice.data,
                 phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
                 consent_type=form.consent_type.data or None,
@@ -157,7 +156,7 @@ def preferred(contact_id):
         try:
             event = consent_log.change_by_customer(
                 contact,
-                current_user,
+                person(),
                 form.agree.data,
                 phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
             )
@@ -233,7 +232,7 @@ def report():
 @bp.app_template_global()
 def sms_consent(owner):
     """The staff SMS messaging form of a contact or account; nothing for a user without sms.consent."""
-    if not can(current_user, "sms.consent"):
+    if not can(person(), "sms.consent"):
         return ""
     return Markup(render_template("crm_sms/consent/_staff.html", **_staff_context(owner)))
 
@@ -241,7 +240,7 @@ def sms_consent(owner):
 @bp.app_template_global()
 def sms_consent_history(owner):
     """The SMS consent history of a contact or account, for staff."""
-    if not can(current_user, "sms.view"):
+    if not can(person(), "sms.view"):
         return ""
     return Markup(
         render_template(
@@ -260,6 +259,6 @@ def sms_consent_history(owner):
 @bp.app_template_global()
 def sms_preferences(contact):
     """A customer's "My preferred SMS" on their own page; nothing on anyone else's."""
-    if not (can(current_user, "self.manage") and current_user.contact_id == contact.id):
+    if not (can(person(), "self.manage") and person().contact_id == contact.id):
         return ""
     return Markup(render_template("crm_sms/consent/_preferred.html", contact=contact, now=consent_log.summary(contact)))

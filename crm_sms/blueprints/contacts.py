@@ -1,12 +1,12 @@
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
 from ..models import Account, Contact, db
 from ..services import contacts, phone_numbers
-from ..services.auth import can, can_edit_contact, can_see_contact
+from ..services.auth import can, can_edit_contact, can_see_contact, person
 from ._input import fits, integer
 from ._views import get_or_404, pages, paginate, permission_required, render
 
@@ -33,8 +33,8 @@ class OwnContactForm(ContactForm):
 def _visible_contact(contact_id):
     """The contact, or 404 for one this user may not see (a customer never learns others exist)."""
     contact = get_or_404(Contact, contact_id)
-    if not can_see_contact(current_user, contact):
-        if current_user.is_customer:
+    if not can_see_contact(person(), contact):
+        if person().is_customer:
             abort(404)
         abort(403, description="crm.view")
     return contact
@@ -51,9 +51,9 @@ def index():
 @bp.route("/me")
 @permission_required("self.manage")
 def me():
-    if current_user.contact_id is None:
+    if person().contact_id is None:
         abort(404)
-    return redirect(url_for("contacts.show", contact_id=current_user.contact_id))
+    return redirect(url_for("contacts.show", contact_id=person().contact_id))
 
 
 @bp.route("/<int:contact_id>")
@@ -73,13 +73,13 @@ def new():
 @login_required
 def edit(contact_id):
     contact = _visible_contact(contact_id)
-    if not can_edit_contact(current_user, contact):
+    if not can_edit_contact(person(), contact):
         abort(403, description="crm.edit")
     return _edit(contact)
 
 
 def _edit(contact):
-    staff = can(current_user, "crm.edit")
+    staff = can(person(), "crm.edit")
     form = (ContactForm if staff else OwnContactForm)(obj=contact)
     if staff:
         names = db.session.execute(db.select(Account.id, Account.name).order_by(Account.name)).all()

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
@@ -12,7 +11,7 @@ from .. import queue
 from ..extension import htmx
 from ..models import Contact, PhoneType, db, kind_of, utcnow
 from ..services import access, conversation_report, conversations, inbox, messages, rendering, templates
-from ..services.auth import can
+from ..services.auth import can, person
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
@@ -38,16 +37,16 @@ class NewContactForm(FlaskForm):
 @permission_required("sms.send")
 def index():
     tab = request.args.get("tab", "mine")
-    if tab not in TABS or (tab == "all" and not can(current_user, "conversations.all")):
+    if tab not in TABS or (tab == "all" and not can(person(), "conversations.all")):
         abort(404)
-    page = paginate(inbox.conversations(current_user, tab, request.args.get("q", "").strip() or None))
+    page = paginate(inbox.conversations(person(), tab, request.args.get("q", "").strip() or None))
     return render(
         "crm_sms/conversations/index.html",
         "crm_sms/conversations/_list.html",
         page=page,
         tab=tab,
-        tabs={k: v for k, v in TABS.items() if k != "all" or can(current_user, "conversations.all")},
-        unread=inbox.unread(current_user, [c.id for c in page.items]),
+        tabs={k: v for k, v in TABS.items() if k != "all" or can(person(), "conversations.all")},
+        unread=inbox.unread(person(), [c.id for c in page.items]),
     )
 
 
@@ -56,15 +55,15 @@ def index():
 def counts():
     """The alert and pool counts in the navigation; the badge polls this."""
     return render(
-        "crm_sms/conversations/_counts.html", "crm_sms/conversations/_counts.html", counts=inbox.counts(current_user)
+        "crm_sms/conversations/_counts.html", "crm_sms/conversations/_counts.html", counts=inbox.counts(person())
     )
 
 
 @bp.route("/conversations/<int:conversation_id>")
 @permission_required("sms.send")
 def show(conversation_id):
-    conversation = access.conversation(current_user, conversation_id)
-    inbox.mark_read(conversation, current_user)
+    conversation = access.conversation(person(), conversation_id)
+    inbox.mark_read(conversation, person())
     db.session.commit()
     return render("crm_sms/conversations/show.html", **_context(conversation))
 
@@ -73,8 +72,8 @@ def show(conversation_id):
 @permission_required("sms.send")
 def thread(conversation_id):
     """The chat alone; it polls itself, so new messages and statuses show without a reload (and count as read)."""
-    conversation = access.conversation(current_user, conversation_id)
-    inbox.mark_read(conversation, current_user)
+    conversation = access.conversation(person(), conversation_id)
+    inbox.mark_read(conversation, person())
     db.session.commit()
     return render(
         "crm_sms/conversations/_thread.html",
@@ -87,12 +86,12 @@ def thread(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
 @permission_required("sms.send")
 def reply(conversation_id):
-    conversation = access.conversation(current_user, conversation_id)
+    conversation = access.conversation(person(), conversation_id)
     form = ReplyForm(request.form)
     status, notice = 422, None
     if form.validate_on_submit():
         try:
-            conversations.reply(conversation, form.body.data, current_user, send_at=aware(form.send_at.data))
+            conversations.reply(conversation, form.body.data, person(), send_at=aware(form.send_at.data))
         except MessageError as error:
             form[error.field if error.field in form else "body"].errors.append(str(error))
         else:
@@ -116,19 +115,19 @@ def reply(conversation_id):
 @permission_required("sms.send")
 def move(conversation_id, action):
     """Take it from the pool, join it as a subscriber, or leave it."""
-    conversation = access.conversation(current_user, conversation_id)
+    conversation = access.conversation(person(), conversation_id)
     try:
-        getattr(conversations, action)(conversation, current_user)
+        getattr(conversations, action)(conversation, person())
     except ConversationError as error:
         db.session.rollback()
         return render(
             "crm_sms/conversations/show.html",
             "crm_sms/conversations/_people.html",
             status=422,
-            **_context(access.conversation(current_user, conversation_id), error=str(error)),
+            **_context(access.conversation(person(), conversation_id), error=str(error)),
         )
     db.session.commit()
-    if not conversations.can_read(current_user, conversation):
+    if not conversations.can_read(person(), conversation):
         return go(url_for(".index"))
     return render("crm_sms/conversations/show.html", "crm_sms/conversations/_people.html", **_context(conversation))
 
@@ -137,7 +136,7 @@ def move(conversation_id, action):
 @permission_required("crm.edit")
 def create_contact(conversation_id):
     """Make a contact of the unknown number that texted in."""
-    conversation = access.conversation(current_user, conversation_id)
+    conversation = access.conversation(person(), conversation_id)
     form = _contact_form(request.form)
     if form.validate_on_submit():
         try:
@@ -166,14 +165,14 @@ def notifications():
     return render(
         "crm_sms/conversations/notifications.html",
         "crm_sms/conversations/_notifications.html",
-        rows=inbox.notifications(current_user),
+        rows=inbox.notifications(person()),
     )
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @permission_required("sms.send")
 def read_all():
-    inbox.mark_all_read(current_user)
+    inbox.mark_all_read(person())
     db.session.commit()
     return go(url_for(".notifications"))
 

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, request
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import Optional
@@ -13,6 +12,7 @@ from ..extension import htmx
 from ..models import Contact, Message, SenderNumber, db, kind_of
 from ..models.message import LABELS
 from ..services import access, campaigns, consent, conversations, messages, rendering, senders, settings, templates
+from ..services.auth import person
 from ..services.messages import MessageError
 from ._csv import csv_response
 from ._input import integer, plausible_date
@@ -44,8 +44,8 @@ def _form(owner, formdata=None):
         for p in sorted(sms_phones, key=lambda p: (reasons[p] is not None, not p.preferred_sms, p.id))
     ]
     form.sender_id.choices = [
-        (s.id, f"{s.label or 'Sender'} · {s.e164}" + (" (yours)" if s.user_id == current_user.id else ""))
-        for s in senders.for_user(current_user)
+        (s.id, f"{s.label or 'Sender'} · {s.e164}" + (" (yours)" if s.user_id == person().id else ""))
+        for s in senders.for_user(person())
     ]
     if formdata is None:
         form.phone_id.data = next((p.id for p in sms_phones if not reasons[p]), None)
@@ -54,8 +54,8 @@ def _form(owner, formdata=None):
 
 def panel_context(owner, form=None, notice=None):
     kind = kind_of(owner)
-    rows = db.session.scalars(messages.for_record(owner, current_user).limit(50)).all()
-    threads = conversations.of_record(owner, current_user)
+    rows = db.session.scalars(messages.for_record(owner, person()).limit(50)).all()
+    threads = conversations.of_record(owner, person())
     return dict(
         owner=owner,
         kind=kind,
@@ -99,7 +99,7 @@ def compose(kind, owner_id):
                 phone=next((p for p in owner.phone_numbers if p.id == form.phone_id.data), None),
                 sender=db.session.get(SenderNumber, form.sender_id.data) if form.sender_id.data else None,
                 body=form.body.data,
-                author=current_user,
+                author=person(),
                 send_at=aware(form.send_at.data),
                 draft=draft,
             )
@@ -118,11 +118,11 @@ def compose(kind, owner_id):
 @bp.route("/messages/<int:message_id>/send", methods=["POST"])
 @permission_required("sms.send")
 def send_draft(message_id):
-    message = access.draft(current_user, message_id)
+    message = access.draft(person(), message_id)
     owner = message.contact or message.account or abort(404)
     notice = None
     try:
-        messages.send_draft(message, current_user)
+        messages.send_draft(message, person())
     except MessageError as error:
         flash(str(error), "error")
     else:
@@ -138,7 +138,7 @@ def send_draft(message_id):
 @bp.route("/messages/<int:message_id>")
 @permission_required("sms.view")
 def show(message_id):
-    message = access.message(current_user, message_id)
+    message = access.message(person(), message_id)
     return render("crm_sms/messages/show.html", "crm_sms/messages/_detail.html", message=message)
 
 
@@ -146,7 +146,7 @@ def show(message_id):
 @permission_required("sms.view")
 def index():
     filters = _filters()
-    page = paginate(messages.search(current_user, **filters))
+    page = paginate(messages.search(person(), **filters))
     return render(
         "crm_sms/messages/index.html",
         "crm_sms/messages/_table.html",
@@ -162,7 +162,7 @@ def index():
 @bp.route("/messages.csv")
 @permission_required("sms.view")
 def export():
-    return csv_response("sms-messages.csv", EXPORT_HEADER, _export_rows(current_user._get_current_object(), _filters()))
+    return csv_response("sms-messages.csv", EXPORT_HEADER, _export_rows(person(), _filters()))
 
 
 EXPORT_HEADER = [

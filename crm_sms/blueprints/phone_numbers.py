@@ -1,7 +1,7 @@
 """The phone numbers child list on contact and account pages (one HTMX component)."""
 
 from flask import abort, flash, redirect
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired
@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired
 from ..extension import htmx
 from ..models import PhoneNumber, PhoneType, db, kind_of
 from ..services import phone_numbers
-from ..services.auth import can, can_edit_contact
+from ..services.auth import can, can_edit_contact, person
 from ..services.phone_numbers import PhoneNumberError
 from ._input import integer
 from ._views import get_or_404, owner_or_404, owner_url, pages, render_owner
@@ -33,9 +33,9 @@ def _form(phone=None):
 
 def _editable_owner(kind, owner_id):
     owner = owner_or_404(kind, owner_id)
-    allowed = can_edit_contact(current_user, owner) if kind == "contacts" else can(current_user, "crm.edit")
+    allowed = can_edit_contact(person(), owner) if kind == "contacts" else can(person(), "crm.edit")
     if not allowed:
-        abort(404 if current_user.is_customer else 403, description="crm.edit")
+        abort(404 if person().is_customer else 403, description="crm.edit")
     return owner
 
 

@@ -19,9 +19,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..config import config_value
-from ..models import Department, SenderNumber, Signature, User, db
+from ..models import Department, SenderNumber, Signature, db
 from ..models.signature import TEXTS
-from ..services import consent_log, departments, notices, quiet_hours, rendering, senders, settings, signatures
+from ..services import consent_log, departments, notices, people, quiet_hours, rendering, senders, settings, signatures
 from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
@@ -267,9 +267,11 @@ def senders_page(sender_id=None):
             active=sender.active,
         )
     )
-    staff = db.session.scalars(db.select(User).where(User.role != "customer").order_by(User.username)).all()
+    staff = people.staff()
+    if sender is not None and sender.user is not None and sender.user not in staff:
+        staff.append(sender.user)  # no longer staff on the host, but still this number's: shown until changed
     form.user_id.choices = [SelectChoice(0, "None: the account's")] + [
-        SelectChoice(u.id, f"{u.username} ({u.role})") for u in staff if u.active or (sender and u.id == sender.user_id)
+        SelectChoice(p.id, f"{p.name} ({p.role or 'no SMS access'})") for p in staff
     ]
     if form.validate_on_submit():
         try:
@@ -277,7 +279,7 @@ def senders_page(sender_id=None):
                 sender,
                 form.e164.data,
                 label=form.label.data or None,
-                user=db.session.get(User, form.user_id.data) if form.user_id.data else None,
+                user=next((p for p in staff if p.id == form.user_id.data), None),  # one not offered: nobody
                 is_default=form.is_default.data,
                 mps=form.mps.data,
                 mms=form.mms.data,
@@ -290,7 +292,7 @@ def senders_page(sender_id=None):
             flash(f"Saved sender number {sender.e164}.", "success")
             return redirect(url_for("sms_settings.senders_page"))
     rows = db.session.scalars(db.select(SenderNumber).options(db.joinedload(SenderNumber.user))).all()
-    rows.sort(key=lambda s: (s.user_id is not None, not s.is_default, s.user.username if s.user else "", s.e164))
+    rows.sort(key=lambda s: (s.user_id is not None, not s.is_default, s.user.name if s.user else "", s.e164))
     return render(
         "crm_sms/sms_settings/senders.html", form=form, editing=sender, senders=rows, status=422 if form.errors else 200
     )

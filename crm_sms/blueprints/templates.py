@@ -1,13 +1,13 @@
 """SMS templates for managers: the list, the form with its variables and live preview, delete."""
 
 from flask import flash, redirect, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
 from ..extension import htmx
 from ..models import db
 from ..services import access, rendering, segments, templates
+from ..services.auth import person
 from ..services.rendering import RenderError
 from ..services.templates import TemplateError
 from ._input import integer
@@ -42,13 +42,13 @@ def new():
 @bp.route("/<int:template_id>", methods=["GET", "POST"])
 @permission_required("templates.manage")
 def edit(template_id):
-    return _edit(access.template(current_user, template_id))
+    return _edit(access.template(person(), template_id))
 
 
 @bp.route("/<int:template_id>/delete", methods=["POST"])
 @permission_required("templates.manage")
 def delete(template_id):
-    template = access.template(current_user, template_id)
+    template = access.template(person(), template_id)
     name = template.name
     try:
         templates.delete(template)
@@ -109,7 +109,7 @@ def _edit(template):
     form = TemplateForm(obj=template)
     if form.validate_on_submit():
         try:
-            saved = templates.save(template, form.name.data, form.module.data, form.body.data, current_user)
+            saved = templates.save(template, form.name.data, form.module.data, form.body.data, person())
         except TemplateError as error:
             form[error.field].errors.append(str(error))
         else:

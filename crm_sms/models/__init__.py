@@ -9,6 +9,7 @@ from .conversation import Conversation, ConversationEvent, Notification, Subscri
 from .department import Department
 from .message import InboundPart, Message, MessageEvent, ProviderReceipt, SimulatedReport
 from .owner import kind_of, owner_fields
+from .person import Person
 from .phone_number import PhoneNumber, PhoneType
 from .sender_number import SenderNumber
 from .setting import Setting
@@ -32,6 +33,7 @@ __all__ = [
     "Message",
     "MessageEvent",
     "Notification",
+    "Person",
     "PhoneNumber",
     "PhoneType",
     "ProviderReceipt",

@@ -45,14 +45,14 @@ class Campaign(db.Model):
     progress_at = db.Column(UtcDateTime)
     generated_at = db.Column(UtcDateTime)
     canceled_at = db.Column(UtcDateTime)
-    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     template = db.relationship("Template")
     sender = db.relationship("SenderNumber")
     signature = db.relationship("Signature")
-    created_by = db.relationship("User")
+    created_by = db.relationship("Person")
 
     __table_args__ = (
         db.CheckConstraint("module IN ('contacts', 'accounts')", name="module"),

@@ -28,7 +28,7 @@ class Conversation(db.Model):
     sender_e164 = db.Column(db.String(16), nullable=False)  # ours
     contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
-    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    owner_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     last_message_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     last_text = db.Column(db.String(200), nullable=False, default="")
@@ -42,7 +42,7 @@ class Conversation(db.Model):
 
     contact = db.relationship("Contact")
     account = db.relationship("Account")
-    owner = db.relationship("User")
+    owner = db.relationship("Person")
     subscriptions = db.relationship(
         "Subscription", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -82,11 +82,11 @@ class Subscription(db.Model):
     conversation_id = db.Column(
         db.Integer, db.ForeignKey("crm_sms_conversations.id", ondelete="CASCADE"), nullable=False
     )
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="CASCADE"), nullable=False, index=True)
     since = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
     conversation = db.relationship("Conversation", back_populates="subscriptions")
-    user = db.relationship("User")
+    user = db.relationship("Person")
 
     __table_args__ = (
         db.UniqueConstraint("conversation_id", "user_id", name="uq_crm_sms_conversation_subscriptions_user"),
@@ -108,11 +108,11 @@ class ConversationEvent(db.Model):
     kind = db.Column(db.String(12), nullable=False)
     at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
     # Who acted; for "pooled", the owner who left it unanswered.
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    user_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
     # For "answered": seconds from the first unanswered inbound message to the answer.
     seconds = db.Column(db.Float)
 
-    user = db.relationship("User")
+    user = db.relationship("Person")
 
     @property
     def label(self):
@@ -128,7 +128,7 @@ class Notification(db.Model):
     __tablename__ = "crm_sms_notifications"
 
     id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="CASCADE"), nullable=False)
     conversation_id = db.Column(
         db.Integer, db.ForeignKey("crm_sms_conversations.id", ondelete="CASCADE"), nullable=False
     )

@@ -57,7 +57,7 @@ class Message(db.Model):
     account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"))
     phone_e164 = db.Column(db.String(16), nullable=False)  # the other party: recipient, or inbound sender
     sender_e164 = db.Column(db.String(16), nullable=False)  # our number
-    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    author_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
     signature_id = db.Column(db.Integer, db.ForeignKey("crm_sms_signatures.id", ondelete="SET NULL"))
     send_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     attempts = db.Column(db.Integer, nullable=False, default=0)
@@ -74,7 +74,7 @@ class Message(db.Model):
 
     contact = db.relationship("Contact")
     account = db.relationship("Account")
-    author = db.relationship("User")
+    author = db.relationship("Person")
     signature = db.relationship("Signature")
     campaign = db.relationship("Campaign")
     events = db.relationship(
@@ -138,13 +138,13 @@ class MessageEvent(db.Model):
     status = db.Column(db.String(16), nullable=False)
     at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     source = db.Column(db.String(16), nullable=False)  # user, worker, provider, sweep
-    actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
     code = db.Column(db.String(16))
     note = db.Column(db.String(255))
     payload = db.Column(db.JSON)
 
     message = db.relationship("Message", back_populates="events")
-    actor = db.relationship("User")
+    actor = db.relationship("Person")
 
     def __repr__(self):
         return f"<MessageEvent {self.message_id} {self.status} {self.source}>"

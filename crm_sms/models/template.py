@@ -22,9 +22,9 @@ class Template(db.Model):
     locked = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
 
-    created_by = db.relationship("User")
+    created_by = db.relationship("Person")
 
     __table_args__ = (db.CheckConstraint("module IN ('contacts', 'accounts')", name="module"),)
 

@@ -1,11 +1,12 @@
-"""Roles, permissions, and who may see which record."""
+"""Roles, permissions, and who may see which record.
 
-import functools
-import secrets
+A "user" here is a ``Person`` (``services.people``): the host's user as crm_sms knows it, its role as the
+host says (``Host.role``). ``person()`` is the logged-in one, or None.
+"""
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from .people import current as person
 
-from ..models import User, db
+__all__ = ["PERMISSIONS", "ROLE_PERMISSIONS", "can", "can_edit_contact", "can_see_contact", "person"]
 
 #: Each permission and what it lets a person do (the 403 page quotes this).
 PERMISSIONS = {
@@ -34,7 +35,8 @@ ROLE_PERMISSIONS = {
 
 
 def can(user, permission):
-    """Whether ``user`` holds ``permission``; an unknown permission is a programming error."""
+    """Whether ``user`` (a ``Person``, or None) holds ``permission`` by its role; an unknown permission is a
+    programming error."""
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
     role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
@@ -48,20 +50,3 @@ def can_see_contact(user, contact):
 
 def can_edit_contact(user, contact):
     return can(user, "crm.edit") or (can(user, "self.manage") and user.contact_id == contact.id)
-
-
-def authenticate(username, password):
-    """The active user with these credentials, or None.
-
-    Every attempt checks exactly one password hash (a stand-in when there is no such user), so an unknown,
-    an inactive and a known user with a wrong password take the same time to refuse.
-    """
-    user = db.session.scalar(db.select(User).where(User.username == (username or "").strip()))
-    matches = check_password_hash(user.password_hash if user is not None else _stand_in_hash(), password or "")
-    return user if user is not None and user.active and matches else None
-
-
-@functools.cache
-def _stand_in_hash():
-    # Made by the same function as real hashes, so checking it costs what checking theirs does.
-    return generate_password_hash(secrets.token_urlsafe(16))

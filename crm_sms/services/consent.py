@@ -251,7 +251,7 @@ def hold_inbound(inbound_message):
     if state == "never_asked":
         sender = db.session.scalar(db.select(SenderNumber).where(SenderNumber.e164 == inbound_message.sender_e164))
         employee = (
-            sender.user.username if sender is not None and sender.user is not None else (settings.get("business_name"))
+            sender.user.name if sender is not None and sender.user is not None else (settings.get("business_name"))
         )
         request(owner, phone, employee, sender_e164=inbound_message.sender_e164, inbound_first=True)
     db.session.flush()

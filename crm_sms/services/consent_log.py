@@ -86,7 +86,7 @@ def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_numb
     if choice == "opt_out":
         if state == "opted_out":
             return None
-        return consent.opt_out(owner, "staff", user.username)
+        return consent.opt_out(owner, "staff", user.name)
     read_only = type_is_read_only(owner)
     if read_only:
         consent_type = row.consent_type
@@ -104,7 +104,7 @@ def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_numb
     if unchanged_number and row.consent_type == consent_type:
         return None
     # A new type for the same number is a correction of the record: the customer has nothing new to hear.
-    return consent.opt_in(owner, phone, consent_type, "staff", user.username, notify=not unchanged_number)
+    return consent.opt_in(owner, phone, consent_type, "staff", user.name, notify=not unchanged_number)
 
 
 def change_by_customer(contact, user, agree, phone=None):
@@ -117,7 +117,7 @@ def change_by_customer(contact, user, agree, phone=None):
     """
     if user.contact_id != contact.id:
         raise ConsentError("agree", "You can change only your own SMS preferences.")
-    changed_by = user.email if settings.get("customer_changed_by") == "email" and user.email else user.username
+    changed_by = user.email if settings.get("customer_changed_by") == "email" and user.email else user.name
     row = consent.consent_of(contact)
     state = row.state if row is not None else "never_asked"
     if not agree:

@@ -2,7 +2,7 @@
 
 import statistics
 
-from ..models import Conversation, ConversationEvent, User, db
+from ..models import Conversation, ConversationEvent, Person, db
 
 
 def report(since, until):
@@ -27,7 +27,7 @@ def report(since, until):
             line["unanswered"] += 1
     names = dict(
         db.session.execute(
-            db.select(User.id, User.username).where(User.id.in_([id for id in per_user if id is not None]))
+            db.select(Person.id, Person.name).where(Person.id.in_([id for id in per_user if id is not None]))
         ).all()
     )
     lines = [

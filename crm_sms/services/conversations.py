@@ -16,9 +16,9 @@ from ..models import (
     ConversationEvent,
     Message,
     Notification,
+    Person,
     SenderNumber,
     Subscription,
-    User,
     conflict_insert,
     db,
     kind_of,
@@ -260,7 +260,7 @@ def _schedule(conversation, now, again=False):
 def _own(conversation, user, kind, now):
     previous = conversation.owner_id
     if previous is not None and previous != user.id:
-        _subscribe(conversation, db.session.get(User, previous), now, record=False)
+        _subscribe(conversation, db.session.get(Person, previous), now, record=False)
     subscription = _subscription(conversation, user)
     if subscription is not None:
         db.session.delete(subscription)
@@ -392,10 +392,10 @@ def thread(conversation, limit=100):
 def followers(conversation):
     """The users who follow the conversation besides its owner."""
     return db.session.scalars(
-        db.select(User)
-        .join(Subscription, Subscription.user_id == User.id)
+        db.select(Person)
+        .join(Subscription, Subscription.user_id == Person.id)
         .where(Subscription.conversation_id == conversation.id)
-        .order_by(User.username)
+        .order_by(Person.name)
     ).all()
 
 

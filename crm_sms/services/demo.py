@@ -3,6 +3,7 @@
 import random
 from datetime import timedelta
 
+from ..crm import users
 from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db, utcnow
 from ..models.signature import TEXTS
 from . import (
@@ -11,12 +12,12 @@ from . import (
     departments,
     mass_messages,
     messages,
+    people,
     phone_numbers,
     provider_events,
     senders,
     templates,
     triggers,
-    users,
 )
 
 PASSWORD = "demo1234"
@@ -181,7 +182,8 @@ def seed(accounts=40, contacts=300):
     made = {}
     for username, role in USERS:
         contact = contact_rows[0] if role == "customer" else None
-        made[username] = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
+        user = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
+        made[username] = people.person_for(user)  # what crm_sms's rows point at
     main_line = senders.save(None, "+16285550100", label="Main line", is_default=True, mps=10)
     senders.save(None, "+16285550101", label="Agent's line", user=made["agent"])
     senders.save(None, "+16285550102", label="Agent 2's line", user=made["agent2"])

@@ -59,7 +59,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     if awaiting and not draft:
         status, hold_reason = "held", "awaiting_consent"
         if consent.state_of(owner) == "never_asked":
-            consent.request(owner, phone, author.username, sender.e164)
+            consent.request(owner, phone, author.name, sender.e164)
     message = Message(
         kind="manual",
         status=status,

@@ -190,3 +190,12 @@ window.crmSms.optimistic = function (form, thread) {
   if (empty) empty.remove();
   list.appendChild(bubble);
 };
+
+/*
+ * Every htmx request carries the CSRF token of the page (#crm-sms-csrf, in crm_sms/_assets.html), so a host's
+ * layout needs no hx-headers on its <body>. A header the page already set wins.
+ */
+document.addEventListener("htmx:configRequest", function (event) {
+  var holder = document.getElementById("crm-sms-csrf");
+  if (holder && !event.detail.headers["X-CSRFToken"]) event.detail.headers["X-CSRFToken"] = holder.dataset.token;
+});

@@ -214,7 +214,7 @@ def test_signatures_page_without_departments_links_to_the_departments_tab(client
     login("admin")
     page = client.get("/sms/settings/signatures").text
     assert "there are no departments yet" in page
-    assert 'href="/admin/departments">Add a department</a>' in page
+    assert 'href="/sms/settings/departments">Add a department</a>' in page
     assert 'name="text"' not in page
 
 

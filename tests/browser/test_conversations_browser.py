@@ -26,7 +26,7 @@ def test_two_agents_see_an_inbound_message_and_then_its_answer_without_a_reload(
     sender = make_sender(OURS)
     ada = opt_in(make_contact("Ada", "Lovelace", numbers=(NUMBER,)))
     for author in (grace, alan):  # grace owns the conversation, alan joins it
-        messages.compose(ada, ada.phone_numbers[0], sender, f"Hello from {author.username}", author)
+        messages.compose(ada, ada.phone_numbers[0], sender, f"Hello from {author.name}", author)
     db.session.commit()
     conversation = db.session.scalar(db.select(Conversation))
 
@@ -78,9 +78,9 @@ def test_a_reply_shows_at_once_then_as_the_server_saved_it(
     sender = make_sender(OURS)
     ada = opt_in(make_contact("Ada", "Lovelace", numbers=(NUMBER,)))
     log_in_as("grace", "agent")
-    from crm_sms.models import User
+    from crm_sms.models import Person
 
-    grace = db.session.scalar(db.select(User).where(User.username == "grace"))
+    grace = db.session.scalar(db.select(Person).where(Person.name == "grace"))
     messages.compose(ada, ada.phone_numbers[0], sender, "Hello", grace)
     db.session.commit()
     conversation = db.session.scalar(db.select(Conversation))

@@ -13,18 +13,19 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from crm_sms.models import Account, Consent, Contact, Message, PhoneNumber, Suppression, User, db, utcnow
+from crm_sms.crm import users
+from crm_sms.models import Account, Consent, Contact, Message, Person, PhoneNumber, Suppression, db, utcnow
 from crm_sms.services import (
     accounts,
     consent,
     contacts,
     messages,
     notices,
+    people,
     phone_numbers,
     provider_events,
     senders,
     settings,
-    users,
 )
 from crm_sms.services import (
     dispatch as dispatch_service,
@@ -83,7 +84,7 @@ def build(app, policy):
     with app.app_context():
         mobile = phone_numbers.save_phone_type(None, "Mobile", True)
         senders.save(None, OURS, label="Main", is_default=True, mps=10_000)
-        agent = users.create_user("agent", "secret-pass", "agent")
+        agent = people.person_for(users.create_user("agent", "secret-pass", "agent"))
         settings.put("consent_policy", policy)
         owners = []
         for kind, name, numbers, opted_at in OWNERS:
@@ -114,7 +115,7 @@ def web(world, step):
         if name == "compose":
             owner = load(world.owners[args[0]])
             phone = owner.phone_numbers[args[1] % len(owner.phone_numbers)]
-            agent = db.session.get(User, world.agent_id)
+            agent = db.session.get(Person, world.agent_id)
             try:
                 messages.compose(owner, phone, senders.for_user(agent)[0], "Hi {{ account.name }}", agent)
             except messages.MessageError:

@@ -57,7 +57,7 @@ def alerts(user):
 
 
 def events(conversation):
-    return [(e.kind, e.user.username if e.user else None) for e in conversations.history(conversation)]
+    return [(e.kind, e.user.name if e.user else None) for e in conversations.history(conversation)]
 
 
 def test_the_first_user_to_text_a_contact_owns_the_conversation(ada, sender, grace):

@@ -311,7 +311,8 @@ def test_a_final_message_never_changes_status_again(compose, provider):
 
 def test_the_end_to_end_simulator_reports_delivery(make_app):
     from crm_sms import worker
-    from crm_sms.services import contacts, phone_numbers, senders, users
+    from crm_sms.crm import users
+    from crm_sms.services import contacts, people, phone_numbers, senders
 
     app = make_app(CRM_SMS_SIMULATOR_DELAY=0)
     with app.app_context():
@@ -320,7 +321,7 @@ def test_the_end_to_end_simulator_reports_delivery(make_app):
         phone = phone_numbers.add(contact, "+14155550101", mobile)
         consent.opt_in(contact, phone, "Email", "staff", "tester")
         sender = senders.save(None, "+16285550100", is_default=True)
-        agent = users.create_user("agent", "secret-pass", "agent")
+        agent = people.person_for(users.create_user("agent", "secret-pass", "agent"))
         message = messages.compose(contact, phone, sender, "Hi", agent)
         db.session.commit()
         worker.run(app, burst=True, simple=True, with_scheduler=False)

@@ -1,17 +1,34 @@
+"""The built-in CRM's login: its LoginManager, the login and logout pages.
+
+Only the built-in CRM uses them; with a host, crm_sms uses the host's LoginManager and login view.
+"""
+
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from ..models import db
-from ..services import login_throttle
-from ..services.auth import authenticate, can
-from ._views import pages, render
+from ..blueprints._views import pages, render
+from ..models import User, db
+from ..services.auth import can, person
+from . import login_throttle
+from .users import authenticate
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Log in to see that page."
+login_manager.login_message_category = "info"
 
 bp = pages("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(session_token):
+    """The active user whose current session token a session or remember-me cookie carries (never an old one)."""
+    return db.session.scalar(db.select(User).where(User.session_token == session_token, User.active.is_(True)))
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +41,7 @@ class LoginForm(FlaskForm):
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    if can(current_user, "crm.view"):
+    if can(person(), "crm.view"):
         return redirect(url_for("contacts.index"))
     return redirect(url_for("contacts.me"))
 
