@@ -6,8 +6,9 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from crm_sms import CrmSms, queue
+from crm_sms.crm import users
 from crm_sms.models import Department, db
-from crm_sms.services import departments, messages, users
+from crm_sms.services import departments, messages
 from tests.conftest import PASSWORD
 
 

@@ -192,17 +192,17 @@ def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_po
     _run("0013_users", "downgrade")  # the schema of before: user pointers on the built-in users table
     tables = db.metadata.tables
     with db.engine.begin() as connection:
-        connection.execute(tables["sender_numbers"].update().values(user_id=grace.id))
+        connection.execute(tables["crm_sms_sender_numbers"].update().values(user_id=grace.id))
         conversation_id = connection.execute(
-            tables["conversations"]
+            tables["crm_sms_conversations"]
             .insert()
             .values(phone_e164="+14155550142", sender_e164=sender.e164, contact_id=casey.id, owner_id=grace.id)
         ).inserted_primary_key[0]
         connection.execute(
-            tables["conversation_subscriptions"].insert().values(conversation_id=conversation_id, user_id=alan.id)
+            tables["crm_sms_conversation_subscriptions"].insert().values(conversation_id=conversation_id, user_id=alan.id)
         )
         connection.execute(
-            tables["sms_templates"].insert().values(name="Hello", module="contacts", body="Hi", created_by_id=alan.id)
+            tables["crm_sms_templates"].insert().values(name="Hello", module="contacts", body="Hi", created_by_id=alan.id)
         )
 
     _run("0013_users")
@@ -222,9 +222,9 @@ def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_po
     assert newcomer.id > max(found)  # not one of theirs, whatever the database numbered before
     inspector = sa.inspect(db.engine)
     for table, column in [
-        ("conversations", "owner_id"),
-        ("conversation_subscriptions", "user_id"),
-        ("messages", "author_id"),
+        ("crm_sms_conversations", "owner_id"),
+        ("crm_sms_conversation_subscriptions", "user_id"),
+        ("crm_sms_messages", "author_id"),
     ]:
         targets = {
             fk["referred_table"] for fk in inspector.get_foreign_keys(table) if fk["constrained_columns"] == [column]

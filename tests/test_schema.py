@@ -124,6 +124,10 @@ def _options(index):
     return sorted((key, str(value)) for key, value in index.get("dialect_options", {}).items())
 
 
+#: The tables legacy steps after LEGACY_END create from the built-in CRM's rows.
+LATER_TABLES = {"crm_sms_users"}
+
+
 def _legacy_database(engine):
     """A database of a deployment from before the host seam, at the legacy history's end, with rows everywhere."""
     with engine.begin() as connection:
@@ -144,7 +148,8 @@ def test_a_legacy_database_is_upgraded_in_place_and_keeps_every_row(scratch):
         renamed = dict(before)
         for old, new in _prefix().TABLES.items():
             renamed[new] = renamed.pop(old)
-        assert after == renamed
+        assert {name: after.get(name) for name in renamed} == renamed
+        assert set(after) - set(renamed) == LATER_TABLES
         assert sa.inspect(connection).get_table_names().count("alembic_version") == 0
         assert schema.current(connection, schema.SMS) == {schema.SMS.first_revision()}
         assert schema.current(connection, schema.CRM) == {schema.CRM.first_revision()}

@@ -2,7 +2,7 @@
 
 Revision ID: crm_sms_0001
 Revises:
-Create Date: 2026-12-03 12:45:32.029337
+Create Date: 2026-12-03 13:21:45.226010
 
 """
 
@@ -89,6 +89,24 @@ def upgrade():
         sa.UniqueConstraint("name", name=op.f("uq_crm_sms_signatures_name")),
     )
     op.create_table(
+        "crm_sms_users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("host_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("role", sa.String(length=20), nullable=True),
+        sa.Column("contact_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_crm_sms_users_contact_id_contacts"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_users")),
+        sa.UniqueConstraint("host_id", name=op.f("uq_crm_sms_users_host_id")),
+    )
+    with op.batch_alter_table("crm_sms_users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_crm_sms_users_contact_id"), ["contact_id"], unique=False)
+
+    op.create_table(
         "crm_sms_consents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=True),
@@ -143,7 +161,10 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_crm_sms_conversations_owner_id_users"), ondelete="SET NULL"
+            ["owner_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_conversations_owner_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_conversations")),
         sa.UniqueConstraint("phone_e164", "sender_e164", name="uq_crm_sms_conversations_numbers"),
@@ -168,7 +189,10 @@ def upgrade():
         sa.Column("is_default", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_crm_sms_sender_numbers_user_id_users"), ondelete="SET NULL"
+            ["user_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_sender_numbers_user_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_sender_numbers")),
         sa.UniqueConstraint("e164", name=op.f("uq_crm_sms_sender_numbers_e164")),
@@ -188,7 +212,10 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("module IN ('contacts', 'accounts')", name=op.f("ck_crm_sms_templates_module")),
         sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_crm_sms_templates_created_by_id_users"), ondelete="SET NULL"
+            ["created_by_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_templates_created_by_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_templates")),
         sa.UniqueConstraint("name", name=op.f("uq_crm_sms_templates_name")),
@@ -219,7 +246,10 @@ def upgrade():
         sa.Column("updated_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("module IN ('contacts', 'accounts')", name=op.f("ck_crm_sms_campaigns_module")),
         sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_crm_sms_campaigns_created_by_id_users"), ondelete="SET NULL"
+            ["created_by_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_campaigns_created_by_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["sender_id"],
@@ -259,7 +289,10 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_crm_sms_conversation_events_user_id_users"), ondelete="SET NULL"
+            ["user_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_conversation_events_user_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_conversation_events")),
     )
@@ -283,8 +316,8 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["user_id"],
-            ["users.id"],
-            name=op.f("fk_crm_sms_conversation_subscriptions_user_id_users"),
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_conversation_subscriptions_user_id_crm_sms_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_conversation_subscriptions")),
@@ -395,7 +428,10 @@ def upgrade():
             ["account_id"], ["accounts.id"], name=op.f("fk_crm_sms_messages_account_id_accounts"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["author_id"], ["users.id"], name=op.f("fk_crm_sms_messages_author_id_users"), ondelete="SET NULL"
+            ["author_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_messages_author_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
@@ -507,7 +543,10 @@ def upgrade():
         sa.Column("note", sa.String(length=255), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_crm_sms_message_events_actor_id_users"), ondelete="SET NULL"
+            ["actor_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_message_events_actor_id_crm_sms_users"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["message_id"],
@@ -541,7 +580,10 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_crm_sms_notifications_user_id_users"), ondelete="CASCADE"
+            ["user_id"],
+            ["crm_sms_users.id"],
+            name=op.f("fk_crm_sms_notifications_user_id_crm_sms_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_notifications")),
     )
@@ -709,6 +751,10 @@ def downgrade():
 
     op.drop_table("crm_sms_conversations")
     op.drop_table("crm_sms_consents")
+    with op.batch_alter_table("crm_sms_users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_crm_sms_users_contact_id"))
+
+    op.drop_table("crm_sms_users")
     op.drop_table("crm_sms_signatures")
     op.drop_table("crm_sms_suppressions")
     with op.batch_alter_table("crm_sms_simulated_reports", schema=None) as batch_op:

@@ -2,7 +2,7 @@
 
 Revision ID: crm_0001
 Revises:
-Create Date: 2026-12-03 12:45:32.054019
+Create Date: 2026-12-03 13:21:45.269012
 
 """
 
