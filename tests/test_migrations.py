@@ -199,10 +199,14 @@ def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_po
             .values(phone_e164="+14155550142", sender_e164=sender.e164, contact_id=casey.id, owner_id=grace.id)
         ).inserted_primary_key[0]
         connection.execute(
-            tables["crm_sms_conversation_subscriptions"].insert().values(conversation_id=conversation_id, user_id=alan.id)
+            tables["crm_sms_conversation_subscriptions"]
+            .insert()
+            .values(conversation_id=conversation_id, user_id=alan.id)
         )
         connection.execute(
-            tables["crm_sms_templates"].insert().values(name="Hello", module="contacts", body="Hi", created_by_id=alan.id)
+            tables["crm_sms_templates"]
+            .insert()
+            .values(name="Hello", module="contacts", body="Hi", created_by_id=alan.id)
         )
 
     _run("0013_users")
