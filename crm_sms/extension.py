@@ -3,7 +3,7 @@
 import os
 from decimal import Decimal
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_htmx import HTMX
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -12,6 +12,7 @@ from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from . import config, logs, providers, security
+from .crm import BuiltinHost
 from .models import User, db
 from .models.base import timeout_options
 
@@ -26,8 +27,10 @@ htmx = HTMX()
 class _State:
     """What crm_sms keeps per app, in ``app.extensions["crm_sms"]``."""
 
-    def __init__(self, app):
+    def __init__(self, app, host):
         self._app = app
+        #: The CRM crm_sms serves (``crm_sms.host.Host``).
+        self.host = host
         self._redis = None
         self.provider = providers.create(app.config, self._report)
 
@@ -50,11 +53,15 @@ state = LocalProxy(lambda: current_app.extensions["crm_sms"])
 
 
 class CrmSms:
-    def __init__(self, app=None):
+    def __init__(self, app=None, host=None):
         if app is not None:
-            self.init_app(app)
+            self.init_app(app, host=host)
 
-    def init_app(self, app):
+    def init_app(self, app, host=None):
+        """Serve ``host`` (a ``crm_sms.Host``; the built-in CRM when None); a host that lacks a required method
+        or attribute fails here, naming it."""
+        host = host if host is not None else BuiltinHost()
+        host.check()
         config.load(app)
         app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app))
         if app.config["CRM_SMS_LOG_FORMAT"] != "none":
@@ -69,7 +76,7 @@ class CrmSms:
             migrate.init_app(app, db, directory=MIGRATIONS)
         if not hasattr(app, "htmx"):
             htmx.init_app(app)
-        app.extensions["crm_sms"] = _State(app)
+        app.extensions["crm_sms"] = _State(app, host)
 
         from . import cli
         from .blueprints import register
@@ -78,6 +85,8 @@ class CrmSms:
         app.cli.add_command(cli.group)
         app.jinja_env.globals["can"] = lambda permission: can(current_user, permission)
         app.jinja_env.globals["sms_panel"] = _sms_panel
+        app.jinja_env.globals["record_url"] = _record_url
+        app.jinja_env.globals["host_name"] = host.name
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
         if app.config["CRM_SMS_CRM_PAGES"]:
@@ -106,13 +115,22 @@ def _database_timeouts(app):
 
 
 def _sms_panel(record):
-    """The SMS subpanel for a contact or account page: ``{{ sms_panel(contact) }}`` in the host's template."""
+    """The SMS subpanel for a host contact or account page: ``{{ sms_panel(contact) }}`` in the host's template.
+
+    The record is linked (and synced with the host) first, so the panel shows its numbers as they are now.
+    """
     from .blueprints.messages import panel_context
+    from .services import records
     from .services.auth import can
 
     if not can(current_user, "sms.view"):
         return ""
-    return Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+    return Markup(render_template("crm_sms/messages/_panel.html", **panel_context(records.link(record))))
+
+
+def _record_url(record):
+    """The link to a crm_sms ``Record``'s page on the host (through a redirect: lists ask the host nothing)."""
+    return url_for("messages.open_record", record_id=record.id) if record is not None else None
 
 
 def _localtime(value):

@@ -77,20 +77,20 @@ def go(url):
 
 
 def owner_or_404(kind, owner_id):
-    """The contact or account, if the current user may see it (``access.record``)."""
+    """The contact or account ``Record``, if the current user may see it (``access.record``), synced with the host."""
     return access.record(current_user, kind, owner_id)
 
 
 def owner_url(owner):
-    """The page of a contact or an account."""
-    kind = kind_of(owner)
-    return url_for(f"{kind}.show", **{f"{kind[:-1]}_id": owner.id})
+    """The page of a contact or an account ``Record`` on the host."""
+    return url_for("messages.open_record", record_id=owner.id)
 
 
 def render_owner(record, fragment, status=200, **context):
-    """``fragment`` for htmx, else the contact's or account's whole page (which includes it)."""
+    """``fragment`` for htmx, else a page of crm_sms's around it that names the record and links to its page."""
     kind = kind_of(record)
-    return render(f"crm_sms/{kind}/show.html", fragment, status=status, **{kind[:-1]: record}, **context)
+    context.setdefault(kind[:-1], record)
+    return render("crm_sms/record.html", fragment, status=status, record=record, fragment=fragment, **context)
 
 
 def paginate(stmt, arg="page"):

@@ -41,6 +41,14 @@ def can(user, permission):
     return permission in ROLE_PERMISSIONS.get(role, ())
 
 
+def is_own_contact(user, record):
+    """Whether the contact ``Record`` is the customer ``user`` themselves."""
+    # placeholder: users replaces this (Person.contact_id names the Record)
+    return record.kind == "contacts" and getattr(user, "contact_id", None) is not None and (
+        record.host_id == str(user.contact_id)
+    )
+
+
 def can_see_contact(user, contact):
     """Staff with crm.view see every contact; a customer sees only their own."""
     return can(user, "crm.view") or (can(user, "self.manage") and user.contact_id == contact.id)
