@@ -20,7 +20,8 @@ def register(app):
         app.register_blueprint(module.bp)
     app.register_error_handler(Denied, _denied)
     if app.config["CRM_SMS_CRM_PAGES"]:
-        from . import accounts, admin, auth, contacts, phone_numbers
+        from ..crm.blueprints import accounts, contacts, phone_numbers
+        from . import admin, auth
 
         for module in (auth, accounts, contacts, phone_numbers, admin):
             app.register_blueprint(module.bp)

@@ -5,8 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
-from ..models import Department, PhoneType, db
-from ..services import departments, phone_numbers
+from ..crm.models import PhoneType
+from ..crm.services import phones as phone_numbers
+from ..models import Department, db
+from ..services import departments
 from ..services.departments import DepartmentError
 from ..services.phone_numbers import PhoneNumberError
 from ._input import fits

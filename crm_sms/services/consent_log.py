@@ -78,8 +78,9 @@ def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_numb
     nothing changed.
 
     ``choice`` is "opt_in" or "opt_out". Opting in needs an SMS-capable number of this record (``phone``, or
-    ``new_number`` of ``new_type``, added to the record) and how consent was given (Email, Phone or Paper),
-    unless the customer gave it themselves (then their type stands). Raises ConsentError before changing anything.
+    ``new_number`` of ``new_type``, one of ``host.phone_kinds``, added to the host record) and how consent was
+    given (Email, Phone or Paper), unless the customer gave it themselves (then their type stands). Raises
+    ConsentError before changing anything.
     """
     if choice not in ("opt_in", "opt_out"):
         raise ConsentError("choice", "Choose Opt in or Opt out.")

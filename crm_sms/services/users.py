@@ -1,6 +1,7 @@
 """Users of the CRM: staff with roles, and customers linked to their contact."""
 
-from ..models import ROLES, Contact, User, db
+from ..crm.models import Contact  # placeholder: users replaces the built-in user half
+from ..models import ROLES, User, db
 
 
 class UserError(ValueError):

@@ -4,11 +4,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
-from ..models import Account, Contact, db
-from ..services import contacts, phone_numbers
-from ..services.auth import can, can_edit_contact, can_see_contact
-from ._input import fits, integer
-from ._views import get_or_404, pages, paginate, permission_required, render
+from ...blueprints._input import fits, integer
+from ...blueprints._views import get_or_404, pages, paginate, permission_required, render
+from ...models import db
+from ...services.auth import can, can_edit_contact, can_see_contact
+from ..models import Account, Contact
+from ..services import contacts, phones
+from ._shared import preferred_numbers
 
 bp = pages("contacts", __name__, url_prefix="/contacts")
 
@@ -60,7 +62,12 @@ def me():
 @login_required
 def show(contact_id):
     contact = _visible_contact(contact_id)
-    return render("crm_sms/contacts/show.html", contact=contact, phone_types=phone_numbers.phone_types())
+    return render(
+        "crm_sms/contacts/show.html",
+        contact=contact,
+        phone_types=phones.phone_types(),
+        preferred=preferred_numbers(contact),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
