@@ -113,4 +113,3 @@ class PhoneNumber(db.Model):
 
     def __repr__(self):
         return f"<PhoneNumber {self.id} {self.e164}>"
-

@@ -44,8 +44,10 @@ def can(user, permission):
 def is_own_contact(user, record):
     """Whether the contact ``Record`` is the customer ``user`` themselves."""
     # placeholder: users replaces this (Person.contact_id names the Record)
-    return record.kind == "contacts" and getattr(user, "contact_id", None) is not None and (
-        record.host_id == str(user.contact_id)
+    return (
+        record.kind == "contacts"
+        and getattr(user, "contact_id", None) is not None
+        and (record.host_id == str(user.contact_id))
     )
 
 

@@ -141,9 +141,7 @@ def recipients_after(plan, after, limit):
     hosts = records.host_records(plan.module, owners)
     records.link_many(plan.module, list(hosts.values()))
     phone, other = aliased(PhoneNumber), aliased(PhoneNumber)
-    any_sms = (
-        db.select(other.id).where(other.record_id == Record.id, other.sms_capable, other.current).exists()
-    )
+    any_sms = db.select(other.id).where(other.record_id == Record.id, other.sms_capable, other.current).exists()
     reachable = db.and_(Consent.state == "opted_in", phone.sms_capable.is_(True), phone.current.is_(True))
     consent_column = Consent.contact_id if contacts else Consent.account_id
     stmt = (
