@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from crm_sms.models import PhoneNumber, db
 from crm_sms.services import phone_numbers
 from crm_sms.services.phone_numbers import PhoneNumberError
+from tests.conftest import add_phone
 
 
 def _count():
@@ -193,7 +194,7 @@ def test_preferred_sms_number_must_be_the_contacts_own(app, make_contact):
 
 def test_sms_numbers_are_the_sms_capable_ones_preferred_first(app, make_contact, phone_types):
     contact = make_contact(numbers=("+14155550101", "+14155550102"))
-    phone_numbers.add(contact, "+14155550103", phone_types["Home"])
+    add_phone(contact, "+14155550103", phone_types["Home"])
     phone_numbers.set_preferred_sms(contact, contact.phone_numbers[1])
     assert [p.e164 for p in phone_numbers.sms_numbers(contact)] == ["+14155550102", "+14155550101"]
 

@@ -27,7 +27,7 @@ class Consent(db.Model):
 
     contact = db.relationship("Record", foreign_keys=[contact_id])
     account = db.relationship("Record", foreign_keys=[account_id])
-    phone_number = db.relationship("PhoneNumber", foreign_keys=[phone_number_id])
+    phone_number = db.relationship("crm_sms.models.phone_number.PhoneNumber", foreign_keys=[phone_number_id])
 
     __table_args__ = (db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),)
 

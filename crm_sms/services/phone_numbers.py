@@ -30,6 +30,20 @@ def parse(raw, region=None):
 
     The number must be valid and its country one of ``CRM_SMS_ALLOWED_REGIONS``.
     """
+    e164, number_region, zone = normalize(raw, region)
+    allowed = config_value("ALLOWED_REGIONS")
+    if number_region not in allowed:
+        names = _join([country_name(r) for r in allowed])
+        raise PhoneNumberError(
+            f"+{phonenumbers.parse(e164).country_code} ({country_name(number_region)}) numbers are not allowed: "
+            f"only numbers from {names} can receive SMS."
+        )
+    return e164, number_region, zone
+
+
+def normalize(raw, region=None):
+    """A number in any format people write (national ones in ``region``, else ``CRM_SMS_DEFAULT_REGION``) as
+    (e164, region, time zone); PhoneNumberError when it is not a valid number. Any country."""
     raw = (raw or "").strip()
     if not raw:
         raise PhoneNumberError("Enter a phone number.")
@@ -39,17 +53,9 @@ def parse(raw, region=None):
         raise PhoneNumberError(f"“{raw}” is not a phone number.") from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneNumberError(f"“{raw}” is not a valid phone number: check the digits and the country code.")
-    number_region = phonenumbers.region_code_for_number(number)
-    allowed = config_value("ALLOWED_REGIONS")
-    if number_region not in allowed:
-        names = _join([country_name(r) for r in allowed])
-        raise PhoneNumberError(
-            f"+{number.country_code} ({country_name(number_region)}) numbers are not allowed: "
-            f"only numbers from {names} can receive SMS."
-        )
     zones = [z for z in phone_timezones.time_zones_for_number(number) if z != "Etc/Unknown"]
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164, number_region, zones[0] if len(zones) == 1 else None
+    return e164, phonenumbers.region_code_for_number(number), zones[0] if len(zones) == 1 else None
 
 
 def set_preferred_sms(record, phone):

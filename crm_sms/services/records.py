@@ -9,8 +9,8 @@ account and numbers in step with the host now. The sync rules:
   preferred-SMS flag, so it is the one texted next;
 - consent to text and suppressions are kept per number (``Suppression`` by E.164, the consent row names its
   number), so an opted-out number stays opted out on whichever record it appears again;
-- numbers in any free format are normalised (``CRM_SMS_DEFAULT_REGION`` for national ones); one that cannot
-  be read is left out and listed in ``record.unreadable`` for the panel to show.
+- numbers in any free format are normalised (``CRM_SMS_DEFAULT_REGION`` for national ones), of any country (the
+  consent rules refuse a country not allowed); one that cannot be read is left out and listed in ``record.unreadable`` for the panel to show.
 """
 
 from ..host import Host, host
@@ -180,7 +180,7 @@ def _sync_numbers(record, phones):
     seen, unreadable = set(), []
     for phone in phones:
         try:
-            e164, region, zone = phone_numbers.parse(phone.number)
+            e164, region, zone = phone_numbers.normalize(phone.number)
         except phone_numbers.PhoneNumberError as error:
             unreadable.append((phone.label, phone.number, str(error)))
             continue
@@ -211,7 +211,7 @@ def _readable(phones):
     found = set()
     for phone in phones:
         try:
-            found.add(phone_numbers.parse(phone.number)[0])
+            found.add(phone_numbers.normalize(phone.number)[0])
         except phone_numbers.PhoneNumberError:
             pass
     return found

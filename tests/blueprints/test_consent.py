@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_sms.models import ConsentEvent, Message, db
-from crm_sms.services import consent, phone_numbers, settings
+from crm_sms.services import consent, settings
+from tests.conftest import add_phone
 
 
 def _errors(response):
@@ -87,7 +88,7 @@ def test_the_sms_number_defaults_to_the_primary_number_when_it_can_receive_sms(
 ):
     login("agent")
     contact = make_contact(numbers=("+14155550101",))
-    primary = phone_numbers.add(contact, "+14155550103", phone_types["Mobile"], is_primary=True)
+    primary = add_phone(contact, "+14155550103", phone_types["Mobile"], is_primary=True)
     db.session.commit()
     page = client.get(f"/contacts/{contact.id}/edit").text
     assert re.search(rf'<option selected value="{primary.id}">', page)
@@ -98,8 +99,8 @@ def test_the_sms_number_defaults_to_the_first_that_can_receive_sms_when_the_prim
 ):
     login("agent")
     contact = make_contact(numbers=())
-    phone_numbers.add(contact, "+14155550103", phone_types["Home"], is_primary=True)
-    mobile = phone_numbers.add(contact, "+14155550104", phone_types["Mobile"])
+    add_phone(contact, "+14155550103", phone_types["Home"], is_primary=True)
+    mobile = add_phone(contact, "+14155550104", phone_types["Mobile"])
     db.session.commit()
     page = client.get(f"/contacts/{contact.id}/edit").text
     select = re.search(r'<select[^>]*name="consent-phone_id".*?</select>', page, re.DOTALL).group(0)

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from rq import Worker
 
+from crm_sms.crm.models import Contact
 from crm_sms.jobs.dispatch import dispatch
-from crm_sms.models import Contact, db, utcnow
+from crm_sms.models import db, utcnow
 from crm_sms.providers import SendResult
 from crm_sms.queue import queue, redis
 from crm_sms.services import consent, messages, settings
@@ -84,9 +85,9 @@ def test_a_signature_that_says_stop_replaces_the_opt_out_text(compose, provider,
 
 def test_texting_a_contact_clears_their_ready_flag(compose, provider):
     message = compose()
-    assert message.contact.ready
+    assert db.session.get(Contact, int(message.contact.host_id)).ready
     dispatch()
-    assert db.session.get(Contact, message.contact_id).ready is False
+    assert db.session.get(Contact, int(message.contact.host_id)).ready is False
 
 
 def test_opting_out_cancels_waiting_messages_and_confirms_once(compose, provider):
@@ -311,13 +312,16 @@ def test_a_final_message_never_changes_status_again(compose, provider):
 
 def test_the_end_to_end_simulator_reports_delivery(make_app):
     from crm_sms import worker
-    from crm_sms.services import contacts, phone_numbers, senders, users
+    from crm_sms.crm.services import contacts, phones
+    from crm_sms.services import records, senders, users
 
     app = make_app(CRM_SMS_SIMULATOR_DELAY=0)
     with app.app_context():
-        mobile = phone_numbers.save_phone_type(None, "Mobile", True)
+        mobile = phones.save_phone_type(None, "Mobile", True)
         contact = contacts.save(None, first_name="Ada", last_name="Lovelace")
-        phone = phone_numbers.add(contact, "+14155550101", mobile)
+        phones.add(contact, "+14155550101", mobile)
+        contact = records.link(contact)
+        phone = contact.phone_numbers[0]
         consent.opt_in(contact, phone, "Email", "staff", "tester")
         sender = senders.save(None, "+16285550100", is_default=True)
         agent = users.create_user("agent", "secret-pass", "agent")
