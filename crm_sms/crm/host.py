@@ -63,7 +63,10 @@ class BuiltinHost(Host):
                 query = query.where(Contact.account_id.in_(db.select(Account.id).where(Account.type == type)))
             else:
                 query = query.where(Account.type == type)
-        return query
+        # By name, as the built-in CRM's lists show them.
+        if model is Contact:
+            return query.order_by(Contact.last_name, Contact.first_name, Contact.id)
+        return query.order_by(Account.name, Account.id)
 
     def texted(self, kind, host_ids):
         if kind == "contacts" and host_ids:

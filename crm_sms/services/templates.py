@@ -8,7 +8,7 @@ its module offers.
 from dataclasses import dataclass
 
 from ..host import host
-from ..models import Template, db
+from ..models import Record, Template, db
 from ..models.template import MODULES
 from . import records as records_service
 from . import rendering, segments
@@ -110,7 +110,7 @@ def record(module, record_id):
 
 
 def preview(template_body, record, module=None):
-    """What ``record`` (a host contact, account, or None) would read, with its segment count.
+    """What ``record`` (a host contact or account, its ``Record``, or None) would read, with its segment count.
 
     Guarantees: the variables are filled from the record the way a sent
     message fills them (a contact's account fills ``{{ account.… }}``); the
@@ -119,6 +119,8 @@ def preview(template_body, record, module=None):
     variable the record's module (else ``module``, when given) does not offer.
     """
     body = (template_body or "").strip()
+    if isinstance(record, Record):
+        record = records_service.host_record(record)
     if record is not None:
         module = host.kind_of(record)
     if module is not None:

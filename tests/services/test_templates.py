@@ -146,7 +146,7 @@ def test_preview_without_a_record_keeps_the_variables_as_written():
     assert templates.preview("Hi {{ contact.first_name }}", None).text == "Hi {{ contact.first_name }}"
 
 
-def test_preview_without_a_record_still_refuses_variables_the_module_lacks():
+def test_preview_without_a_record_still_refuses_variables_the_module_lacks(app):
     with pytest.raises(RenderError, match=r"Unknown variable \{\{ contact.first_name \}\}: messages to accounts"):
         templates.preview("Hi {{ contact.first_name }}", None, module="accounts")
 
