@@ -88,6 +88,7 @@ class CrmSms:
         app.jinja_env.globals["record_url"] = _record_url
         app.jinja_env.globals["host_name"] = host.name
         app.jinja_env.globals["host_id"] = host.id_of
+        app.jinja_env.globals["host_url"] = host.url
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
         if app.config["CRM_SMS_CRM_PAGES"]:

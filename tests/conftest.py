@@ -497,3 +497,8 @@ def add_phone(record, number, phone_type, is_primary=False):
     phone = phones.add(builtin(record), number, phone_type, is_primary=is_primary)
     records.sync(record)
     return next(p for p in record.phone_numbers if p.e164 == phone.e164)
+
+
+def record_of(customer):
+    """crm_sms's ``Record`` of a customer user's contact."""
+    return records.link(customer.contact)  # placeholder: users gives the customer's Record directly

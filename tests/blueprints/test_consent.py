@@ -10,7 +10,7 @@ import pytest
 
 from crm_sms.models import ConsentEvent, Message, db
 from crm_sms.services import consent, settings
-from tests.conftest import add_phone
+from tests.conftest import add_phone, record_of
 
 
 def _errors(response):
@@ -22,9 +22,7 @@ def _events(owner=None):
     stmt = db.select(ConsentEvent).order_by(ConsentEvent.id)
     if owner is not None:
         stmt = stmt.where(
-            ConsentEvent.contact_id == owner.id
-            if owner.__tablename__ == "contacts"
-            else ConsentEvent.account_id == owner.id
+            ConsentEvent.contact_id == owner.id if owner.kind == "contacts" else ConsentEvent.account_id == owner.id
         )
     return db.session.scalars(stmt).all()
 
@@ -245,7 +243,7 @@ def test_every_staff_role_may_change_consent(client, login, make_contact, role):
 
 def test_customers_cannot_use_the_staff_form_even_for_themselves(client, login):
     customer = login("customer")
-    contact = customer.contact
+    contact = record_of(customer)
     response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email")
     assert response.status_code == 403
     assert _state(contact) == "never_asked"
@@ -298,7 +296,7 @@ def test_edit_preferred_sms_shows_the_legal_text_with_the_business_name(client, 
 
 def test_customer_opts_in_and_their_page_shows_the_number(client, login):
     customer = login("customer", username="casey")
-    contact = customer.contact
+    contact = record_of(customer)
     response = _customer_post(client, contact, phone=contact.phone_numbers[0])
     assert response.status_code == 302 and response.location == f"/contacts/{contact.id}"
     page = client.get(response.location).text
@@ -317,17 +315,17 @@ def test_customer_change_is_logged_with_their_email_when_the_setting_says_so(cli
     settings.put("customer_changed_by", "email")
     db.session.commit()
     customer = login("customer", username="casey")
-    _customer_post(client, customer.contact, phone=customer.contact.phone_numbers[0])
+    _customer_post(client, record_of(customer), phone=record_of(customer).phone_numbers[0])
     assert [e.changed_by for e in _events()] == ["casey@example.com"]
 
 
 def test_customer_opts_out_by_unticking_the_box(client, login, opt_in):
     customer = login("customer", username="casey")
-    opt_in(customer.contact)
-    response = _customer_post(client, customer.contact, agree=False)
+    opt_in(record_of(customer))
+    response = _customer_post(client, record_of(customer), agree=False)
     assert response.status_code == 302
-    assert _state(customer.contact) == "opted_out"
-    event = _events(customer.contact)[-1]
+    assert _state(record_of(customer)) == "opted_out"
+    event = _events(record_of(customer))[-1]
     assert (event.new_state, event.source, event.changed_by) == ("opted_out", "customer_web", "casey")
     assert "Opted out." in client.get(response.location).text
 
@@ -344,10 +342,10 @@ def test_customer_cannot_change_another_contact(client, login, make_contact):
 def test_customer_cannot_choose_a_number_that_is_not_theirs(client, login, make_contact):
     customer = login("customer")
     other = make_contact("Alan", "Turing", numbers=("+14155550199",))
-    response = _customer_post(client, customer.contact, phone=other.phone_numbers[0])
+    response = _customer_post(client, record_of(customer), phone=other.phone_numbers[0])
     assert response.status_code == 422
     assert _errors(response) == ["That number is not one of this record's numbers: choose one from the list."]
-    assert _state(customer.contact) == "never_asked" and _events() == []
+    assert _state(record_of(customer)) == "never_asked" and _events() == []
 
 
 def test_customer_without_a_number_that_can_receive_sms_is_told_to_add_one(client, login, make_contact):
@@ -477,9 +475,9 @@ def test_a_count_lists_the_contacts_behind_it_with_links(client, login, four_con
     link = html.unescape(re.search(r'data-count="state-opted_in">.*?href="([^"#]+)', page, re.DOTALL).group(1))
     rows = client.get(link, headers={"HX-Request": "true"})
     assert "<html" not in rows.text and 'id="consent-report-rows"' in rows.text
-    assert re.findall(r'<a href="/contacts/(\d+)">', rows.text) == [str(bea.id), str(ada.id)]
+    assert re.findall(r'<a href="/sms/records/(\d+)">', rows.text) == [str(bea.id), str(ada.id)]
     never = client.get("/sms/consent/report?never=1").text
-    assert re.findall(r'class="report-row"><td><a href="/contacts/(\d+)">', never) == [str(dot.id)]
+    assert re.findall(r'class="report-row"><td><a href="/contacts/(\d+)">', never) == [dot.host_id]
 
 
 def test_the_report_counts_only_changes_in_the_date_range(client, login, four_contacts):
@@ -495,7 +493,7 @@ def test_the_report_counts_only_changes_in_the_date_range(client, login, four_co
     assert _count(page, "state-opted_in") == 1 and _count(page, "state-opted_out") == 0
     assert 'data-count="never-asked"' not in page
     rows = client.get("/sms/consent/report?since=2024-03-01&until=2024-03-31&type=Email").text
-    assert re.findall(r'<a href="/contacts/(\d+)">', rows.split('id="consent-report-rows"')[1]) == [str(ada.id)]
+    assert re.findall(r'<a href="/sms/records/(\d+)">', rows.split('id="consent-report-rows"')[1]) == [str(ada.id)]
 
 
 def test_agents_cannot_see_the_report(client, login):

@@ -8,6 +8,7 @@ import pytest
 from crm_sms.models import Message, db
 from crm_sms.queue import queue
 from crm_sms.services import consent
+from tests.conftest import record_of
 
 
 def _errors(response):
@@ -163,10 +164,10 @@ def test_an_account_message_cannot_use_contact_variables(client, texting, make_a
 
 def test_customers_cannot_see_or_send_sms(client, login, make_contact, make_sender, opt_in):
     customer = login("customer")
-    contact = customer.contact
+    contact = record_of(customer)
     opt_in(contact)
     sender = make_sender()
-    assert 'id="sms-panel"' not in client.get(f"/contacts/{contact.id}").text
+    assert 'id="sms-panel"' not in client.get(f"/contacts/{contact.host_id}").text
     assert _send(client, contact, sender).status_code == 403
     assert client.get(f"/sms/contacts/{contact.id}/list").status_code == 403
     assert _messages() == []
