@@ -1,4 +1,5 @@
-from crm_sms.models import Account, Contact, User, db
+from crm_sms.crm.models import Account, Contact
+from crm_sms.models import User, db
 from crm_sms.services import demo
 
 

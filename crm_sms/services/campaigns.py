@@ -174,10 +174,7 @@ def add_records(campaign, ids):
     ids = {str(i).strip() for i in ids if str(i).strip()}
     if not ids:
         raise CampaignError("records", f"Tick the {campaign.module} to add.")
-    try:
-        keys = [records.host_key(campaign.module, i) for i in ids]
-    except (TypeError, ValueError):
-        raise CampaignError("records", f"Tick the {campaign.module} to add.") from None
+    keys = [key for key in (records.host_key(campaign.module, i, default=None) for i in ids) if key is not None]
     model = host.model(campaign.module)
     return _add(campaign, db.select(model).where(host.primary_key(campaign.module).in_(keys)))
 

@@ -9,8 +9,9 @@ account and numbers in step with the host now. The sync rules:
   preferred-SMS flag, so it is the one texted next;
 - consent to text and suppressions are kept per number (``Suppression`` by E.164, the consent row names its
   number), so an opted-out number stays opted out on whichever record it appears again;
-- numbers in any free format are normalised (``CRM_SMS_DEFAULT_REGION`` for national ones), of any country (the
-  consent rules refuse a country not allowed); one that cannot be read is left out and listed in ``record.unreadable`` for the panel to show.
+- numbers in any free format are normalised (``CRM_SMS_DEFAULT_REGION`` for national ones), of any country
+  (the consent rules refuse a country not allowed); one that cannot be read is left out and listed in
+  ``record.unreadable`` for the panel to show.
 """
 
 from ..host import Host, host
@@ -57,8 +58,8 @@ def link_many(kind, host_records):
         }
         accounts = {}
         if kind == "contacts" and host.account_model is not None:
-            owners = [a for a in (host.account_of(h) for h in batch) if a is not None]
-            accounts = {host.id_of(a): r for a, r in zip(owners, link_many("accounts", _unique(owners)), strict=True)}
+            owners = _unique([a for a in (host.account_of(h) for h in batch) if a is not None])
+            accounts = {r.host_id: r for r in link_many("accounts", owners)}
         for host_id, host_record in zip(ids, batch, strict=True):
             record = existing.get(host_id)
             if record is None:
@@ -139,9 +140,24 @@ def values_of_host(host_record):
     return {"contact": _values("contacts", host_record), "account": _values("accounts", owner) if owner else {}}
 
 
-def host_key(kind, host_id):
-    """A host id (text, as URLs and ``Record.host_id`` hold it) as the host's primary key takes it."""
-    return _key(kind, str(host_id))
+_NO_DEFAULT = object()
+
+
+def host_key(kind, host_id, default=_NO_DEFAULT):
+    """A host id (text, as URLs and forms and ``Record.host_id`` hold it) as the host's primary key takes it.
+
+    One that cannot be (not a number, or past 64 bits, for an integer key) raises ValueError, or gives
+    ``default`` when one is given.
+    """
+    try:
+        key = _key(kind, str(host_id).strip())
+        if isinstance(key, int) and not -(2**63) <= key < 2**63:
+            raise ValueError(f"{host_id} is out of range")
+    except (TypeError, ValueError):
+        if default is _NO_DEFAULT:
+            raise
+        return default
+    return key
 
 
 def _key(kind, host_id):

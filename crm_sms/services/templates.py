@@ -103,10 +103,8 @@ def record(module, record_id):
     model = host.model(module)
     if model is None or not record_id:
         return None
-    try:
-        return db.session.get(model, records_service.host_key(module, record_id))
-    except (TypeError, ValueError):
-        return None
+    key = records_service.host_key(module, record_id, default=None)
+    return db.session.get(model, key) if key is not None else None
 
 
 def preview(template_body, record, module=None):
