@@ -63,7 +63,7 @@ def world(make_user, make_contact, make_account, make_sender, opt_in):
     campaign = campaigns.save(
         None, "Spring sale", utcnow() + timedelta(days=1), "contacts", template, shared, None, olga
     )
-    campaigns.add_records(campaign, [ada.host_id])
+    campaigns.add_records(campaign, [ada.id])
     department = departments.save(None, "Support", "+16285550199", "support@example.com")
     signature = signatures.save(None, "Short", department, "Reply STOP to unsubscribe.")
     rule = triggers.save(None, "payment.received", "contacts", template)

@@ -148,9 +148,9 @@ def test_every_form_needs_a_csrf_token(make_app, make_user, make_contact):
     assert response.status_code == 302
     for url in [
         "/contacts/new",
-        f"/contacts/{contact.id}/edit",
+        f"/contacts/{contact.host_id}/edit",
         "/accounts/new",
-        f"/contacts/{contact.id}/phones",
+        f"/contacts/{contact.host_id}/phones",
         f"/phones/{contact.phone_numbers[0].id}/delete",
         "/admin/phone-types",
         "/admin/departments",

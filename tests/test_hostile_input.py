@@ -478,7 +478,7 @@ def test_out_of_range_ids_in_a_list_of_ticks_are_skipped(client, login, campaign
     login("admin")
 
     response = client.post(
-        f"/sms/campaigns/{campaign.id}/recipients/add", data={"record_ids": ["99999999999999999999", contact.host_id]}
+        f"/sms/campaigns/{campaign.id}/recipients/add", data={"record_ids": ["99999999999999999999", str(contact.id)]}
     )
 
     assert response.status_code == 302

@@ -152,31 +152,48 @@ def matching(module, q=None, **filters):
 
 
 def candidates(campaign, q=None, **filters):
-    """The first ``CANDIDATES`` host records matching, each with whether it is already a recipient."""
+    """The first ``CANDIDATES`` host records matching, as their ``Record`` (linked now, one batch), each with
+    whether it is already a recipient."""
     found = db.session.scalars(matching(campaign.module, q, **filters).limit(CANDIDATES)).all()
-    ids = [host.id_of(r) for r in found]
+    linked = records.link_many(campaign.module, found)
     column = _owner_column(campaign)
     added = set(
         db.session.scalars(
-            db.select(Record.host_id)
-            .join(CampaignRecipient, column == Record.id)
-            .where(CampaignRecipient.campaign_id == campaign.id, Record.kind == campaign.module)
-            .where(Record.host_id.in_(ids))
+            db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.in_([r.id for r in linked]))
         )
     )
-    return [(record, id in added) for record, id in zip(found, ids, strict=True)]
+    return [(record, record.id in added) for record in linked]
 
 
 def add_records(campaign, ids):
-    """Add the ticked contacts or accounts (host ids of the campaign's module); already added ones stay once.
-    Returns how many were added."""
+    """Add the ticked contacts or accounts (ids of the campaign module's ``Record``s, as ``candidates`` gives
+    them); already added ones stay once, ids of nothing are skipped. Returns how many were added."""
     _editable(campaign)
-    ids = {str(i).strip() for i in ids if str(i).strip()}
+    ids = {i for i in (_record_id(i) for i in ids) if i is not None}
     if not ids:
         raise CampaignError("records", f"Tick the {campaign.module} to add.")
-    keys = [key for key in (records.host_key(campaign.module, i, default=None) for i in ids) if key is not None]
-    model = host.model(campaign.module)
-    return _add(campaign, db.select(model).where(host.primary_key(campaign.module).in_(keys)))
+    column = _owner_column(campaign)
+    found = db.session.scalars(
+        db.select(Record.id)
+        .where(Record.id.in_(ids), Record.kind == campaign.module)
+        .where(~Record.id.in_(db.select(column).where(CampaignRecipient.campaign_id == campaign.id)))
+        .order_by(Record.id)
+    ).all()
+    now = utcnow()
+    if found:
+        db.session.execute(
+            db.insert(CampaignRecipient),
+            [{"campaign_id": campaign.id, column.key: id, "created_at": now} for id in found],
+        )
+    return len(found)
+
+
+def _record_id(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
 
 
 def add_matching(campaign, q=None, every=False, **filters):

@@ -90,21 +90,25 @@ def delete(template):
 
 
 def records(module, query=None):
-    """The first ``RECORD_CHOICES`` host contacts or accounts (per ``module``) matching ``query``."""
+    """The first ``RECORD_CHOICES`` contacts or accounts (per ``module``) matching ``query`` (``host.search``),
+    as their ``Record`` (linked now, one batch)."""
     model = host.model(module)
     if model is None:
         return []
     stmt = host.search(module, db.select(model), text=query or None)
-    return db.session.scalars(stmt.limit(RECORD_CHOICES)).all()
+    return records_service.link_many(module, db.session.scalars(stmt.limit(RECORD_CHOICES)).all())
 
 
 def record(module, record_id):
-    """The host contact or account (per ``module``) with this host id, or None."""
-    model = host.model(module)
-    if model is None or not record_id:
+    """The contact or account ``Record`` (per ``module``) with this id, or None."""
+    try:
+        number = int(record_id) if record_id not in (None, "") else None
+    except (TypeError, ValueError):
         return None
-    key = records_service.host_key(module, record_id, default=None)
-    return db.session.get(model, key) if key is not None else None
+    if number is None or not 0 < number < 2**63:
+        return None
+    found = db.session.get(Record, number)
+    return found if found is not None and found.kind == module else None
 
 
 def preview(template_body, record, module=None):

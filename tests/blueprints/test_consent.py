@@ -54,7 +54,7 @@ def _csv(response):
 def test_edit_page_shows_the_sms_messaging_form_to_staff(client, login, make_contact):
     login("agent")
     contact = make_contact()
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     assert 'id="sms-consent"' in page
     assert "Consents to receive SMS/Text messages" in page
     assert f'action="/sms/consent/contacts/{contact.id}"' in page
@@ -65,7 +65,7 @@ def test_staff_opts_a_contact_in_at_the_chosen_number_which_becomes_the_preferre
     contact = make_contact(numbers=("+14155550101", "+14155550102"))
     second = contact.phone_numbers[1]
     response = _staff_post(client, contact, choice="opt_in", phone_id=second.id, consent_type="Phone")
-    assert response.status_code == 302 and response.location == f"/contacts/{contact.id}"
+    assert response.status_code == 302 and response.location == f"/contacts/{contact.host_id}"
     assert _state(contact) == "opted_in"
     assert [p.preferred_sms for p in contact.phone_numbers] == [False, True]
     [event] = _events(contact)
@@ -76,7 +76,7 @@ def test_staff_opts_a_contact_in_at_the_chosen_number_which_becomes_the_preferre
         "staff",
         "dana",
     )
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     row = re.search(r"<tr>\s*<td class=\"phone\">\(415\) 555-0102.*?</tr>", page, re.DOTALL).group(0)
     assert "Preferred SMS" in row
 
@@ -88,7 +88,7 @@ def test_the_sms_number_defaults_to_the_primary_number_when_it_can_receive_sms(
     contact = make_contact(numbers=("+14155550101",))
     primary = add_phone(contact, "+14155550103", phone_types["Mobile"], is_primary=True)
     db.session.commit()
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     assert re.search(rf'<option selected value="{primary.id}">', page)
 
 
@@ -100,7 +100,7 @@ def test_the_sms_number_defaults_to_the_first_that_can_receive_sms_when_the_prim
     add_phone(contact, "+14155550103", phone_types["Home"], is_primary=True)
     mobile = add_phone(contact, "+14155550104", phone_types["Mobile"])
     db.session.commit()
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     select = re.search(r'<select[^>]*name="consent-phone_id".*?</select>', page, re.DOTALL).group(0)
     assert re.findall(r'<option[^>]*value="(\d+)"', select) == [str(mobile.id)]
     assert f'<option selected value="{mobile.id}">' in select
@@ -214,7 +214,7 @@ def test_consent_type_is_read_only_after_the_customer_opted_in_on_the_web(client
     consent.opt_in(contact, contact.phone_numbers[0], "Web", "customer_web", "casey", notify=False)
     db.session.commit()
     login("agent")
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     assert re.search(r'<strong id="consent-type-read-only">Web</strong>', page)
     assert 'name="consent-consent_type"' not in page
 
@@ -225,7 +225,8 @@ def test_consent_type_is_read_only_after_an_sms_reply_and_a_new_number_keeps_it(
     db.session.commit()
     login("agent")
     assert re.search(
-        r'<strong id="consent-type-read-only">SMS response</strong>', client.get(f"/contacts/{contact.id}/edit").text
+        r'<strong id="consent-type-read-only">SMS response</strong>',
+        client.get(f"/contacts/{contact.host_id}/edit").text,
     )
     response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[1].id)
     assert response.status_code == 302
@@ -247,7 +248,7 @@ def test_customers_cannot_use_the_staff_form_even_for_themselves(client, login):
     response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email")
     assert response.status_code == 403
     assert _state(contact) == "never_asked"
-    assert 'id="sms-consent"' not in client.get(f"/contacts/{contact.id}/edit").text
+    assert 'id="sms-consent"' not in client.get(f"/contacts/{contact.host_id}/edit").text
 
 
 def test_opting_in_sends_one_automatic_confirmation_when_there_is_a_default_sender(
@@ -265,11 +266,11 @@ def test_opting_in_sends_one_automatic_confirmation_when_there_is_a_default_send
 def test_staff_opts_an_account_in_from_its_page(client, login, make_account):
     login("agent", username="dana")
     account = make_account()
-    assert 'id="sms-consent"' in client.get(f"/accounts/{account.id}").text
+    assert 'id="sms-consent"' in client.get(f"/accounts/{account.host_id}").text
     response = _staff_post(
         client, account, kind="accounts", choice="opt_in", phone_id=account.phone_numbers[0].id, consent_type="Email"
     )
-    assert response.status_code == 302 and response.location == f"/accounts/{account.id}"
+    assert response.status_code == 302 and response.location == f"/accounts/{account.host_id}"
     assert _state(account) == "opted_in"
     assert [(e.account_id, e.changed_by) for e in _events()] == [(account.id, "dana")]
 
@@ -281,14 +282,14 @@ def test_customer_sees_my_preferred_sms_with_an_opt_in_link(client, login):
     customer = login("customer")
     page = client.get(f"/contacts/{customer.contact_id}").text
     assert "My preferred SMS" in page and "Not opted in." in page
-    assert f'href="/sms/consent/contacts/{customer.contact_id}/preferred">Opt in/Opt out</a>' in page
+    assert f'href="/sms/consent/contacts/{record_of(customer).id}/preferred">Opt in/Opt out</a>' in page
 
 
 def test_edit_preferred_sms_shows_the_legal_text_with_the_business_name(client, login):
     customer = login("customer")
     settings.put("business_name", "Acme Fiber")
     db.session.commit()
-    page = client.get(f"/sms/consent/contacts/{customer.contact_id}/preferred").text
+    page = client.get(f"/sms/consent/contacts/{record_of(customer).id}/preferred").text
     assert "I agree to receive SMS/Text messages" in page
     assert "agree to receive text messages from Acme Fiber at the number you choose" in page
     assert 'name="sms-phone_id"' in page
@@ -298,7 +299,7 @@ def test_customer_opts_in_and_their_page_shows_the_number(client, login):
     customer = login("customer", username="casey")
     contact = record_of(customer)
     response = _customer_post(client, contact, phone=contact.phone_numbers[0])
-    assert response.status_code == 302 and response.location == f"/contacts/{contact.id}"
+    assert response.status_code == 302 and response.location == f"/contacts/{contact.host_id}"
     page = client.get(response.location).text
     assert "Opted in." in page and "Text messages go to <strong>(415) 555-0142</strong>" in page
     [event] = _events(contact)
@@ -375,7 +376,7 @@ def test_consent_history_shows_every_change_on_the_contact_page(client, login, m
     consent.opt_out(contact, "sms_reply", "Unknown", "SMS response", reply, notify=False)
     db.session.commit()
     login("agent")
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     history = re.search(r'<section id="sms-consent-history".*?</section>', page, re.DOTALL).group(0)
     rows = re.findall(r'<tr class="consent-event">(.*?)</tr>', history, re.DOTALL)
     assert len(rows) == 2
@@ -593,7 +594,7 @@ def test_a_hostile_legal_text_stored_before_renders_as_written_and_small(client,
     customer = login("customer")
     settings.put("customer_legal_text", "From {business_name.__class__.__mro__} {business_name!r:>99999999}.")
     db.session.commit()
-    response = client.get(f"/sms/consent/contacts/{customer.contact_id}/preferred")
+    response = client.get(f"/sms/consent/contacts/{record_of(customer).id}/preferred")
     assert "From {business_name.__class__.__mro__} {business_name!r:&gt;99999999}." in response.text
     assert "class 'str'" not in response.text and len(response.data) < 100_000
 

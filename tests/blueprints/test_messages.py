@@ -38,7 +38,7 @@ def _messages():
 
 def test_contact_page_shows_the_sms_panel_with_the_preferred_number_chosen(client, texting):
     agent, sender, contact = texting
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     assert 'id="sms-panel"' in page
     assert re.search(rf'<option selected value="{contact.phone_numbers[0].id}">', page)
     assert f"Main · {sender.e164}" in page
@@ -46,7 +46,7 @@ def test_contact_page_shows_the_sms_panel_with_the_preferred_number_chosen(clien
 
 def test_a_number_not_opted_in_is_shown_but_cannot_be_chosen(client, texting, make_contact):
     contact = make_contact("Alan", "Turing", numbers=("+14155550102",))
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     assert re.search(r'<option disabled value="\d+">\(415\) 555-0102 \(Mobile\) — Not opted in to SMS</option>', page)
 
 
