@@ -183,7 +183,7 @@ def test_the_compose_picker_is_left_out_when_there_is_no_template_for_the_module
 ):
     login("agent")
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
-    page = client.get(f"/contacts/{make_contact().id}").text
+    page = client.get(f"/contacts/{make_contact().host_id}").text
     assert "data-fill-into" not in page
 
 
