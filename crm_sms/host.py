@@ -89,6 +89,11 @@ class Host:
         """``query`` narrowed to the records this host user may see (owner-only CRMs narrow it)."""
         return query
 
+    def load_options(self, kind):
+        """Loader options crm_sms adds when it loads many records of ``kind`` at once (campaigns, dispatch), so
+        that ``phones`` and ``account_of`` read no row at a time: e.g. ``(selectinload(Customer.phones),)``."""
+        return ()
+
     def texted(self, kind, host_ids):
         """Called when messages went to these records (the built-in CRM clears its "ready" flag)."""
 

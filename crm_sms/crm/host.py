@@ -2,6 +2,7 @@
 
 from flask import url_for
 from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
 
 from ..host import Host, Phone
 from ..models import User, db
@@ -67,6 +68,14 @@ class BuiltinHost(Host):
         if model is Contact:
             return query.order_by(Contact.last_name, Contact.first_name, Contact.id)
         return query.order_by(Account.name, Account.id)
+
+    def load_options(self, kind):
+        model = self.model(kind)
+        options = [selectinload(model.phone_numbers).joinedload(PhoneNumber.type)]
+        if model is Contact:
+            account = selectinload(Contact.account)
+            options.append(account.selectinload(Account.phone_numbers).joinedload(PhoneNumber.type))
+        return options
 
     def texted(self, kind, host_ids):
         if kind == "contacts" and host_ids:

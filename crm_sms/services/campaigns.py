@@ -154,7 +154,8 @@ def matching(module, q=None, **filters):
 def candidates(campaign, q=None, **filters):
     """The first ``CANDIDATES`` host records matching, as their ``Record`` (linked now, one batch), each with
     whether it is already a recipient."""
-    found = db.session.scalars(matching(campaign.module, q, **filters).limit(CANDIDATES)).all()
+    stmt = matching(campaign.module, q, **filters).options(*host.load_options(campaign.module))
+    found = db.session.scalars(stmt.limit(CANDIDATES)).all()
     linked = records.link_many(campaign.module, found)
     column = _owner_column(campaign)
     added = set(
@@ -226,7 +227,10 @@ def _add(campaign, host_select):
     model = host.model(campaign.module)
     for start in range(0, len(keys), records.BATCH):
         batch = db.session.scalars(
-            db.select(model).where(key.in_(keys[start : start + records.BATCH])).order_by(key)
+            db.select(model)
+            .where(key.in_(keys[start : start + records.BATCH]))
+            .options(*host.load_options(campaign.module))
+            .order_by(key)
         ).all()
         linked = records.link_many(campaign.module, batch)
         rows = [

@@ -86,7 +86,7 @@ def host_records(kind, records):
     by_key = {_key(kind, r.host_id): r.id for r in records}
     if model is None or not by_key:
         return {}
-    found = db.session.scalars(db.select(model).where(column.in_(list(by_key))))
+    found = db.session.scalars(db.select(model).where(column.in_(list(by_key))).options(*host.load_options(kind)))
     return {by_key[_key(kind, host.id_of(h))]: h for h in found}
 
 
@@ -176,30 +176,49 @@ def _unique(objects):
 
 
 def _sync(record, host_record, accounts=None):
-    record.name = (host.name(host_record) or "")[: Record.name.type.length]
+    _set(record, "name", (host.name(host_record) or "")[: Record.name.type.length])
     if record.kind == "contacts":
         owner = host.account_of(host_record) if host.account_model is not None else None
         if owner is None:
-            record.account = None
+            account = None
         elif accounts is not None and host.id_of(owner) in accounts:
-            record.account = accounts[host.id_of(owner)]
+            account = accounts[host.id_of(owner)]
         else:
-            record.account = link(owner)
+            account = link(owner)
+        if record.account is not account:
+            record.account = account
     _sync_numbers(record, host.phones(host_record) or [])
-    record.synced_at = utcnow()
+    # Written only when something changed: a sync of an unchanged batch writes nothing.
+    if record.id is None or db.session.is_modified(record) or any(db.session.is_modified(n) for n in record.numbers):
+        record.synced_at = utcnow()
+
+
+def _set(row, name, value):
+    """Set an attribute only when it changes (an unchanged row stays clean: no UPDATE)."""
+    if getattr(row, name) != value:
+        setattr(row, name, value)
+
+
+def _normalize(number, known):
+    """(e164, region, zone) of a host's number; one already in E.164 that the record has is not parsed again."""
+    found = known.get(number)
+    if found is not None:
+        return found.e164, found.region, found.time_zone
+    return phone_numbers.normalize(number)
 
 
 def _sync_numbers(record, phones):
     by_e164 = {n.e164: n for n in record.numbers}
     by_key = {n.key: n for n in record.numbers if n.current and n.key is not None}
-    readable = _readable(phones)
-    seen, unreadable = set(), []
+    parsed, unreadable = [], []
     for phone in phones:
         try:
-            e164, region, zone = phone_numbers.normalize(phone.number)
+            parsed.append((phone, *_normalize(phone.number, by_e164)))
         except phone_numbers.PhoneNumberError as error:
             unreadable.append((phone.label, phone.number, str(error)))
-            continue
+    readable = {e164 for _, e164, _, _ in parsed}
+    seen = set()
+    for phone, e164, region, zone in parsed:
         if e164 in seen:
             continue
         seen.add(e164)
@@ -214,23 +233,18 @@ def _sync_numbers(record, phones):
                 replaced.preferred_sms = False
                 db.session.flush()  # one preferred number per record: clear the old flag first
                 number.preferred_sms = True
-        number.key, number.label, number.sms_capable = key, (phone.label or "")[:40], bool(phone.sms)
-        number.current, number.is_primary = True, len(seen) == 1
+        for name, value in (
+            ("key", key),
+            ("label", (phone.label or "")[:40]),
+            ("sms_capable", bool(phone.sms)),
+            ("current", True),
+            ("is_primary", len(seen) == 1),
+        ):
+            _set(number, name, value)
     for number in record.numbers:
         if number.e164 not in seen and number.current:
             number.current, number.is_primary = False, False
     record.unreadable = unreadable
-
-
-def _readable(phones):
-    """The E.164 forms of the readable numbers among ``phones``."""
-    found = set()
-    for phone in phones:
-        try:
-            found.add(phone_numbers.normalize(phone.number)[0])
-        except phone_numbers.PhoneNumberError:
-            pass
-    return found
 
 
 # Who may see which records ------------------------------------------------------------------------------------
