@@ -43,6 +43,7 @@ def link(host_record):
 def link_many(kind, host_records):
     """The ``Record`` of each host record (in the same order), created and synced like ``link``, in batches:
     one query for the existing rows and their numbers per batch, and the new rows inserted together."""
+    host = _host()
     host_records = list(host_records)
     found = []
     for start in range(0, len(host_records), BATCH):
@@ -81,6 +82,7 @@ def host_record(record):
 
 def host_records(kind, records):
     """{record id: host object} for records of one kind, in one query (deleted ones left out)."""
+    host = _host()
     model = host.model(kind)
     column = host.primary_key(kind)
     by_key = {_key(kind, r.host_id): r.id for r in records}
@@ -160,6 +162,10 @@ def host_key(kind, host_id, default=_NO_DEFAULT):
     return key
 
 
+def _host():
+    return host._get_current_object()
+
+
 def _key(kind, host_id):
     """A host id as the host's primary key column takes it (an int for integer keys)."""
     python_type = host.primary_key(kind).type.python_type
@@ -176,6 +182,7 @@ def _unique(objects):
 
 
 def _sync(record, host_record, accounts=None):
+    host = _host()  # the proxy resolved once: this runs for every record of a batch
     _set(record, "name", (host.name(host_record) or "")[: Record.name.type.length])
     if record.kind == "contacts":
         owner = host.account_of(host_record) if host.account_model is not None else None
