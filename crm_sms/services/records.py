@@ -14,7 +14,7 @@ account and numbers in step with the host now. The sync rules:
   ``record.unreadable`` for the panel to show.
 """
 
-from ..host import Host, host
+from ..host import Host, HostError, Phone, host
 from ..models import PhoneNumber, Record, db, utcnow
 from . import phone_numbers
 
@@ -206,6 +206,17 @@ def _set(row, name, value):
         setattr(row, name, value)
 
 
+def _as_phone(given):
+    """A host's number as a ``Phone``: a plain string or a (number, label, ...) tuple is taken too."""
+    if isinstance(given, Phone):
+        return given
+    if isinstance(given, str):
+        return Phone(given, "Phone")
+    if isinstance(given, tuple | list):
+        return Phone(*given)
+    raise HostError(f"{type(_host()).__name__}.phones() gave {given!r}: give crm_sms.Phone(number, label, ...) items.")
+
+
 def _normalize(number, known):
     """(e164, region, zone) of a host's number; one already in E.164 that the record has is not parsed again."""
     found = known.get(number)
@@ -218,9 +229,11 @@ def _sync_numbers(record, phones):
     by_e164 = {n.e164: n for n in record.numbers}
     by_key = {n.key: n for n in record.numbers if n.current and n.key is not None}
     parsed, unreadable = [], []
-    for phone in phones:
+    for phone in map(_as_phone, phones):
+        if phone.number is None or not str(phone.number).strip():
+            continue  # an empty column: no number in that slot
         try:
-            parsed.append((phone, *_normalize(phone.number, by_e164)))
+            parsed.append((phone, *_normalize(str(phone.number), by_e164)))
         except phone_numbers.PhoneNumberError as error:
             unreadable.append((phone.label, phone.number, str(error)))
     readable = {e164 for _, e164, _, _ in parsed}

@@ -182,3 +182,17 @@ def test_consent_rows_point_at_crm_sms_numbers(app, make_contact, opt_in):
     ada = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))
     row = db.session.scalar(db.select(Consent).where(Consent.contact_id == ada.id))
     assert isinstance(row.phone_number, PhoneNumber) and row.phone_number.record is ada
+
+
+def test_empty_columns_are_no_numbers_and_plain_strings_are_taken(app, make_contact):
+    class ColumnsHost(BuiltinHost):
+        def phones(self, record):
+            return ["+1 415 555 0101", ("(415) 555-0102", "Office", False), Phone(None, "Home"), Phone("", "Fax")]
+
+    use_host(app, ColumnsHost())
+    ada = make_contact("Ada", "Lovelace", numbers=())
+    assert [(p.e164, p.label, p.sms_capable) for p in ada.phone_numbers] == [
+        ("+14155550101", "Phone", True),
+        ("+14155550102", "Office", False),
+    ]
+    assert ada.unreadable == []
