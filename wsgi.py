@@ -34,7 +34,8 @@ def create_app(test_config=None):
 @click.option("--key", help="Fire once per key: the same key again sends nothing.")
 def fire(event, contact_id, account_id, key):
     """Fire EVENT as the CRM would (a payment, an appointment): the rule mapped to it texts the record."""
-    from crm_sms.models import Account, Contact, db
+    from crm_sms.crm.models import Account, Contact
+    from crm_sms.models import db
 
     contact = db.session.get(Contact, contact_id) if contact_id else None
     account = db.session.get(Account, account_id) if account_id else None

@@ -44,14 +44,15 @@ def ensure_database(url):
 
 def reset_and_seed(app, count):
     """An empty schema, then ``count`` opted-in contacts, a template, a sender and a draft campaign for them all."""
+    from crm_sms.crm.models import Contact, PhoneType
+    from crm_sms.crm.models import PhoneNumber as BuiltinPhoneNumber
     from crm_sms.models import (
         Campaign,
         CampaignRecipient,
         Consent,
-        Contact,
         Department,
         PhoneNumber,
-        PhoneType,
+        Record,
         SenderNumber,
         Signature,
         Template,
@@ -95,7 +96,7 @@ def reset_and_seed(app, count):
                 ],
             )
             db.session.execute(
-                db.insert(PhoneNumber),
+                db.insert(BuiltinPhoneNumber),
                 [
                     {
                         "id": i,
@@ -104,7 +105,33 @@ def reset_and_seed(app, count):
                         "e164": f"+1415{2000000 + i:07d}",
                         "region": "US",
                         "is_primary": True,
+                        "created_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            # crm_sms's rows for them, as linking them would make (ids kept, as the legacy migration does).
+            db.session.execute(
+                db.insert(Record),
+                [
+                    {"id": i, "kind": "contacts", "host_id": str(i), "name": f"Person{i % 97} {i}", "synced_at": now}
+                    for i in ids
+                ],
+            )
+            db.session.execute(
+                db.insert(PhoneNumber),
+                [
+                    {
+                        "id": i,
+                        "record_id": i,
+                        "key": f"phone:{i}",
+                        "label": "Mobile",
+                        "sms_capable": True,
+                        "e164": f"+1415{2000000 + i:07d}",
+                        "region": "US",
+                        "is_primary": True,
                         "preferred_sms": True,
+                        "current": True,
                         "created_at": now,
                     }
                     for i in ids

@@ -27,7 +27,7 @@ from datetime import timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._load import Processes, login, serve  # noqa: E402
-from bench.send_throughput import fresh_schema, make_app, prepare  # noqa: E402
+from bench.send_throughput import fresh_schema, make_app, prepare, records_from_builtin  # noqa: E402
 
 PASSWORD = "bench-pass"
 CHUNK = 20_000
@@ -35,7 +35,8 @@ CHUNK = 20_000
 
 def seed(app, count, contacts):
     from crm_sms.crm import users
-    from crm_sms.models import Account, Contact, Message, db, utcnow
+    from crm_sms.crm.models import Account, Contact
+    from crm_sms.models import Message, db, utcnow
 
     with app.app_context():
         fresh_schema(app)
@@ -70,6 +71,7 @@ def seed(app, count, contacts):
                 for i in range(contacts)
             ],
         )
+        records_from_builtin(db)
         for start in range(0, count, CHUNK):
             block = range(start, min(start + CHUNK, count))
             db.session.execute(db.insert(Message), [_message(i, contacts, now) for i in block])

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.send_throughput import fresh_schema, make_app, prepare  # noqa: E402
+from bench.send_throughput import fresh_schema, make_app, prepare, records_from_builtin  # noqa: E402
 
 AGENTS = 20
 PASSWORD = "bench-pass"
@@ -33,13 +33,11 @@ PASSWORD = "bench-pass"
 
 def seed(app, count, per_conversation):
     from crm_sms.crm import users
+    from crm_sms.crm.models import Contact, PhoneNumber, PhoneType
     from crm_sms.models import (
-        Contact,
         Conversation,
         Message,
         Notification,
-        PhoneNumber,
-        PhoneType,
         SenderNumber,
         Subscription,
         db,
@@ -86,14 +84,13 @@ def seed(app, count, per_conversation):
                         "type_id": 1,
                         "e164": number[i],
                         "region": "US",
-                        "time_zone": "America/Los_Angeles",
                         "is_primary": True,
-                        "preferred_sms": True,
                         "created_at": now,
                     }
                     for i in block
                 ],
             )
+            records_from_builtin(db, contacts_after=start)
             db.session.execute(
                 db.insert(Message),
                 [

@@ -67,9 +67,47 @@ def fresh_schema(app):
     app.extensions["crm_sms"].redis.flushdb()
 
 
+def records_from_builtin(db, contacts_after=0):
+    """crm_sms's rows for the built-in contacts, accounts and numbers seeded so far, as the legacy migration
+    makes them: a contact's record keeps its id, an account's comes after the contacts', a number keeps its id
+    (and is the preferred SMS number when it is the primary one). ``contacts_after``: only the contacts past
+    that id and their numbers (a seed in blocks; its accounts come with the first block)."""
+    offset = db.session.scalar(db.text("SELECT COALESCE(MAX(id), 0) FROM contacts"))
+    if contacts_after:
+        offset = 0
+    else:
+        db.session.execute(
+            db.text(
+                "INSERT INTO crm_sms_records (id, kind, host_id, name, account_id, synced_at) "
+                "SELECT id + :o, 'accounts', CAST(id AS VARCHAR(64)), name, NULL, updated_at FROM accounts"
+            ),
+            {"o": offset},
+        )
+    db.session.execute(
+        db.text(
+            "INSERT INTO crm_sms_records (id, kind, host_id, name, account_id, synced_at) "
+            "SELECT id, 'contacts', CAST(id AS VARCHAR(64)), first_name || ' ' || last_name, "
+            "CASE WHEN account_id IS NULL THEN NULL ELSE account_id + :o END, updated_at FROM contacts WHERE id > :a"
+        ),
+        {"o": offset, "a": contacts_after},
+    )
+    db.session.execute(
+        db.text(
+            "INSERT INTO crm_sms_phone_numbers (id, record_id, key, label, e164, region, time_zone, sms_capable, "
+            "is_primary, preferred_sms, current, created_at) "
+            "SELECT p.id, CASE WHEN p.contact_id IS NOT NULL THEN p.contact_id ELSE p.account_id + :o END, "
+            "'phone:' || CAST(p.id AS VARCHAR(20)), t.name, p.e164, p.region, NULL, t.sms_capable, p.is_primary, "
+            "p.is_primary, true, p.created_at FROM phone_numbers p JOIN phone_types t ON t.id = p.type_id "
+            "WHERE p.contact_id > :a OR (:a = 0 AND p.account_id IS NOT NULL)"
+        ),
+        {"o": offset, "a": contacts_after},
+    )
+
+
 def reset_and_seed(app, count):
     """An empty schema, then ``count`` opted-in contacts with one queued message each (bulk inserts)."""
-    from crm_sms.models import Consent, Contact, Message, PhoneNumber, PhoneType, SenderNumber, db, utcnow
+    from crm_sms.crm.models import Contact, PhoneNumber, PhoneType
+    from crm_sms.models import Consent, Message, SenderNumber, db, utcnow
 
     with app.app_context():
         fresh_schema(app)
@@ -102,12 +140,12 @@ def reset_and_seed(app, count):
                     "e164": n,
                     "region": "US",
                     "is_primary": True,
-                    "preferred_sms": True,
                     "created_at": now,
                 }
                 for i, n in enumerate(numbers)
             ],
         )
+        records_from_builtin(db)
         db.session.execute(
             db.insert(Consent),
             [

@@ -7,7 +7,7 @@ crm_sms.trigger("payment.received", contact=contact, key=f"payment-{payment.id}"
 """
 
 from .extension import CrmSms, state
-from .host import Host
+from .host import Host, Phone
 from .services.triggers import fire as trigger
 
-__all__ = ["CrmSms", "Host", "state", "trigger"]
+__all__ = ["CrmSms", "Host", "Phone", "state", "trigger"]

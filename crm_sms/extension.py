@@ -3,13 +3,14 @@
 from decimal import Decimal
 from importlib.util import find_spec
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, render_template, request, url_for
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from . import config, logs, providers, security
+from .crm import BuiltinHost
 from .models import db
 from .models.base import timeout_options
 
@@ -65,9 +66,12 @@ class CrmSms:
     def init_app(self, app, db=None, host=None):
         """Serve SMS in ``app`` for ``host``, in ``db``; no host: the built-in CRM.
 
-        With a host, its LoginManager logs people in (crm_sms never sets one up) and its users' roles say what
-        they may do; the built-in CRM's login, user and record pages are not served.
+        A host that lacks a required method or attribute fails here, naming it. With a host, its LoginManager
+        logs people in (crm_sms never sets one up) and its users' roles say what they may do; the built-in
+        CRM's login, user and record pages are not served.
         """
+        host = host if host is not None else BuiltinHost()
+        host.check()
         config.load(app)
         if app.config["CRM_SMS_LOG_FORMAT"] != "none":
             logs.install(app.config["CRM_SMS_LOG_FORMAT"])
@@ -77,12 +81,7 @@ class CrmSms:
             csrf.init_app(app)
         if not hasattr(app, "htmx"):
             htmx.init_app(app)
-        from .crm import BuiltinHost
-
-        host = BuiltinHost() if host is None else host
         builtin = isinstance(host, BuiltinHost)
-        if hasattr(host, "check"):
-            host.check()
         app.extensions["crm_sms"] = _State(app, database, host, builtin)
 
         from . import cli
@@ -95,6 +94,10 @@ class CrmSms:
         app.jinja_env.globals["current_person"] = people.current_person
         app.jinja_env.globals["sms_panel"] = _sms_panel
         app.jinja_env.globals["sms_assets"] = sms_assets
+        app.jinja_env.globals["record_url"] = _record_url
+        app.jinja_env.globals["host_name"] = host.name
+        app.jinja_env.globals["host_id"] = host.id_of
+        app.jinja_env.globals["host_url"] = host.url
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
         crm_pages = builtin and app.config["CRM_SMS_CRM_PAGES"]
@@ -154,15 +157,19 @@ def _database_timeouts(app):
 
 
 def _sms_panel(record):
-    """The SMS subpanel for a contact or account page: ``{{ sms_panel(contact) }}`` in the host's template."""
+    """The SMS subpanel for a host contact or account page: ``{{ sms_panel(contact) }}`` in the host's template.
+
+    The record is linked (and synced with the host) first, so the panel shows its numbers as they are now.
+    """
     from .blueprints.messages import panel_context
-    from .services import people
+    from .services import people, records
     from .services.auth import can
 
     if not can(people.current(), "sms.view"):
         return ""
     # A host's record page does not extend crm_sms/base.html: the panel brings the assets it needs.
-    return sms_assets() + Markup(render_template("crm_sms/messages/_panel.html", **panel_context(record)))
+    panel = render_template("crm_sms/messages/_panel.html", **panel_context(records.link(record)))
+    return sms_assets() + Markup(panel)
 
 
 def sms_assets():
@@ -172,6 +179,11 @@ def sms_assets():
         return Markup("")
     g.crm_sms_assets = page
     return Markup(render_template("crm_sms/_assets.html"))
+
+
+def _record_url(record):
+    """The link to a crm_sms ``Record``'s page on the host (through a redirect: lists ask the host nothing)."""
+    return url_for("messages.open_record", record_id=record.id) if record is not None else None
 
 
 def _localtime(value):

@@ -20,8 +20,11 @@ import trustme
 from werkzeug.serving import make_server
 
 from crm_sms.crm import users
-from crm_sms.models import Consent, Contact, PhoneNumber, db, utcnow
-from crm_sms.services import people, phone_numbers
+from crm_sms.crm.models import Contact
+from crm_sms.crm.models import PhoneNumber as BuiltinPhoneNumber
+from crm_sms.crm.services import phones
+from crm_sms.models import Consent, PhoneNumber, Record, db, utcnow
+from crm_sms.services import people, phone_numbers, records
 from tests.fakes.servers import RedisServer
 from tests.fakes.vonage import VonageFake
 from wsgi import create_app
@@ -138,37 +141,47 @@ def runner(app):
 def phone_types(app):
     """Mobile and Office can receive SMS; Home cannot."""
     types = {
-        name: phone_numbers.save_phone_type(None, name, sms)
+        name: phones.save_phone_type(None, name, sms)
         for name, sms in [("Mobile", True), ("Office", True), ("Home", False)]
     }
     db.session.commit()
     return types
 
 
+def builtin(record):
+    """The built-in CRM's contact or account behind a crm_sms ``Record`` (anything else as it is)."""
+    return records.host_record(record) if isinstance(record, Record) else record
+
+
 @pytest.fixture
 def make_contact(app, phone_types):
-    from crm_sms.services import contacts
+    """A built-in contact with Mobile numbers; returns crm_sms's ``Record`` of it (``builtin(record)`` is the
+    contact itself)."""
+    from crm_sms.crm.services import contacts
 
     def make(first="Ada", last="Lovelace", numbers=("+14155550101",), account=None, **fields):
-        contact = contacts.save(None, first_name=first, last_name=last, account=account, **fields)
+        contact = contacts.save(None, first_name=first, last_name=last, account=builtin(account), **fields)
         for number in numbers:
-            phone_numbers.add(contact, number, phone_types["Mobile"])
+            phones.add(contact, number, phone_types["Mobile"])
+        record = records.link(contact)
         db.session.commit()
-        return contact
+        return record
 
     return make
 
 
 @pytest.fixture
 def make_account(app, phone_types):
-    from crm_sms.services import accounts
+    """A built-in account with Office numbers; returns crm_sms's ``Record`` of it."""
+    from crm_sms.crm.services import accounts
 
     def make(name="Acme Logistics", numbers=("+12125550101",), **fields):
         account = accounts.save(None, name=name, **fields)
         for number in numbers:
-            phone_numbers.add(account, number, phone_types["Office"])
+            phones.add(account, number, phone_types["Office"])
+        record = records.link(account)
         db.session.commit()
-        return account
+        return record
 
     return make
 
@@ -178,6 +191,7 @@ def make_crm_user(app):
     """A user of the built-in CRM (``crm_sms.crm``): what logs in, with a password and a session token."""
 
     def make(username="agent", role="agent", contact=None):
+        contact = builtin(contact)  # the built-in user is the built-in contact; their Person names its Record
         user = users.create_user(username, PASSWORD, role, email=f"{username}@example.com", contact=contact)
         db.session.commit()
         return user
@@ -311,10 +325,11 @@ def vonage_fake(vonage_ca, tmp_path, monkeypatch):
 
 
 def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
-    """Contacts P1…Pn with bulk inserts (no explicit ids: PostgreSQL's sequences stay right), each with
-    ``number(i)`` as preferred SMS number and opted in there when ``opted_in(i)`` (else never asked).
+    """Contacts P1…Pn of the built-in CRM and crm_sms's records of them, with bulk inserts (no explicit ids:
+    PostgreSQL's sequences stay right), each with ``number(i)`` as preferred SMS number and opted in there when
+    ``opted_in(i)`` (else never asked).
 
-    Returns {i: contact id}.
+    Returns {i: record id}.
     """
     now = utcnow()
     db.session.execute(
@@ -331,22 +346,61 @@ def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
             for i in range(1, n + 1)
         ],
     )
-    ids = {
+    contact_ids = {
         int(name[1:]): id
         for id, name in db.session.execute(
             db.select(Contact.id, Contact.first_name).where(Contact.first_name.like("P%"))
         )
     }
     db.session.execute(
-        db.insert(PhoneNumber),
+        db.insert(BuiltinPhoneNumber),
         [
             {
-                "contact_id": ids[i],
+                "contact_id": contact_ids[i],
                 "type_id": mobile.id,
                 "e164": number(i),
                 "region": "US",
                 "is_primary": True,
+                "created_at": now,
+            }
+            for i in range(1, n + 1)
+        ],
+    )
+    builtin_phones = dict(
+        db.session.execute(
+            db.select(BuiltinPhoneNumber.contact_id, BuiltinPhoneNumber.id).where(
+                BuiltinPhoneNumber.contact_id.in_(contact_ids.values())
+            )
+        ).all()
+    )
+    db.session.execute(
+        db.insert(Record),
+        [
+            {"kind": "contacts", "host_id": str(contact_ids[i]), "name": f"P{i} Person", "synced_at": now}
+            for i in range(1, n + 1)
+        ],
+    )
+    by_host = dict(
+        db.session.execute(
+            db.select(Record.host_id, Record.id).where(
+                Record.kind == "contacts", Record.host_id.in_([str(id) for id in contact_ids.values()])
+            )
+        ).all()
+    )
+    ids = {i: by_host[str(contact_ids[i])] for i in range(1, n + 1)}
+    db.session.execute(
+        db.insert(PhoneNumber),
+        [
+            {
+                "record_id": ids[i],
+                "key": f"phone:{builtin_phones[contact_ids[i]]}",
+                "label": mobile.name,
+                "sms_capable": mobile.sms_capable,
+                "e164": number(i),
+                "region": "US",
+                "is_primary": True,
                 "preferred_sms": True,
+                "current": True,
                 "created_at": now,
             }
             for i in range(1, n + 1)
@@ -354,7 +408,7 @@ def bulk_contacts(n, mobile, number, opted_in=lambda i: True, **fields):
     )
     phones = dict(
         db.session.execute(
-            db.select(PhoneNumber.contact_id, PhoneNumber.id).where(PhoneNumber.contact_id.in_(ids.values()))
+            db.select(PhoneNumber.record_id, PhoneNumber.id).where(PhoneNumber.record_id.in_(ids.values()))
         ).all()
     )
     db.session.execute(
@@ -446,3 +500,18 @@ def kill_worker(process):
     for pid in [process.pid, *_descendants(process.pid)]:
         os.kill(pid, signal.SIGKILL)
     process.wait()
+
+
+def add_phone(record, number, phone_type, is_primary=False):
+    """Add a number to the built-in contact or account behind ``record`` (as its page would) and sync the record;
+    returns crm_sms's row of the number."""
+    from crm_sms.crm.services import phones
+
+    phone = phones.add(builtin(record), number, phone_type, is_primary=is_primary)
+    records.sync(record)
+    return next(p for p in record.phone_numbers if p.e164 == phone.e164)
+
+
+def record_of(customer):
+    """crm_sms's ``Record`` of a customer user's contact."""
+    return records.link(customer.contact)  # placeholder: users gives the customer's Record directly

@@ -19,7 +19,7 @@ import pytest
 from crm_sms.models import Conversation, Message, Subscription, db, utcnow
 from crm_sms.services import campaigns, departments, messages, signatures, templates, triggers
 from crm_sms.services.auth import ROLE_PERMISSIONS
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, builtin
 
 #: Anyone, logged in or not, may call these (each checks its own input).
 PUBLIC = "public"
@@ -72,9 +72,11 @@ def world(make_user, make_contact, make_account, make_sender, opt_in):
     return dict(
         grace=grace.id,
         draft=draft.id,
-        ada=ada.id,
-        acme=acme.id,
-        phone=ada.phone_numbers[0].id,
+        ada=int(ada.host_id),  # the built-in CRM's pages name its own ids
+        acme=int(acme.host_id),
+        ada_record=ada.id,  # crm_sms's pages name the record's
+        acme_record=acme.id,
+        phone=builtin(ada).phone_numbers[0].id,
         conversation=conversation.id,
         message=sent.id,
         template=template.id,
@@ -83,7 +85,7 @@ def world(make_user, make_contact, make_account, make_sender, opt_in):
         line=line.id,
         signature=signature.id,
         department=department.id,
-        phone_type=ada.phone_numbers[0].type_id,
+        phone_type=builtin(ada).phone_numbers[0].type_id,
     )
 
 
@@ -94,9 +96,10 @@ def objects(world):
         "message_id": [(world["draft"], {AUTHOR}), (world["message"], {AUTHOR, "conversations.all"})],
         "conversation_id": [(world["conversation"], {AUTHOR, "conversations.all"})],
         "kind": [
-            ({"kind": "contacts", "owner_id": world["ada"]}, record),
-            ({"kind": "accounts", "owner_id": world["acme"]}, record),
+            ({"kind": "contacts", "owner_id": world["ada_record"]}, record),
+            ({"kind": "accounts", "owner_id": world["acme_record"]}, record),
         ],
+        "record_id": [(world["ada_record"], record)],
         "contact_id": [(world["ada"], record)],
         "account_id": [(world["acme"], record)],
         "phone_id": [(world["phone"], record)],

@@ -1,4 +1,5 @@
-from crm_sms.models import Account, db
+from crm_sms.crm.models import Account
+from crm_sms.models import db
 
 
 def test_account_list_filters_by_type_and_search(client, login, make_account):
@@ -17,7 +18,7 @@ def test_account_page_shows_its_contacts_and_phone_numbers(client, login, make_a
     login("agent")
     account = make_account("Acme Logistics", numbers=("+12125550101",))
     make_contact("Ada", "Lovelace", account=account)
-    page = client.get(f"/accounts/{account.id}").text
+    page = client.get(f"/accounts/{account.host_id}").text
     assert "Ada Lovelace" in page and "(212) 555-0101" in page and "Office" in page
 
 

@@ -1,4 +1,5 @@
-from crm_sms.models import Department, PhoneType, db
+from crm_sms.crm.models import PhoneType
+from crm_sms.models import Department, db
 
 
 def test_admin_marks_a_phone_type_sms_capable(client, login, phone_types):

@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from crm_sms.models import ROLES, db
+from crm_sms.crm.models import ROLES
+from crm_sms.models import db
 from crm_sms.services.auth import PERMISSIONS, ROLE_PERMISSIONS
 
 from .conftest import PASSWORD
@@ -148,9 +149,9 @@ def test_every_form_needs_a_csrf_token(make_app, make_crm_user, make_contact):
     assert response.status_code == 302
     for url in [
         "/contacts/new",
-        f"/contacts/{contact.id}/edit",
+        f"/contacts/{contact.host_id}/edit",
         "/accounts/new",
-        f"/contacts/{contact.id}/phones",
+        f"/contacts/{contact.host_id}/phones",
         f"/phones/{contact.phone_numbers[0].id}/delete",
         "/admin/phone-types",
         "/sms/settings/departments",

@@ -1,4 +1,5 @@
-from crm_sms.models import Account, Contact, User, db
+from crm_sms.crm.models import Account, Contact, User
+from crm_sms.models import db
 from crm_sms.services import demo
 
 

@@ -17,7 +17,8 @@ from jinja2 import DictLoader
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crm_sms import CrmSms, Host
-from crm_sms.models import Contact, Person, db
+from crm_sms.crm.models import Contact
+from crm_sms.models import Person, db
 from crm_sms.services import people
 
 PAGES = {  # the pages each role may open, every one of them in the host's layout
@@ -227,7 +228,7 @@ def test_a_host_role_crm_sms_does_not_know_is_a_clear_error(shop, shop_user):
 
 def test_the_built_in_crm_without_its_pages_serves_sms_pages_with_the_apps_own_login(make_app, make_crm_user):
     """CRM_SMS_CRM_PAGES=False and the app's own LoginManager: no built-in login, no auth.* URL anywhere."""
-    from crm_sms.models import User
+    from crm_sms.crm.models import User
 
     app = Flask(__name__)
     app.config.update(make_app().config, CRM_SMS_CRM_PAGES=False)  # make_app: the test database, emptied after

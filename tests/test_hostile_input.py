@@ -282,7 +282,7 @@ def test_a_nul_byte_in_a_search_box_answers_400_naming_it(client, login, url):
 
 
 def test_a_nul_byte_in_a_form_answers_400_and_stores_nothing(client, login):
-    from crm_sms.models import Contact
+    from crm_sms.crm.models import Contact
 
     login("admin")
 
@@ -316,7 +316,7 @@ def test_the_guard_leaves_other_text_alone(client, login):
 def test_a_name_too_long_for_a_contact_made_from_a_conversation_is_a_form_error(
     client, login, make_sender, phone_types
 ):
-    from crm_sms.models import Contact
+    from crm_sms.crm.models import Contact
 
     make_sender()
     login("admin")

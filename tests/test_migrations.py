@@ -235,4 +235,100 @@ def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_po
         }
         assert targets == {"crm_sms_users"}, table
     db.session.execute(db.delete(Subscription))
+
+
+def test_records_migration_moves_contacts_accounts_and_numbers_to_crm_sms_rows(app):
+    """0014: built-in records and numbers become crm_sms's rows (contact ids kept, account ids shifted past the
+    highest contact id), every pointer follows, and the built-in numbers lose what moved."""
+    import sqlalchemy as sa
+
+    _run("0014_records", "downgrade")
+
+    def sql(text, **values):
+        return db.session.execute(sa.text(text), values)
+
+    sql("INSERT INTO phone_types (name, sms_capable) VALUES ('Mobile', true), ('Home', false)")
+    mobile, home = (sql("SELECT id FROM phone_types WHERE name = :n", n=n).scalar() for n in ("Mobile", "Home"))
+    now = "2026-01-01 00:00:00"
+    sql("INSERT INTO accounts (name, type, created_at, updated_at) VALUES ('Acme', 'Customer', :t, :t)", t=now)
+    acme = sql("SELECT id FROM accounts WHERE name = 'Acme'").scalar()
+    for first in ("Ada", "Bob"):
+        sql(
+            "INSERT INTO contacts (account_id, first_name, last_name, ready, created_at, updated_at) "
+            "VALUES (:a, :f, 'Byron', true, :t, :t)",
+            a=acme if first == "Ada" else None,
+            f=first,
+            t=now,
+        )
+    ada, bob = (sql("SELECT id FROM contacts WHERE first_name = :f", f=f).scalar() for f in ("Ada", "Bob"))
+    for owner, account, kind, e164, preferred in [
+        (ada, None, mobile, "+14155550101", True),
+        (ada, None, home, "+14155550102", False),
+        (None, acme, mobile, "+12125550101", False),
+    ]:
+        sql(
+            "INSERT INTO phone_numbers (contact_id, account_id, type_id, e164, region, time_zone, is_primary, "
+            "preferred_sms, created_at) VALUES (:c, :a, :k, :e, 'US', 'America/Los_Angeles', :p, :p, :t)",
+            c=owner,
+            a=account,
+            k=kind,
+            e=e164,
+            p=preferred,
+            t=now,
+        )
+    ada_mobile = sql("SELECT id FROM phone_numbers WHERE e164 = '+14155550101'").scalar()
+    sql(
+        "INSERT INTO crm_sms_consents (contact_id, state, phone_number_id, changed_at) VALUES (:c, 'opted_in', :p, :t)",
+        c=ada,
+        p=ada_mobile,
+        t=now,
+    )
+    sql("INSERT INTO crm_sms_consents (account_id, state, changed_at) VALUES (:a, 'opted_out', :t)", a=acme, t=now)
+    for owner, account, ref in [(ada, None, "m1"), (None, acme, "m2")]:
+        sql(
+            "INSERT INTO crm_sms_messages (direction, kind, status, body, phone_e164, sender_e164, contact_id, "
+            "account_id, send_at, created_at, status_changed_at, attempts, segments, encoding, client_ref) "
+            "VALUES ('outbound', 'manual', 'sent', 'hi', '+14155550101', '+16285550100', :c, :a, :t, :t, :t, 0, 1, "
+            "'GSM-7', :r)",
+            c=owner,
+            a=account,
+            t=now,
+            r=ref,
+        )
+    db.session.commit()
+
+    _run("0014_records")
+
+    offset = max(ada, bob)
+    assert sql("SELECT id, kind, host_id, name, account_id FROM crm_sms_records ORDER BY id").all() == [
+        *sorted(
+            [(ada, "contacts", str(ada), "Ada Byron", acme + offset), (bob, "contacts", str(bob), "Bob Byron", None)]
+        ),
+        (acme + offset, "accounts", str(acme), "Acme", None),
+    ]
+    numbers = sql(
+        "SELECT id, record_id, key, label, e164, sms_capable, preferred_sms, time_zone, current "
+        "FROM crm_sms_phone_numbers ORDER BY e164"
+    ).all()
+    assert [tuple(n[1:]) for n in numbers] == [
+        (acme + offset, f"phone:{numbers[0][0]}", "Mobile", "+12125550101", True, False, "America/Los_Angeles", True),
+        (ada, f"phone:{ada_mobile}", "Mobile", "+14155550101", True, True, "America/Los_Angeles", True),
+        (ada, f"phone:{numbers[2][0]}", "Home", "+14155550102", False, False, "America/Los_Angeles", True),
+    ]
+    assert sql("SELECT contact_id, account_id, phone_number_id FROM crm_sms_consents ORDER BY id").all() == [
+        (ada, None, ada_mobile),
+        (None, acme + offset, None),
+    ]
+    assert sql("SELECT contact_id, account_id FROM crm_sms_messages ORDER BY client_ref").all() == [
+        (ada, None),
+        (None, acme + offset),
+    ]
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("phone_numbers")}
+    assert "preferred_sms" not in columns and "time_zone" not in columns
+    with db.engine.connect() as connection:
+        assert differences_from_the_models(connection) == []
+    # New rows after the upgrade get ids past the copied ones (PostgreSQL's sequences were moved on).
+    from crm_sms.models import Record
+
+    db.session.add(Record(kind="contacts", host_id="999", name="New"))
     db.session.commit()

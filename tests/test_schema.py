@@ -125,7 +125,7 @@ def _options(index):
 
 
 #: The tables legacy steps after LEGACY_END create from the built-in CRM's rows.
-LATER_TABLES = {"crm_sms_users"}
+LATER_TABLES = {"crm_sms_users", "crm_sms_records", "crm_sms_phone_numbers"}
 
 
 def _legacy_database(engine):

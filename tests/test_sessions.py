@@ -6,7 +6,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from crm_sms.crm import users
-from crm_sms.models import User, db
+from crm_sms.crm.models import User
+from crm_sms.models import db
 
 from .conftest import PASSWORD
 

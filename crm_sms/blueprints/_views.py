@@ -11,7 +11,7 @@ from ..config import config_value
 from ..extension import htmx
 from ..models import db, kind_of
 from ..models.base import database_busy
-from ..services import access, settings
+from ..services import access, records, settings
 from ..services.auth import PERMISSIONS, can, person
 from . import _input
 
@@ -88,20 +88,20 @@ def go(url):
 
 
 def owner_or_404(kind, owner_id):
-    """The contact or account, if the current user may see it (``access.record``)."""
+    """The contact or account ``Record``, if the current user may see it (``access.record``), synced with the host."""
     return access.record(person(), kind, owner_id)
 
 
 def owner_url(owner):
-    """The page of a contact or an account."""
-    kind = kind_of(owner)
-    return url_for(f"{kind}.show", **{f"{kind[:-1]}_id": owner.id})
+    """The page of a contact or an account ``Record`` on the host (the SMS panel alone once the host deleted it)."""
+    return records.url(owner) or url_for("messages.panel", kind=owner.kind, owner_id=owner.id)
 
 
 def render_owner(record, fragment, status=200, **context):
-    """``fragment`` for htmx, else the contact's or account's whole page (which includes it)."""
+    """``fragment`` for htmx, else a page of crm_sms's around it that names the record and links to its page."""
     kind = kind_of(record)
-    return render(f"crm_sms/{kind}/show.html", fragment, status=status, **{kind[:-1]: record}, **context)
+    context.setdefault(kind[:-1], record)
+    return render("crm_sms/record.html", fragment, status=status, record=record, part=fragment, **context)
 
 
 def paginate(stmt, arg="page"):

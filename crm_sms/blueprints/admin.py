@@ -5,8 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired
 
-from ..models import PhoneType, db
-from ..services import phone_numbers
+from ..crm.models import PhoneType
+from ..crm.services import phones as phone_numbers
+from ..models import db
 from ..services.phone_numbers import PhoneNumberError
 from ._input import fits
 from ._views import get_or_404, pages, permission_required, render

@@ -8,9 +8,9 @@ from wtforms.validators import Optional
 
 from ..config import config_value
 from ..extension import htmx
-from ..models import ACCOUNT_TYPES, Message, SenderNumber, Signature, Template, db
+from ..models import Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
-from ..services import access, campaign_generation, campaigns, mass_messages, senders, signatures
+from ..services import access, campaign_generation, campaigns, mass_messages, records, senders, signatures
 from ..services.auth import can, person
 from ..services.campaigns import CampaignError
 from ._input import integer, plausible_date
@@ -38,11 +38,7 @@ class MassMessageForm(FlaskForm):
     template_id = SelectField("Saved message", coerce=integer, validate_choice=False)
     outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    type = SelectField(
-        "Account type",
-        validate_choice=False,
-        choices=[SelectChoice("", "Any type")] + [SelectChoice(t, t) for t in ACCOUNT_TYPES],
-    )
+    type = StringField("Account type")
     city = StringField("City")
     send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
     sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
@@ -204,7 +200,7 @@ def add_recipients(campaign_id):
     campaign = access.campaign(person(), campaign_id)
     return _change_recipients(
         campaign,
-        lambda: campaigns.add_records(campaign, request.form.getlist("record_ids", type=integer)),
+        lambda: campaigns.add_records(campaign, request.form.getlist("record_ids")),
         "Added {} recipient{}.",
     )
 
@@ -219,8 +215,7 @@ def add_filtered(campaign_id):
         if every
         else dict(
             q=form.get("q", "").strip() or None,
-            city=form.get("city", "").strip() or None,
-            type=form.get("type") or None,
+            **{name: form.get(name, "").strip() or None for name in campaigns.filters_of(campaign.module)},
         )
     )
     return _change_recipients(
@@ -271,7 +266,7 @@ def _recipients_context(campaign):
         recipient_page=paginate(stmt, "rpage"),
         candidates=campaigns.candidates(campaign) if campaign.editable else [],
         q="",
-        account_types=ACCOUNT_TYPES,
+        filters=campaigns.filters_of(campaign.module),
     )
 
 
@@ -389,6 +384,7 @@ def campaigns_of(record):
     """The campaigns a contact or account was part of: ``{{ sms_campaigns(contact) }}`` on its page."""
     if not can(person(), "sms.view"):
         return ""
+    record = records.link(record)
     return Markup(
         render_template(
             "crm_sms/campaigns/_for_record.html", record=record, rows=campaigns.for_record(record), labels=LABELS

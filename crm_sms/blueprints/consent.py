@@ -11,11 +11,12 @@ from markupsafe import Markup
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from ..extension import htmx
-from ..models import PhoneNumber, PhoneType, db, kind_of
+from ..host import host
+from ..models import PhoneNumber, db, kind_of
 from ..models.consent import STATE_LABELS
 from ..models.phone_number import format_e164
-from ..services import access, consent, consent_log, phone_numbers
-from ..services.auth import can, person
+from ..services import access, consent, consent_log, phone_numbers, records
+from ..services.auth import can, is_own_contact, person
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
 from ._input import integer
@@ -34,6 +35,13 @@ def _id(value):
         return None
 
 
+def _kind(value):
+    """A posted kind of number (``host.phone_kinds``): an integer id when it is one, else its text."""
+    if value in (None, ""):
+        return None
+    return int(value) if str(value).isdigit() else str(value)
+
+
 class StaffConsentForm(FlaskForm):
     # The service checks every choice, so its message (not "Not a valid choice") is what people read.
     choice = SelectField("Consents to receive SMS/Text messages", choices=CHOICES, validate_choice=False)
@@ -44,7 +52,7 @@ class StaffConsentForm(FlaskForm):
         choices=[SelectChoice("", "Choose…")] + [SelectChoice(t, t) for t in consent_log.STAFF_TYPES],
     )
     new_number = StringField("Or add a number", render_kw={"placeholder": "+1 415 555 0100"})
-    new_type_id = SelectField("Its type", coerce=_id, validate_choice=False)
+    new_type_id = SelectField("Its type", coerce=_kind, validate_choice=False)
 
 
 class PreferredSmsForm(FlaskForm):
@@ -53,13 +61,13 @@ class PreferredSmsForm(FlaskForm):
 
 
 def _number_choices(owner):
-    return [SelectChoice(p.id, f"{p.display} ({p.type.name})") for p in phone_numbers.sms_numbers(owner)]
+    return [SelectChoice(p.id, f"{p.display} ({p.label})") for p in phone_numbers.sms_numbers(owner)]
 
 
 def _staff_form(owner, formdata=None):
     form = StaffConsentForm(formdata=formdata, prefix="consent")
     form.phone_id.choices = _number_choices(owner)
-    form.new_type_id.choices = [SelectChoice(t.id, t.name) for t in phone_numbers.phone_types() if t.sms_capable]
+    form.new_type_id.choices = [SelectChoice(value, label) for value, label in host.phone_kinds()]
     if formdata is None:
         now = consent_log.summary(owner)
         form.choice.data = {"opted_in": "opt_in", "opted_out": "opt_out"}.get(now["state"], "")
@@ -108,7 +116,7 @@ def staff(kind, owner_id):
                 phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
                 consent_type=form.consent_type.data or None,
                 new_number=form.new_number.data,
-                new_type=db.session.get(PhoneType, form.new_type_id.data) if form.new_type_id.data else None,
+                new_type=form.new_type_id.data,
             )
         except ConsentError as error:
             db.session.rollback()
@@ -234,6 +242,7 @@ def sms_consent(owner):
     """The staff SMS messaging form of a contact or account; nothing for a user without sms.consent."""
     if not can(person(), "sms.consent"):
         return ""
+    owner = records.link(owner)
     return Markup(render_template("crm_sms/consent/_staff.html", **_staff_context(owner)))
 
 
@@ -242,6 +251,7 @@ def sms_consent_history(owner):
     """The SMS consent history of a contact or account, for staff."""
     if not can(person(), "sms.view"):
         return ""
+    owner = records.link(owner)
     return Markup(
         render_template(
             "crm_sms/consent/_history.html",
@@ -259,6 +269,9 @@ def sms_consent_history(owner):
 @bp.app_template_global()
 def sms_preferences(contact):
     """A customer's "My preferred SMS" on their own page; nothing on anyone else's."""
-    if not (can(person(), "self.manage") and person().contact_id == contact.id):
+    if not can(person(), "self.manage"):
+        return ""
+    contact = records.link(contact)
+    if not is_own_contact(person(), contact):
         return ""
     return Markup(render_template("crm_sms/consent/_preferred.html", contact=contact, now=consent_log.summary(contact)))

@@ -5,17 +5,18 @@ from datetime import timedelta
 from flask import abort, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from .. import queue
 from ..extension import htmx
-from ..models import Contact, PhoneType, db, kind_of, utcnow
+from ..host import host
+from ..models import db, kind_of, utcnow
 from ..services import access, conversation_report, conversations, inbox, messages, rendering, templates
 from ..services.auth import can, person
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
-from ._input import fits, integer, plausible_date
+from ._input import plausible_date
 from ._views import aware, go, pages, paginate, permission_required, render
 from .messages import WAITING_FOR_QUEUE
 
@@ -27,10 +28,17 @@ class ReplyForm(FlaskForm):
     send_at = DateTimeLocalField("Send date", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_date])
 
 
+def _kind(value):
+    """A posted kind of number (``host.phone_kinds``): an integer id when it is one, else its text."""
+    if value in (None, ""):
+        return None
+    return int(value) if str(value).isdigit() else str(value)
+
+
 class NewContactForm(FlaskForm):
-    first_name = StringField("First name", validators=[fits(Contact.first_name)])
-    last_name = StringField("Last name", validators=[fits(Contact.last_name)])
-    phone_type = SelectField("Type of number", coerce=integer, validate_choice=False)
+    first_name = StringField("First name", validators=[Length(max=100)])
+    last_name = StringField("Last name", validators=[Length(max=100)])
+    phone_type = SelectField("Type of number", coerce=_kind, validate_choice=False)
 
 
 @bp.route("/inbox")
@@ -144,7 +152,7 @@ def create_contact(conversation_id):
                 conversation,
                 form.first_name.data,
                 form.last_name.data,
-                db.session.get(PhoneType, form.phone_type.data or 0),
+                form.phone_type.data,
             )
         except (ConversationError, ValueError) as error:
             form[getattr(error, "field", "first_name")].errors.append(str(error))
@@ -202,6 +210,7 @@ def _context(conversation, form=None, contact_form=None, error=None):
         history=conversations.history(conversation),
         form=form or ReplyForm(formdata=None),
         contact_form=contact_form or _contact_form(),
+        can_create_contact=bool(host.phone_kinds()),
         variables=rendering.variables(kind),
         templates=templates.for_module(kind),
         error=error,
@@ -211,8 +220,5 @@ def _context(conversation, form=None, contact_form=None, error=None):
 
 def _contact_form(formdata=None):
     form = NewContactForm(formdata=formdata, prefix="contact")
-    form.phone_type.choices = [
-        (t.id, t.name)
-        for t in db.session.scalars(db.select(PhoneType).where(PhoneType.sms_capable).order_by(PhoneType.name))
-    ]
+    form.phone_type.choices = list(host.phone_kinds())
     return form

@@ -9,9 +9,20 @@ from wtforms.validators import Optional
 
 from .. import queue
 from ..extension import htmx
-from ..models import Contact, Message, SenderNumber, db, kind_of
+from ..models import Message, Record, SenderNumber, db, kind_of
 from ..models.message import LABELS
-from ..services import access, campaigns, consent, conversations, messages, rendering, senders, settings, templates
+from ..services import (
+    access,
+    campaigns,
+    consent,
+    conversations,
+    messages,
+    records,
+    rendering,
+    senders,
+    settings,
+    templates,
+)
 from ..services.auth import person
 from ..services.messages import MessageError
 from ._csv import csv_response
@@ -34,11 +45,11 @@ class ComposeForm(FlaskForm):
 def _form(owner, formdata=None):
     form = ComposeForm(formdata=formdata, prefix="sms")
     reasons = consent.reasons(owner)
-    sms_phones = [p for p in owner.phone_numbers if p.type.sms_capable]
+    sms_phones = [p for p in owner.phone_numbers if p.sms_capable]
     form.phone_id.choices = [
         (
             p.id,
-            f"{p.display} ({p.type.name})" + (f" — {reasons[p]}" if reasons[p] else ""),
+            f"{p.display} ({p.label})" + (f" — {reasons[p]}" if reasons[p] else ""),
             {"disabled": True} if reasons[p] else {},
         )
         for p in sorted(sms_phones, key=lambda p: (reasons[p] is not None, not p.preferred_sms, p.id))
@@ -71,6 +82,15 @@ def panel_context(owner, form=None, notice=None):
 
 def _panel(owner, form=None, status=200, notice=None):
     return render_owner(owner, "crm_sms/messages/_panel.html", status=status, **panel_context(owner, form, notice))
+
+
+@bp.route("/records/<int:record_id>")
+@permission_required("sms.view")
+def open_record(record_id):
+    """A record's page on the host (lists link here, so they ask the host nothing); 404 once the host deleted it."""
+    record = db.session.get(Record, record_id) or abort(404)
+    record = access.record(person(), record.kind, record.id)
+    return redirect(records.url(record) or abort(404), 303)
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/panel")
@@ -185,7 +205,7 @@ EXPORT_HEADER = [
 
 def _export_rows(reader, filters):
     # A generator: the query runs when the response streams, a thousand rows at a time.
-    stmt = messages.search(reader, **filters).options(db.joinedload(Message.contact).joinedload(Contact.account))
+    stmt = messages.search(reader, **filters).options(db.joinedload(Message.contact).joinedload(Record.account))
     for m in db.session.scalars(stmt.execution_options(yield_per=1000)):
         recipient, kind, related = _recipient(m)
         yield [
@@ -224,7 +244,7 @@ def _note(message, draft):
 
 def _recipient(message):
     if message.contact:
-        return message.contact.full_name, "Contact", message.contact.account.name if message.contact.account else ""
+        return message.contact.name, "Contact", message.contact.account.name if message.contact.account else ""
     if message.account:
         return message.account.name, "Account", message.account.name
     return "Unknown sender", "", ""

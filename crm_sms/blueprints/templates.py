@@ -10,7 +10,6 @@ from ..services import access, rendering, segments, templates
 from ..services.auth import person
 from ..services.rendering import RenderError
 from ..services.templates import TemplateError
-from ._input import integer
 from ._views import pages, permission_required, render
 
 bp = pages("templates", __name__, url_prefix="/sms/templates")
@@ -89,7 +88,7 @@ def records():
 def preview():
     """What the chosen record would read, with the segment count; an unknown variable is named instead."""
     module = _module(request.form.get("module"))
-    record = templates.record(module, request.form.get("record_id", type=integer))
+    record = templates.record(module, request.form.get("record_id"))
     return render("crm_sms/templates/_preview.html", **_preview(request.form.get("body"), record, module))
 
 

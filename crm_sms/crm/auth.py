@@ -12,9 +12,10 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from ..blueprints._views import pages, render
-from ..models import User, db
+from ..models import db
 from ..services.auth import can, person
 from . import login_throttle
+from .models import User
 from .users import authenticate
 
 login_manager = LoginManager()

@@ -5,7 +5,9 @@ import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ROLES, Contact, User, db
+from ..crm.models import Contact  # placeholder: users replaces the built-in user half
+from ..models import db
+from .models import ROLES, User
 
 
 class UserError(ValueError):

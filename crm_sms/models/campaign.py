@@ -85,13 +85,13 @@ class CampaignRecipient(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     campaign_id = db.Column(db.Integer, db.ForeignKey("crm_sms_campaigns.id", ondelete="CASCADE"), nullable=False)
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="CASCADE"), index=True)
+    account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="CASCADE"), index=True)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
     campaign = db.relationship("Campaign")
-    contact = db.relationship("Contact")
-    account = db.relationship("Account")
+    contact = db.relationship("Record", foreign_keys=[contact_id])
+    account = db.relationship("Record", foreign_keys=[account_id])
 
     __table_args__ = (
         db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),

@@ -17,17 +17,17 @@ class Consent(db.Model):
     __tablename__ = "crm_sms_consents"
 
     id = db.Column(db.Integer, primary_key=True)
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="CASCADE"), unique=True)
+    account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="CASCADE"), unique=True)
     state = db.Column(db.String(16), nullable=False, default="never_asked")
-    phone_number_id = db.Column(db.Integer, db.ForeignKey("phone_numbers.id", ondelete="SET NULL"))
+    phone_number_id = db.Column(db.Integer, db.ForeignKey("crm_sms_phone_numbers.id", ondelete="SET NULL"))
     consent_type = db.Column(db.String(16))
     source = db.Column(db.String(16))
     changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
-    contact = db.relationship("Contact", backref=db.backref("consent", uselist=False, passive_deletes=True))
-    account = db.relationship("Account", backref=db.backref("consent", uselist=False, passive_deletes=True))
-    phone_number = db.relationship("PhoneNumber")
+    contact = db.relationship("Record", foreign_keys=[contact_id])
+    account = db.relationship("Record", foreign_keys=[account_id])
+    phone_number = db.relationship("crm_sms.models.phone_number.PhoneNumber", foreign_keys=[phone_number_id])
 
     __table_args__ = (db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),)
 
@@ -45,8 +45,8 @@ class ConsentEvent(db.Model):
     __tablename__ = "crm_sms_consent_events"
 
     id = db.Column(db.Integer, primary_key=True)
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"), index=True)
+    account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"), index=True)
     e164 = db.Column(db.String(16))
     old_state = db.Column(db.String(16))
     new_state = db.Column(db.String(16), nullable=False)
@@ -57,7 +57,7 @@ class ConsentEvent(db.Model):
     message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="SET NULL"))
     at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
 
-    contact = db.relationship("Contact")
+    contact = db.relationship("Record", foreign_keys=[contact_id])
 
     def __repr__(self):
         return f"<ConsentEvent contact={self.contact_id} {self.old_state}->{self.new_state} by {self.changed_by}>"

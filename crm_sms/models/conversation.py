@@ -26,8 +26,8 @@ class Conversation(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     phone_e164 = db.Column(db.String(16), nullable=False)  # the contact's number
     sender_e164 = db.Column(db.String(16), nullable=False)  # ours
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"), index=True)
+    account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"), index=True)
     owner_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     last_message_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
@@ -40,8 +40,8 @@ class Conversation(db.Model):
     # When it goes to the pool if still unanswered: public minutes after the message, or after an agent took it.
     due_at = db.Column(UtcDateTime)
 
-    contact = db.relationship("Contact")
-    account = db.relationship("Account")
+    contact = db.relationship("Record", foreign_keys=[contact_id])
+    account = db.relationship("Record", foreign_keys=[account_id])
     owner = db.relationship("Person")
     subscriptions = db.relationship(
         "Subscription", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
@@ -61,9 +61,7 @@ class Conversation(db.Model):
 
     @property
     def title(self):
-        if self.contact is not None:
-            return self.contact.full_name
-        return self.account.name if self.account is not None else self.phone_e164
+        return self.record.name if self.record is not None else self.phone_e164
 
     @property
     def unanswered(self):

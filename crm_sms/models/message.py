@@ -53,8 +53,8 @@ class Message(db.Model):
     rendered_body = db.Column(db.Text)  # as sent: variables filled in, signature and opt-out text added
     encoding = db.Column(db.String(8))
     segments = db.Column(db.Integer)
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"))
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"))
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"))
+    account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"))
     phone_e164 = db.Column(db.String(16), nullable=False)  # the other party: recipient, or inbound sender
     sender_e164 = db.Column(db.String(16), nullable=False)  # our number
     author_id = db.Column(db.Integer, db.ForeignKey("crm_sms_users.id", ondelete="SET NULL"))
@@ -72,8 +72,8 @@ class Message(db.Model):
     status_changed_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     campaign_id = db.Column(db.Integer, db.ForeignKey("crm_sms_campaigns.id", ondelete="SET NULL"))
 
-    contact = db.relationship("Contact")
-    account = db.relationship("Account")
+    contact = db.relationship("Record", foreign_keys=[contact_id])
+    account = db.relationship("Record", foreign_keys=[account_id])
     author = db.relationship("Person")
     signature = db.relationship("Signature")
     campaign = db.relationship("Campaign")

@@ -19,10 +19,10 @@ class Person(db.Model):
     # The role the host gave last; None: no SMS access.
     role = db.Column(db.String(20))
     # A customer's own contact. records part: re-pointed at crm_sms_records (the column keeps its name).
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"), index=True)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
-    contact = db.relationship("Contact", foreign_keys=[contact_id])
+    contact = db.relationship("Record", foreign_keys=[contact_id])
 
     #: A Person is only ever a logged-in host user (Flask-Login's anonymous user has no Person).
     is_authenticated = True

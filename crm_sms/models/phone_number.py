@@ -3,56 +3,41 @@ import phonenumbers
 from .base import UtcDateTime, db, only_where, utcnow
 
 
-class PhoneType(db.Model):
-    """A kind of number (Mobile, Office, Home...); an admin marks which can receive SMS."""
-
-    __tablename__ = "phone_types"
-
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String(40), unique=True, nullable=False)
-    sms_capable = db.Column(db.Boolean, nullable=False, default=False)
-
-    def __repr__(self):
-        return f"<PhoneType {self.name!r} sms={self.sms_capable}>"
-
-
 class PhoneNumber(db.Model):
-    """A number on a contact or on an account, stored as E.164 with what it tells."""
+    """A number of a host record as crm_sms knows it: normalised, with what it tells and its SMS flags.
 
-    __tablename__ = "phone_numbers"
+    A number the host no longer has stays (``current`` false) with its messages and consent history;
+    if it comes back it is the same row again.
+    """
+
+    __tablename__ = "crm_sms_phone_numbers"
 
     id = db.Column(db.Integer, primary_key=True)
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    type_id = db.Column(db.Integer, db.ForeignKey("phone_types.id"), nullable=False)
+    record_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="CASCADE"), nullable=False)
+    # The host's slot for it ("mobile", "phone:17"): a new number in the same slot replaces this one.
+    key = db.Column(db.String(64))
+    label = db.Column(db.String(40), nullable=False, default="")
     e164 = db.Column(db.String(16), nullable=False, index=True)
     region = db.Column(db.String(2), nullable=False)
     # The number's own time zone when it has exactly one (for quiet hours).
     time_zone = db.Column(db.String(64))
+    sms_capable = db.Column(db.Boolean, nullable=False, default=True)
     is_primary = db.Column(db.Boolean, nullable=False, default=False)
     # Set only by the SMS consent settings; read-only everywhere else.
     preferred_sms = db.Column(db.Boolean, nullable=False, default=False)
+    current = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
-    type = db.relationship("PhoneType")
-    contact = db.relationship("Contact", back_populates="phone_numbers")
-    account = db.relationship("Account", back_populates="phone_numbers")
+    record = db.relationship("Record", back_populates="numbers")
 
     __table_args__ = (
-        db.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name="one_owner"),
-        db.UniqueConstraint("contact_id", "e164", name="uq_phone_numbers_contact_e164"),
-        db.UniqueConstraint("account_id", "e164", name="uq_phone_numbers_account_e164"),
-        db.Index(
-            "uq_phone_numbers_preferred_sms",
-            "contact_id",
-            unique=True,
-            **only_where("preferred_sms"),
-        ),
+        db.UniqueConstraint("record_id", "e164", name="uq_crm_sms_phone_numbers_record_e164"),
+        db.Index("uq_crm_sms_phone_numbers_preferred_sms", "record_id", unique=True, **only_where("preferred_sms")),
     )
 
     @property
     def owner(self):
-        return self.contact or self.account
+        return self.record
 
     @property
     def display(self):
@@ -60,7 +45,7 @@ class PhoneNumber(db.Model):
         return format_e164(self.e164)
 
     def __repr__(self):
-        return f"<PhoneNumber {self.id} {self.e164}>"
+        return f"<PhoneNumber {self.id} {self.e164}{'' if self.current else ' (old)'}>"
 
 
 def format_e164(e164):

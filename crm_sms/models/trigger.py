@@ -51,15 +51,15 @@ class TriggerFire(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     event = db.Column(db.String(80), nullable=False)
     key = db.Column(db.String(120))
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"))
-    account_id = db.Column(db.Integer, db.ForeignKey("accounts.id", ondelete="SET NULL"))
+    contact_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"))
+    account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="SET NULL"))
     message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="SET NULL"))
     reason = db.Column(db.String(255))  # why no message was made; empty when one was
     fields = db.Column(db.JSON)  # what else the host passed, for the record
     at = db.Column(UtcDateTime, nullable=False, default=utcnow)
 
-    contact = db.relationship("Contact")
-    account = db.relationship("Account")
+    contact = db.relationship("Record", foreign_keys=[contact_id])
+    account = db.relationship("Record", foreign_keys=[account_id])
     message = db.relationship("Message")
 
     __table_args__ = (

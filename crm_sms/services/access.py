@@ -7,12 +7,13 @@ template or record, and use its sender number. A view never loads one of these
 objects by id any other way.
 """
 
-from ..models import Account, Campaign, Contact, Conversation, Message, SenderNumber, Template, db
-from . import conversations, messages, senders
-from .auth import can, can_see_contact
+from ..host import KINDS, host
+from ..models import Campaign, Conversation, Message, Record, SenderNumber, Template, db
+from . import conversations, messages, records, senders
+from .auth import can, is_own_contact
 
-#: The record kinds a URL can name (``/<kind>/<id>/...``).
-RECORDS = {"contacts": Contact, "accounts": Account}
+#: The record kinds a URL can name (``/<kind>/<id>/...``, the id being the ``Record``'s).
+RECORDS = KINDS
 
 
 class Denied(Exception):
@@ -36,14 +37,23 @@ def _get(model, id):
 
 
 def record(user, kind, id):
-    """A contact or account ``user`` may see: staff see every one, a customer only their own contact."""
-    if kind not in RECORDS:
+    """A contact or account ``Record`` ``user`` may see, synced with the host now.
+
+    Staff see the records the host lets them see (``host.visible``), a customer only their own contact; one the
+    host deleted is not found.
+    """
+    if kind not in RECORDS or host.model(kind) is None:
         raise Denied()
-    owner = _get(RECORDS[kind], id)
-    visible = can_see_contact(user, owner) if kind == "contacts" else can(user, "crm.view")
-    if not visible:
+    found = _get(Record, id)
+    if found.kind != kind:
         raise Denied()
-    return owner
+    if can(user, "crm.view"):
+        host_record = records.visible(user, found)
+    else:
+        host_record = records.host_record(found) if is_own_contact(user, found) else None
+    if host_record is None:
+        raise Denied()
+    return records.link(host_record)
 
 
 def message(user, id):

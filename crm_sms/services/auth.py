@@ -43,6 +43,11 @@ def can(user, permission):
     return permission in ROLE_PERMISSIONS.get(role, ())
 
 
+def is_own_contact(user, record):
+    """Whether the contact ``Record`` is the customer ``user`` (a ``Person``) themselves."""
+    return record.kind == "contacts" and user is not None and user.contact_id == record.id
+
+
 def can_see_contact(user, contact):
     """Staff with crm.view see every contact; a customer sees only their own."""
     return can(user, "crm.view") or (can(user, "self.manage") and user.contact_id == contact.id)

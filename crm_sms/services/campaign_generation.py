@@ -18,28 +18,25 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy.orm import aliased
 
 from ..config import config_value
 from ..models import (
-    Account,
     Campaign,
     CampaignRecipient,
     Consent,
-    Contact,
     Message,
     MessageEvent,
     PhoneNumber,
-    PhoneType,
+    Record,
     Suppression,
     db,
     utcnow,
 )
 from ..queue import enqueue
-from . import messages, rendering, segments, settings
+from . import messages, records, rendering, segments, settings
 from .sweep import sweeper
 
 GENERATE_JOB = "crm_sms.jobs.campaigns.generate"
@@ -51,26 +48,22 @@ SKIP_REASONS = {
     "suppressed": "Suppressed (the number replied STOP)",
     "duplicate": "Duplicate number (another recipient has it)",
 }
-_RECORD_COLUMNS = {
-    "contact": {
-        "first_name": Contact.first_name,
-        "last_name": Contact.last_name,
-        "title": Contact.title,
-        "email": Contact.email,
-        "city": Contact.city,
-    },
-    "account": {
-        "name": Account.name,
-        "type": Account.type,
-        "industry": Account.industry,
-        "city": Account.city,
-        "email": Account.email,
-        "website": Account.website,
-    },
-}
 _GSM_BASIC = frozenset(segments.GSM_BASIC)
-#: How many columns of a recipient row come before the record fields the text uses.
-_FIXED = 7
+
+
+@dataclass(frozen=True)
+class Row:
+    """One recipient as the generation decides it: its record's consent, number, suppression, and the values of
+    the record fields the text uses (``Plan.used`` order)."""
+
+    rid: int
+    owner_id: int
+    state: str | None
+    e164: str | None
+    region: str | None
+    has_sms: bool
+    suppressed: str | None
+    values: tuple = ()
 
 
 def job_id(campaign):
@@ -113,7 +106,7 @@ def plan(campaign, body):
     for variable in rendering.names(body):
         record, _, name = variable.partition(".")
         if record in used and name:
-            used[record].update(("first_name", "last_name") if name == "full_name" else (name,))
+            used[record].add(name)
     return Plan(
         campaign_id=campaign.id,
         module=campaign.module,
@@ -130,9 +123,9 @@ def plan(campaign, body):
 
 
 def recipients_after(plan, after, limit):
-    """Up to ``limit`` recipients past ``after`` (recipient id), each with what deciding and rendering needs."""
+    """Up to ``limit`` recipients past ``after`` (recipient id), each a ``Row``: the chunk's records are synced
+    with the host first (``records.link_many``: one query per kind), so the numbers are the host's now."""
     contacts = plan.module == "contacts"
-    owner = Contact if contacts else Account
     # The chunk's recipients first: joined before the LIMIT, the planner would join every remaining one.
     chunk = (
         db.select(CampaignRecipient.id, CampaignRecipient.contact_id, CampaignRecipient.account_id)
@@ -142,41 +135,58 @@ def recipients_after(plan, after, limit):
         .subquery()
     )
     owner_column = chunk.c.contact_id if contacts else chunk.c.account_id
+    owners = db.session.scalars(db.select(Record).join(chunk, owner_column == Record.id)).all()
+    if not owners:
+        return []
+    hosts = records.host_records(plan.module, owners)
+    records.link_many(plan.module, list(hosts.values()))
+    phone, other = aliased(PhoneNumber), aliased(PhoneNumber)
+    any_sms = db.select(other.id).where(other.record_id == Record.id, other.sms_capable, other.current).exists()
+    reachable = db.and_(Consent.state == "opted_in", phone.sms_capable.is_(True), phone.current.is_(True))
     consent_column = Consent.contact_id if contacts else Consent.account_id
-    phone, phone_type = aliased(PhoneNumber), aliased(PhoneType)
-    other, other_type = aliased(PhoneNumber), aliased(PhoneType)
-    any_sms = (
-        db.select(other.id)
-        .join(other_type, other_type.id == other.type_id)
-        .where((other.contact_id if contacts else other.account_id) == owner.id, other_type.sms_capable)
-        .exists()
-    )
-    reachable = db.and_(Consent.state == "opted_in", phone_type.sms_capable.is_(True))
-    columns = [
-        chunk.c.id.label("rid"),
-        owner.id.label("owner_id"),
-        Consent.state.label("state"),
-        phone.e164.label("e164"),
-        phone.region.label("region"),
-        db.case((reachable, db.true()), else_=any_sms).label("has_sms"),
-        Suppression.e164.label("suppressed"),
-    ]
-    assert len(columns) == _FIXED
-    for record, names in plan.used.items():
-        columns += [_RECORD_COLUMNS[record][name].label(f"{record}_{name}") for name in names]
     stmt = (
-        db.select(*columns)
+        db.select(
+            chunk.c.id,
+            Record.id,
+            Record.account_id,
+            Consent.state,
+            phone.e164,
+            phone.region,
+            db.case((reachable, db.true()), else_=any_sms),
+            Suppression.e164,
+        )
         .select_from(chunk)
-        .join(owner, owner.id == owner_column)
-        .outerjoin(Consent, consent_column == owner.id)
+        .join(Record, Record.id == owner_column)
+        .outerjoin(Consent, consent_column == Record.id)
         .outerjoin(phone, phone.id == Consent.phone_number_id)
-        .outerjoin(phone_type, phone_type.id == phone.type_id)
         .outerjoin(Suppression, Suppression.e164 == phone.e164)
         .order_by(chunk.c.id)
     )
-    if contacts and plan.used["account"]:
-        stmt = stmt.outerjoin(Account, Account.id == Contact.account_id)
-    return db.session.execute(stmt).all()
+    rows = db.session.execute(stmt).all()
+    values = _values(plan, rows, hosts)
+    return [
+        Row(rid, owner_id, state, e164, region, bool(has_sms), suppressed, values.get(rid, ()))
+        for rid, owner_id, _, state, e164, region, has_sms, suppressed in rows
+    ]
+
+
+def _values(plan, rows, hosts):
+    """{recipient id: the values of the fields the text uses}, the host records read once per kind."""
+    if not any(plan.used.values()):
+        return {}
+    own = records.values_of_hosts(plan.module, hosts)
+    accounts = {}
+    if plan.module == "contacts" and plan.used["account"]:
+        account_ids = {account_id for _, _, account_id, *_ in rows if account_id}
+        linked = db.session.scalars(db.select(Record).where(Record.id.in_(account_ids))).all() if account_ids else []
+        accounts = records.values_many("accounts", linked)
+    result = {}
+    for rid, owner_id, account_id, *_ in rows:
+        by_root = {"contact": own.get(owner_id, {}), "account": accounts.get(account_id, {})}
+        if plan.module == "accounts":
+            by_root = {"account": own.get(owner_id, {})}
+        result[rid] = tuple(by_root.get(root, {}).get(name) for root, names in plan.used.items() for name in names)
+    return result
 
 
 #: The columns that differ between a campaign's messages, in the order ``classify`` fills them; ``SHARED``
@@ -218,7 +228,7 @@ def classify(rows, plan, seen):
             batch.skipped[reason] += 1
             continue
         seen.add(row.e164)
-        values = row[_FIXED:]  # the record fields the text uses: recipients with the same ones read the same
+        values = row.values  # the record fields the text uses: recipients with the same ones read the same
         if values not in texts:
             text = _text(plan, row)
             texts[values] = (text, *_measure(text))
@@ -252,15 +262,9 @@ def _reason(row, plan, seen):
 
 def _text(plan, row):
     """``rendering.final_text`` for this row, with the signature's text worked out once per campaign."""
-    records = {
-        record: SimpleNamespace(**{name: getattr(row, f"{record}_{name}") for name in names})
-        for record, names in plan.used.items()
-        if names
-    }
-    contact = records.get("contact")
-    if contact is not None and "last_name" in plan.used["contact"] and "first_name" in plan.used["contact"]:
-        contact.full_name = f"{contact.first_name} {contact.last_name}"
-    text = rendering.final_text(plan.body, contact, records.get("account"))
+    given = iter(row.values)
+    values = {root: {name: next(given) for name in names} for root, names in plan.used.items()}
+    text = rendering.final_text(plan.body, values=values)
     if plan.signature_text:
         text += "\n" + plan.signature_text
     if plan.opt_out_text and "reply stop" not in text.lower():

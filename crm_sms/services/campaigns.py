@@ -11,23 +11,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..config import config_value
+from ..host import host
 from ..models import (
-    ACCOUNT_TYPES,
-    Account,
     Campaign,
     CampaignRecipient,
-    Contact,
     Message,
+    Record,
     Template,
-    UtcDateTime,
     db,
-    kind_of,
     utcnow,
 )
 from ..models.message import FINAL
 from ..models.template import MODULES
 from ..queue import enqueue_after_commit
-from . import campaign_generation, consent, messages, rendering, senders
+from . import campaign_generation, consent, messages, records, rendering, senders
 from .errors import FieldError
 from .search import MAX_QUERY
 from .sweep import sweeper
@@ -124,10 +121,6 @@ def text_of(campaign):
 # Recipients ---------------------------------------------------------------------------------------------------
 
 
-def _model(campaign):
-    return Contact if campaign.module == "contacts" else Account
-
-
 def _owner_column(campaign):
     return CampaignRecipient.contact_id if campaign.module == "contacts" else CampaignRecipient.account_id
 
@@ -146,97 +139,109 @@ def recipient_count(campaign):
     return db.session.scalar(db.select(db.func.count()).where(CampaignRecipient.campaign_id == campaign.id))
 
 
-def matching(module, q=None, city=None, type=None):
-    """A select of the ids of the contacts or accounts matching a filter.
-
-    ``q``: name, email or city contains it; ``city``: that city (any case);
-    ``type``: accounts of that type (for contacts: whose account is of that type).
-    """
-    model = Contact if module == "contacts" else Account
-    stmt = db.select(model.id)
-    if q:
-        names = (
-            [Contact.first_name + " " + Contact.last_name, Contact.last_name + " " + Contact.first_name]
-            if (model is Contact)
-            else [Account.name]
-        )
-        stmt = stmt.where(
-            db.or_(
-                *[c.icontains(q, autoescape=True) for c in names],
-                model.email.icontains(q, autoescape=True),
-                model.city.icontains(q, autoescape=True),
-            )
-        )
-    if city:
-        stmt = stmt.where(db.func.lower(model.city) == city.strip().lower())
-    if type:
-        if model is Contact:
-            stmt = stmt.where(Contact.account_id.in_(db.select(Account.id).where(Account.type == type)))
-        else:
-            stmt = stmt.where(Account.type == type)
-    return stmt
+def filters_of(module):
+    """{filter name: label} the host offers for campaigns to ``module``."""
+    return dict(host.filters.get(module, {}))
 
 
-def candidates(campaign, q=None, city=None, type=None):
-    """The first ``CANDIDATES`` records matching, by name, each with whether it is already a recipient."""
-    model = _model(campaign)
-    order = (Contact.last_name, Contact.first_name, Contact.id) if model is Contact else (Account.name, Account.id)
-    records = db.session.scalars(
-        db.select(model)
-        .where(model.id.in_(matching(campaign.module, q, city, type)))
-        .order_by(*order)
-        .limit(CANDIDATES)
-    ).all()
+def matching(module, q=None, **filters):
+    """A select of the host's contacts or accounts matching a search (``q``) and filters (``host.search``)."""
+    model = host.model(module)
+    given = {name: value for name, value in filters.items() if value and name in filters_of(module)}
+    return host.search(module, db.select(model), text=q or None, **given)
+
+
+def candidates(campaign, q=None, **filters):
+    """The first ``CANDIDATES`` host records matching, as their ``Record`` (linked now, one batch), each with
+    whether it is already a recipient."""
+    stmt = matching(campaign.module, q, **filters).options(*host.load_options(campaign.module))
+    found = db.session.scalars(stmt.limit(CANDIDATES)).all()
+    linked = records.link_many(campaign.module, found)
+    column = _owner_column(campaign)
     added = set(
         db.session.scalars(
-            db.select(_owner_column(campaign)).where(
-                CampaignRecipient.campaign_id == campaign.id, _owner_column(campaign).in_([r.id for r in records])
-            )
+            db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.in_([r.id for r in linked]))
         )
     )
-    return [(record, record.id in added) for record in records]
+    return [(record, record.id in added) for record in linked]
 
 
 def add_records(campaign, ids):
-    """Add the ticked contacts or accounts (ids of the campaign's module); already added ones stay once.
-    Returns how many were added."""
+    """Add the ticked contacts or accounts (ids of the campaign module's ``Record``s, as ``candidates`` gives
+    them); already added ones stay once, ids of nothing are skipped. Returns how many were added."""
     _editable(campaign)
-    ids = {int(i) for i in ids}
+    ids = {i for i in (_record_id(i) for i in ids) if i is not None}
     if not ids:
         raise CampaignError("records", f"Tick the {campaign.module} to add.")
-    return _add(campaign, db.select(_model(campaign).id).where(_model(campaign).id.in_(ids)))
+    column = _owner_column(campaign)
+    found = db.session.scalars(
+        db.select(Record.id)
+        .where(Record.id.in_(ids), Record.kind == campaign.module)
+        .where(~Record.id.in_(db.select(column).where(CampaignRecipient.campaign_id == campaign.id)))
+        .order_by(Record.id)
+    ).all()
+    now = utcnow()
+    if found:
+        db.session.execute(
+            db.insert(CampaignRecipient),
+            [{"campaign_id": campaign.id, column.key: id, "created_at": now} for id in found],
+        )
+    return len(found)
 
 
-def add_matching(campaign, q=None, city=None, type=None, every=False):
-    """Add every record matching a filter (see ``matching``), or ``every`` record of the module, with one
-    INSERT … SELECT; returns how many were added. An empty filter is refused: it says nothing of "every"."""
+def _record_id(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def add_matching(campaign, q=None, every=False, **filters):
+    """Add every record matching a search and filters (see ``matching``), or ``every`` record of the module;
+    returns how many were added. An empty filter is refused: it says nothing of "every"."""
     _editable(campaign)
-    if not (q or city or type or every):
+    filters = {name: value for name, value in filters.items() if value}
+    if not (q or filters or every):
         raise CampaignError(
             "filter", f"Choose a filter: a search, a city or an account type (or add all {campaign.module})."
         )
-    if type and type not in ACCOUNT_TYPES:
-        raise CampaignError("type", f"Choose an account type: {', '.join(ACCOUNT_TYPES)}.")
-    if len(q or "") > MAX_QUERY or len(city or "") > MAX_QUERY:
-        raise CampaignError("filter", f"The search and the city take at most {MAX_QUERY} characters each.")
-    return _add(campaign, matching(campaign.module, q, city, type))
+    unknown = set(filters) - set(filters_of(campaign.module))
+    if unknown:
+        raise CampaignError("filter", f"{campaign.module.capitalize()} have no filter {', '.join(sorted(unknown))}.")
+    if len(q or "") > MAX_QUERY or any(len(str(v)) > MAX_QUERY for v in filters.values()):
+        raise CampaignError("filter", f"The search and the filters take at most {MAX_QUERY} characters each.")
+    return _add(campaign, matching(campaign.module, q, **filters))
 
 
-def _add(campaign, ids_select):
+def _add(campaign, host_select):
+    """Link the host records ``host_select`` finds, a batch at a time (``records.link_many``), and add those not
+    yet recipients, one multi-row INSERT per batch. Returns how many were added."""
     column = _owner_column(campaign)
-    ids = ids_select.where(
-        ~_model(campaign).id.in_(
-            db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.is_not(None))
-        )
+    already = set(
+        db.session.scalars(db.select(column).where(CampaignRecipient.campaign_id == campaign.id, column.is_not(None)))
     )
-    now = db.literal(utcnow(), UtcDateTime())
-    names = ["campaign_id", column.key, "created_at"]
-    selected = db.select(db.literal(campaign.id), ids.subquery().c.id, now)
-    # Counted from RETURNING: psycopg reports no row count for INSERT ... SELECT.
-    added = db.session.scalars(
-        db.insert(CampaignRecipient).from_select(names, selected).returning(CampaignRecipient.id)
-    ).all()
-    return len(added)
+    added, now = 0, utcnow()
+    key = host.primary_key(campaign.module)
+    keys = db.session.scalars(host_select.with_only_columns(key).order_by(None).order_by(key)).all()
+    model = host.model(campaign.module)
+    for start in range(0, len(keys), records.BATCH):
+        batch = db.session.scalars(
+            db.select(model)
+            .where(key.in_(keys[start : start + records.BATCH]))
+            .options(*host.load_options(campaign.module))
+            .order_by(key)
+        ).all()
+        linked = records.link_many(campaign.module, batch)
+        rows = [
+            {"campaign_id": campaign.id, column.key: r.id, "created_at": now}
+            for r in linked
+            if r.id not in already and not already.add(r.id)
+        ]
+        if rows:
+            db.session.execute(db.insert(CampaignRecipient), rows)
+            added += len(rows)
+    return added
 
 
 def remove_recipients(campaign, recipient_ids=None):
@@ -416,8 +421,8 @@ def timeline(campaign, points=12):
 
 def for_record(owner):
     """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)."""
-    column = CampaignRecipient.contact_id if kind_of(owner) == "contacts" else CampaignRecipient.account_id
-    message_column = Message.contact_id if kind_of(owner) == "contacts" else Message.account_id
+    column = CampaignRecipient.contact_id if owner.kind == "contacts" else CampaignRecipient.account_id
+    message_column = Message.contact_id if owner.kind == "contacts" else Message.account_id
     rows = db.session.scalars(
         db.select(Campaign)
         .join(CampaignRecipient, CampaignRecipient.campaign_id == Campaign.id)

@@ -12,7 +12,6 @@ from ..config import config_value
 from ..models import (
     Consent,
     ConsentEvent,
-    Contact,
     Message,
     PhoneNumber,
     SenderNumber,
@@ -32,7 +31,7 @@ NOT_SMS_TYPE = "This type of number cannot receive SMS"
 
 def consent_of(owner):
     """The owner's consent row (None when never asked)."""
-    column = Consent.contact_id if isinstance(owner, Contact) else Consent.account_id
+    column = Consent.contact_id if owner.kind == "contacts" else Consent.account_id
     return db.session.scalar(db.select(Consent).where(column == owner.id))
 
 
@@ -44,7 +43,7 @@ def reasons(owner):
     result = {}
     allowed = config_value("ALLOWED_REGIONS")
     for phone in owner.phone_numbers:
-        if not phone.type.sms_capable:
+        if not phone.sms_capable:
             result[phone] = NOT_SMS_TYPE
         elif phone.region not in allowed:
             result[phone] = f"numbers from {phone_numbers.country_name(phone.region)} are not allowed"
@@ -114,15 +113,15 @@ def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=
     """
     if phone not in owner.phone_numbers:
         raise phone_numbers.PhoneNumberError("That number is not one of this record's numbers.")
-    if not phone.type.sms_capable:
+    if not phone.sms_capable:
         raise phone_numbers.PhoneNumberError(
-            f"{phone.display} is a {phone.type.name} number, which cannot receive SMS."
+            f"{phone.display} is a {phone.label or ''} number, which cannot receive SMS."
         )
     consent = _consent_row(owner)
     event = _event(owner, consent, "opted_in", phone.e164, consent_type, source, changed_by, message)
     consent.state, consent.phone_number, consent.consent_type, consent.source = "opted_in", phone, consent_type, source
     consent.changed_at = event.at
-    if isinstance(owner, Contact):
+    if owner.kind == "contacts":
         phone_numbers.set_preferred_sms(owner, phone)
     db.session.execute(db.delete(Suppression).where(Suppression.e164 == phone.e164))
     db.session.flush()
@@ -167,7 +166,7 @@ def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None):
     if e164 is not None:
         stmt = stmt.where(Message.phone_e164 == e164)
     if owner is not None:
-        stmt = stmt.where((Message.contact_id if isinstance(owner, Contact) else Message.account_id) == owner.id)
+        stmt = stmt.where((Message.contact_id if owner.kind == "contacts" else Message.account_id) == owner.id)
     ids = list(db.session.scalars(stmt))
     return messages.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
 
@@ -191,7 +190,7 @@ def handle_reply(inbound_message):
         for owner, phone in owners_of(e164):
             state = state_of(owner)
             answered = answered or state == "awaiting_reply"
-            if phone.type.sms_capable and state != "opted_in":
+            if phone.sms_capable and state != "opted_in":
                 opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", inbound_message, notify=False)
         notices.send(
             "notice_confirmed" if answered else "notice_opt_in",
@@ -242,7 +241,7 @@ def hold_inbound(inbound_message):
         return False
     e164 = inbound_message.phone_e164
     phone = next((p for p in owner.phone_numbers if p.e164 == e164), None)
-    if state == "never_asked" and (phone is None or not phone.type.sms_capable or _suppressed({e164})):
+    if state == "never_asked" and (phone is None or not phone.sms_capable or _suppressed({e164})):
         return False  # no request can go to it: show the message as it is
     from . import messages
 
@@ -264,15 +263,14 @@ def state_of(owner):
 
 
 def owners_of(e164):
-    """Every (contact or account, its phone row) that has this number."""
+    """Every (record, its number row) that has this number now (a number a record no longer has is left out)."""
     phones = db.session.scalars(
         db.select(PhoneNumber)
-        .where(PhoneNumber.e164 == e164)
-        .options(
-            db.joinedload(PhoneNumber.contact), db.joinedload(PhoneNumber.account), db.joinedload(PhoneNumber.type)
-        )
+        .where(PhoneNumber.e164 == e164, PhoneNumber.current)
+        .options(db.joinedload(PhoneNumber.record))
+        .order_by(PhoneNumber.id)
     ).all()
-    return [(phone.contact or phone.account, phone) for phone in phones]
+    return [(phone.record, phone) for phone in phones]
 
 
 def release_awaiting(e164):
@@ -339,8 +337,8 @@ def _consent_row(owner):
 def _event(owner, consent, new_state, e164, consent_type, source, changed_by, message):
     old_e164 = consent.phone_number.e164 if consent.phone_number else None
     event = ConsentEvent(
-        contact_id=owner.id if isinstance(owner, Contact) else None,
-        account_id=None if isinstance(owner, Contact) else owner.id,
+        contact_id=owner.id if owner.kind == "contacts" else None,
+        account_id=None if owner.kind == "contacts" else owner.id,
         e164=e164,
         old_state=consent.state,
         new_state=new_state,

@@ -9,9 +9,11 @@ Functions flush, never commit.
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..models import Account, ConsentEvent, Contact, db
+from ..host import host
+from ..models import ConsentEvent, Record, db
 from ..models.consent import STATE_LABELS, STATES, TYPES
-from . import consent, keywords, phone_numbers, rendering, settings
+from . import consent, keywords, phone_numbers, records, rendering, settings
+from .auth import is_own_contact
 from .errors import FieldError
 from .search import YEARS
 
@@ -76,8 +78,9 @@ def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_numb
     nothing changed.
 
     ``choice`` is "opt_in" or "opt_out". Opting in needs an SMS-capable number of this record (``phone``, or
-    ``new_number`` of ``new_type``, added to the record) and how consent was given (Email, Phone or Paper),
-    unless the customer gave it themselves (then their type stands). Raises ConsentError before changing anything.
+    ``new_number`` of ``new_type``, one of ``host.phone_kinds``, added to the host record) and how consent was
+    given (Email, Phone or Paper), unless the customer gave it themselves (then their type stands). Raises
+    ConsentError before changing anything.
     """
     if choice not in ("opt_in", "opt_out"):
         raise ConsentError("choice", "Choose Opt in or Opt out.")
@@ -115,7 +118,7 @@ def change_by_customer(contact, user, agree, phone=None):
     them out. "Changed by" is their username or email, as the ``customer_changed_by`` setting says.
     Raises ConsentError before changing anything.
     """
-    if user.contact_id != contact.id:
+    if not is_own_contact(user, contact):
         raise ConsentError("agree", "You can change only your own SMS preferences.")
     changed_by = user.email if settings.get("customer_changed_by") == "email" and user.email else user.name
     row = consent.consent_of(contact)
@@ -136,24 +139,31 @@ def _own_sms_phone(owner, phone, field):
         if not phone_numbers.sms_numbers(owner):
             raise ConsentError(field, "There is no number that can receive SMS: add a mobile number first.")
         raise ConsentError(field, "Choose the number to receive SMS at.")
-    if phone.owner is not owner:
+    if phone not in owner.phone_numbers:
         raise ConsentError(field, "That number is not one of this record's numbers: choose one from the list.")
-    if not phone.type.sms_capable:
+    if not phone.sms_capable:
         raise ConsentError(
             field,
-            f"{phone.display} is a {phone.type.name} number, which cannot receive SMS: "
+            f"{phone.display} is a {phone.label or 'kind of'} number, which cannot receive SMS: "
             "choose another or add a mobile number.",
         )
     return phone
 
 
-def _add_number(owner, raw, phone_type):
-    if phone_type is None or not phone_type.sms_capable:
+def _add_number(owner, raw, phone_kind):
+    """Add the number to the host record (when the host lets crm_sms), then take it in: the record's row for it."""
+    kinds = dict(host.phone_kinds())
+    if not kinds:
+        raise ConsentError("new_number", "Add the number on the record's own page, then choose it here.")
+    if phone_kind not in kinds:
         raise ConsentError("new_type_id", "Choose a type of number that can receive SMS.")
     try:
-        return phone_numbers.add(owner, raw, phone_type)
-    except phone_numbers.PhoneNumberError as error:
+        e164 = phone_numbers.parse(raw)[0]
+        host.add_phone(records.host_record(owner), raw, phone_kind)
+    except ValueError as error:
         raise ConsentError("new_number", str(error)) from None
+    records.sync(owner)
+    return next(p for p in owner.phone_numbers if p.e164 == e164)
 
 
 # The audit
@@ -191,8 +201,8 @@ def csv_rows(owner=None, since=None, until=None):
     stmt = _of(owner) if owner is not None else _in_range(db.select(ConsentEvent), since, until)
     stmt = stmt.order_by(ConsentEvent.at, ConsentEvent.id).execution_options(yield_per=CSV_CHUNK)
     for events in db.session.scalars(stmt).partitions():
-        contacts = _names(Contact, {e.contact_id for e in events if e.contact_id}, lambda c: c.full_name)
-        accounts = _names(Account, {e.account_id for e in events if e.account_id}, lambda a: a.name)
+        contacts = _names({e.contact_id for e in events if e.contact_id})
+        accounts = _names({e.account_id for e in events if e.account_id})
         for e in events:
             if e.contact_id:
                 kind, owner_id, name = "Contact", e.contact_id, contacts.get(e.contact_id, "")
@@ -217,20 +227,20 @@ def csv_rows(owner=None, since=None, until=None):
 
 
 def _of(owner):
-    column = ConsentEvent.contact_id if isinstance(owner, Contact) else ConsentEvent.account_id
+    column = ConsentEvent.contact_id if owner.kind == "contacts" else ConsentEvent.account_id
     return db.select(ConsentEvent).where(column == owner.id)
 
 
-def _names(model, ids, name):
+def _names(ids):
     if not ids:
         return {}
-    return {row.id: name(row) for row in db.session.scalars(db.select(model).where(model.id.in_(ids)))}
+    return dict(db.session.execute(db.select(Record.id, Record.name).where(Record.id.in_(ids))).all())
 
 
 # The opt-in report (seed 001)
 
 
-OWNER_KINDS = {"contacts": (Contact, ConsentEvent.contact_id), "accounts": (Account, ConsentEvent.account_id)}
+OWNER_KINDS = {"contacts": ConsentEvent.contact_id, "accounts": ConsentEvent.account_id}
 NOT_GIVEN = "none"  # the type of a change that names none (an opt-out by staff)
 
 
@@ -296,21 +306,11 @@ def report_rows(kind="contacts", since=None, until=None, state=None, consent_typ
 
 
 def owners_of(events):
-    """{event id: the contact or account it is about} for a page of events, in two queries."""
+    """{event id: the contact or account ``Record`` it is about} for a page of events, in one query."""
     events = list(events)
-    contacts = {
-        c.id: c
-        for c in db.session.scalars(
-            db.select(Contact).where(Contact.id.in_({e.contact_id for e in events if e.contact_id}))
-        )
-    }
-    accounts = {
-        a.id: a
-        for a in db.session.scalars(
-            db.select(Account).where(Account.id.in_({e.account_id for e in events if e.account_id}))
-        )
-    }
-    return {e.id: contacts.get(e.contact_id) or accounts.get(e.account_id) for e in events}
+    ids = {e.contact_id or e.account_id for e in events} - {None}
+    found = {r.id: r for r in db.session.scalars(db.select(Record).where(Record.id.in_(ids)))} if ids else {}
+    return {e.id: found.get(e.contact_id or e.account_id) for e in events}
 
 
 def _in_range(stmt, since, until):
@@ -322,7 +322,7 @@ def _in_range(stmt, since, until):
 
 
 def _last_events(kind, since, until):
-    _, column = OWNER_KINDS[kind]
+    column = OWNER_KINDS[kind]
     rank = db.func.row_number().over(partition_by=column, order_by=(ConsentEvent.at.desc(), ConsentEvent.id.desc()))
     ranked = _in_range(db.select(ConsentEvent.id, rank.label("rank")).where(column.is_not(None)), since, until)
     ranked = ranked.subquery()
@@ -330,13 +330,17 @@ def _last_events(kind, since, until):
 
 
 def never_asked_rows(kind="contacts", until=None):
-    """The records (a select of Contact or Account) with no consent change before ``until``."""
-    model, column = OWNER_KINDS[kind]
-    changed = _in_range(db.select(ConsentEvent.id).where(column == model.id), None, until)
-    stmt = db.select(model).where(~changed.exists())
-    if until is not None:
-        stmt = stmt.where(model.created_at < until)
-    return stmt.order_by(*((Contact.last_name, Contact.first_name) if model is Contact else (Account.name,)))
+    """The host's records (a select of its model) with no consent change before ``until`` (those crm_sms never
+    linked included); ``until`` also leaves out records created after it when the model has ``created_at``."""
+    model, column = host.model(kind), OWNER_KINDS[kind]
+    changed = _in_range(
+        db.select(Record.host_id).join(ConsentEvent, column == Record.id).where(Record.kind == kind), None, until
+    )
+    stmt = db.select(model).where(db.cast(host.primary_key(kind), db.String).not_in(changed))
+    created_at = getattr(model, "created_at", None)
+    if until is not None and created_at is not None:
+        stmt = stmt.where(created_at < until)
+    return stmt.order_by(host.primary_key(kind))
 
 
 def keyword_errors(lists):

@@ -11,6 +11,7 @@ owner stays a subscriber). Every move is a ConversationEvent.
 from datetime import timedelta
 
 from ..config import config_value
+from ..host import host
 from ..models import (
     Conversation,
     ConversationEvent,
@@ -25,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..queue import enqueue_after_commit
-from . import contacts, messages, phone_numbers, settings
+from . import messages, records, settings
 from .auth import can
 from .errors import FieldError
 from .sweep import sweeper
@@ -319,16 +320,22 @@ def reply(conversation, body, author, send_at=None, now=None):
     return messages.compose(owner, phone, sender, body, author, send_at=send_at, now=now, conversation=conversation)
 
 
-def create_contact(conversation, first_name, last_name, phone_type):
-    """Make a contact of an unknown number that texted in; its messages so far become the contact's."""
+def create_contact(conversation, first_name, last_name, phone_kind):
+    """Make a host contact of an unknown number that texted in (when the host lets crm_sms: ``host.phone_kinds``);
+    its messages so far become the contact's. Returns the contact's ``Record``."""
     if conversation.record is not None:
         raise ConversationError("first_name", f"This number already belongs to {conversation.title}.")
+    if not host.phone_kinds():
+        raise ConversationError("first_name", "Create the contact in the CRM with this number: it is linked then.")
     if not (first_name or "").strip() and not (last_name or "").strip():
         raise ConversationError("first_name", "Enter a first or a last name.")
-    if phone_type is None:
+    if phone_kind not in dict(host.phone_kinds()):
         raise ConversationError("phone_type", "Choose the type of this number.")
-    contact = contacts.save(None, first_name=first_name.strip(), last_name=(last_name or "").strip())
-    phone_numbers.add(contact, conversation.phone_e164, phone_type)
+    try:
+        made = host.create_contact(first_name.strip(), (last_name or "").strip(), conversation.phone_e164, phone_kind)
+    except ValueError as error:
+        raise ConversationError("first_name", str(error)) from None
+    contact = records.link(made)
     conversation.contact = contact
     db.session.execute(
         db.update(Message)
@@ -347,7 +354,10 @@ def create_contact(conversation, first_name, last_name, phone_type):
 
 
 def can_read(user, conversation):
-    """Its owner, subscribers, anyone while it is in the pool, and those who may read all."""
+    """Its owner, subscribers, anyone while it is in the pool, and those who may read all; never one of a record
+    the host does not let ``user`` see."""
+    if conversation.record is not None and not records.may_see(user, conversation.record):
+        return False
     return (
         can(user, "conversations.all")
         or conversation.owner_id == user.id
@@ -357,24 +367,31 @@ def can_read(user, conversation):
 
 
 def readable_by(user):
-    """``can_read`` as a condition on conversations."""
+    """``can_read`` as a condition on conversations (and only those of records the host lets ``user`` see)."""
+    visible = records.visible_condition(user, Conversation.contact_id, Conversation.account_id)
     if can(user, "conversations.all"):
-        return db.true()
-    return db.or_(
-        Conversation.owner_id == user.id,
-        Conversation.pooled_at.is_not(None),
-        Conversation.id.in_(db.select(Subscription.conversation_id).where(Subscription.user_id == user.id)),
-    )
+        return visible
+    return db.and_(visible, _readable_by_role(user))
 
 
 def messages_readable_by(user):
-    """A condition on messages: none of a conversation ``user`` may not read (on record pages, lists, exports)."""
+    """A condition on messages: none of a conversation ``user`` may not read (on record pages, lists, exports).
+
+    The records ``user`` may not see are left out by ``messages.readable_by`` itself."""
     if can(user, "conversations.all"):
         return db.true()
     return ~db.exists().where(
         Conversation.phone_e164 == Message.phone_e164,
         Conversation.sender_e164 == Message.sender_e164,
-        ~readable_by(user),
+        ~_readable_by_role(user),
+    )
+
+
+def _readable_by_role(user):
+    return db.or_(
+        Conversation.owner_id == user.id,
+        Conversation.pooled_at.is_not(None),
+        Conversation.id.in_(db.select(Subscription.conversation_id).where(Subscription.user_id == user.id)),
     )
 
 

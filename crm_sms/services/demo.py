@@ -4,7 +4,9 @@ import random
 from datetime import timedelta
 
 from ..crm import users
-from ..models import ACCOUNT_TYPES, Account, Contact, Signature, User, db, utcnow
+from ..crm.models import ACCOUNT_TYPES, Account, Contact, User
+from ..crm.services import phones
+from ..models import Signature, db, utcnow
 from ..models.signature import TEXTS
 from . import (
     campaigns,
@@ -15,6 +17,7 @@ from . import (
     people,
     phone_numbers,
     provider_events,
+    records,
     senders,
     templates,
     triggers,
@@ -135,7 +138,7 @@ def seed(accounts=40, contacts=300):
         return False
     rng = random.Random(42)
     numbers = iter(rng.sample([f"+1{area}55501{n:02d}" for area in AREA_CODES for n in range(100)], 1000))
-    types = {name: phone_numbers.save_phone_type(None, name, sms) for name, sms in PHONE_TYPES}
+    types = {name: phones.save_phone_type(None, name, sms) for name, sms in PHONE_TYPES}
     support, *_ = [
         departments.save(None, name, next(numbers), f"{email}@example.com")
         for name, email in [("Support", "support"), ("Billing", "billing"), ("Sales", "sales")]
@@ -158,7 +161,7 @@ def seed(accounts=40, contacts=300):
             email=f"hello@{COMPANIES[i % len(COMPANIES)].lower()}{i}.example.com",
         )
         db.session.add(account)
-        phone_numbers.add(account, next(numbers), types["Office"])
+        phones.add(account, next(numbers), types["Office"])
         account_rows.append(account)
 
     contact_rows = []
@@ -174,9 +177,9 @@ def seed(accounts=40, contacts=300):
             city=account.city if account else rng.choice(CITIES),
         )
         db.session.add(contact)
-        phone_numbers.add(contact, next(numbers), types["Mobile"])
+        phones.add(contact, next(numbers), types["Mobile"])
         for kind in rng.sample(["Office", "Home"], rng.randrange(3)):
-            phone_numbers.add(contact, next(numbers), types[kind])
+            phones.add(contact, next(numbers), types[kind])
         contact_rows.append(contact)
 
     made = {}
@@ -188,6 +191,9 @@ def seed(accounts=40, contacts=300):
     senders.save(None, "+16285550101", label="Agent's line", user=made["agent"])
     senders.save(None, "+16285550102", label="Agent 2's line", user=made["agent2"])
 
+    # crm_sms's rows for the built-in records, as their pages would make them.
+    account_rows = records.link_many("accounts", account_rows)
+    contact_rows = records.link_many("contacts", contact_rows)
     # Most records opted in at their first SMS-capable number, as if imported with proof of consent.
     for owner in contact_rows + account_rows:
         if owner is contact_rows[0] or rng.random() < 0.75:

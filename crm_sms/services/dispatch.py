@@ -21,10 +21,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import logs, signals
 from ..config import config_value
 from ..extension import state
-from ..models import Contact, Message, SenderNumber, db, utcnow
+from ..host import host
+from ..models import Message, Record, SenderNumber, db, utcnow
 from ..providers import OutboundSms
 from ..queue import queue, redis
-from . import consent, messages, notices, quiet_hours, rate_limit, receipts, rendering, segments, settings
+from . import consent, messages, notices, quiet_hours, rate_limit, receipts, records, rendering, segments, settings
 from .sweep import sweeper
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def claim(limit, now=None):
         .where(Message.id.in_(ids))
         .order_by(Message.send_at, Message.id)
         .options(
-            joinedload(Message.contact).joinedload(Contact.account),
+            joinedload(Message.contact).joinedload(Record.account),
             joinedload(Message.account),
             selectinload(Message.signature),
         )
@@ -109,6 +110,9 @@ def deliver(batch):
     rps = config_value("PROVIDER_RPS")
     first_note = notices.text("disclaimer_text") if config["consent_policy"] == "disclaimer" else config["opt_out_text"]
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
+    # The host records whose values the texts fill in, loaded at once (kept referenced: the session holds them
+    # weakly, and each message's rendering finds its own there without a query).
+    loaded = _host_records(batch)  # noqa: F841 (held, not read)
     balance, out_of_credit = None, False  # other workers learn it from the pause key when they claim
     for position, message in enumerate(batch):
         now = utcnow()
@@ -187,13 +191,24 @@ def deliver(batch):
     if balance is not None:
         settings.put("provider_balance", str(balance))
     sent = [m for m in batch if m.status == "sent"]
-    contact_ids = {m.contact_id for m in sent if m.contact_id}
-    if contact_ids:  # texting a contact takes them out of the call campaigns' ready list (seed 003)
-        db.session.execute(db.update(Contact).where(Contact.id.in_(contact_ids)).values(ready=False))
+    texted = {m.contact.host_id for m in sent if m.contact is not None}
+    if texted:  # the host hears which contacts were texted (the built-in CRM's call campaigns, seed 003)
+        host.texted("contacts", sorted(texted))
     receipts.apply_waiting(sent)
     for message in sent:
         signals.message_sent.send(current_app._get_current_object(), message=message)
     yield None
+
+
+def _host_records(batch):
+    """The host records of the batch's non-automatic messages that use record variables, one query per kind."""
+    wanted = {"contacts": set(), "accounts": set()}
+    for m in batch:
+        if m.kind != "automatic" and "{{" in (m.body or ""):
+            for record in (m.contact, m.contact.account if m.contact else None, m.account):
+                if record is not None:
+                    wanted[record.kind].add(record)
+    return [records.host_records(kind, found) for kind, found in wanted.items() if found]
 
 
 def _give_back(unsent):

@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from ..models import Account, Contact, InboundPart, Message, PhoneNumber, conflict_insert, db, utcnow
+from ..models import InboundPart, Message, PhoneNumber, Record, conflict_insert, db, utcnow
 from . import messages
 from .sweep import sweeper
 
@@ -44,24 +44,23 @@ def record(inbound):
 
 
 def match_sender(e164):
-    """The contact (else account) with this number: the one that prefers it for SMS first, then the newest."""
-    contact = db.session.scalar(
-        db.select(Contact)
-        .join(PhoneNumber, PhoneNumber.contact_id == Contact.id)
+    """(contact, None) or (None, account): the ``Record`` with this number. One that has it now before one that had
+    it; a contact before an account; then the one that prefers it for SMS; then the newest."""
+    record = db.session.scalar(
+        db.select(Record)
+        .join(PhoneNumber, PhoneNumber.record_id == Record.id)
         .where(PhoneNumber.e164 == e164)
-        .order_by(PhoneNumber.preferred_sms.desc(), Contact.id.desc())
+        .order_by(
+            PhoneNumber.current.desc(),
+            (Record.kind == "contacts").desc(),
+            PhoneNumber.preferred_sms.desc(),
+            Record.id.desc(),
+        )
         .limit(1)
     )
-    if contact is not None:
-        return contact, None
-    account = db.session.scalar(
-        db.select(Account)
-        .join(PhoneNumber, PhoneNumber.account_id == Account.id)
-        .where(PhoneNumber.e164 == e164)
-        .order_by(Account.id.desc())
-        .limit(1)
-    )
-    return None, account
+    if record is None:
+        return None, None
+    return (record, None) if record.kind == "contacts" else (None, record)
 
 
 def _join_parts(inbound):

@@ -1,6 +1,7 @@
 """The inbox: one tab of a user's conversations, search, unread alerts and the navigation's counts."""
 
-from ..models import Account, Contact, Conversation, Notification, Subscription, db, utcnow
+from ..models import Conversation, Notification, Record, Subscription, db, utcnow
+from . import records
 from .auth import can
 from .conversations import readable_by
 from .search import digits_of
@@ -26,6 +27,7 @@ def conversations(user, tab="mine", query=None):
         raise PermissionError("conversations.all")
     if query:
         stmt = stmt.where(_matching(query))
+    stmt = stmt.where(records.visible_condition(user, Conversation.contact_id, Conversation.account_id))
     return stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
 
 
@@ -34,11 +36,14 @@ def _matching(query):
     digits = digits_of(query)
     if digits and not any(char.isalpha() for char in query):
         return Conversation.phone_e164.contains(digits, autoescape=True)
-    names = [db.or_(_like(Contact.first_name, word), _like(Contact.last_name, word)) for word in query.split()]
+    # A contact's name: every word starts one of its names; an account's name: contains the query.
+    names = [db.or_(_like(Record.name, word), _like(Record.name, " " + word, anywhere=True)) for word in query.split()]
     # The matching ids are read once: as subqueries they would be scanned again for each part of the plan.
-    contact_ids = db.session.scalars(db.select(Contact.id).where(*names).limit(_MATCHES)).all()
+    contact_ids = db.session.scalars(
+        db.select(Record.id).where(Record.kind == "contacts", *names).limit(_MATCHES)
+    ).all()
     account_ids = db.session.scalars(
-        db.select(Account.id).where(_like(Account.name, query, anywhere=True)).limit(_MATCHES)
+        db.select(Record.id).where(Record.kind == "accounts", _like(Record.name, query, anywhere=True)).limit(_MATCHES)
     ).all()
     return db.or_(Conversation.contact_id.in_(contact_ids), Conversation.account_id.in_(account_ids))
 
@@ -78,7 +83,9 @@ def counts(user):
     )
     pool = (
         db.session.scalar(
-            db.select(db.func.count()).select_from(Conversation).where(Conversation.pooled_at.is_not(None))
+            db.select(db.func.count())
+            .select_from(Conversation)
+            .where(Conversation.pooled_at.is_not(None), readable_by(user))
         )
         if can(user, "sms.send")
         else 0

@@ -8,10 +8,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from ..config import config_value
-from ..models import Contact, Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
+from ..models import Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
 from ..models.message import FINAL
 from ..queue import enqueue, enqueue_after_commit
-from . import consent, conversations, rendering, segments, senders, settings
+from . import consent, conversations, records, rendering, segments, senders, settings
 from .errors import FieldError
 from .search import YEARS
 
@@ -33,6 +33,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     ``senders.may_send_from``).
     """
     now = now or utcnow()
+    records.sync(owner)  # the host may have changed the record's numbers since the form was shown
     if phone is None or phone not in owner.phone_numbers:
         raise MessageError("phone", "Choose one of this record's numbers to send to.")
     reason = consent.reasons(owner)[phone]
@@ -87,7 +88,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
 
 def _measure(body, owner, signature):
     """Segments of the longest text this body can become (opt-out text included), refused past the limit."""
-    contact, account = (owner, None) if isinstance(owner, Contact) else (None, owner)
+    contact, account = (owner, None) if owner.kind == "contacts" else (None, owner)
     text = rendering.final_text(body, contact, account, signature, settings.get("opt_out_text"))
     count = segments.count(text)
     limit = config_value("MAX_SEGMENTS")
@@ -191,18 +192,20 @@ _shown = db.not_(db.and_(Message.direction == "inbound", Message.status == "held
 def readable_by(reader):
     """A condition on messages: those ``reader`` may read (the one rule for pages, lists, exports and ids).
 
-    Not a message in a conversation they may not read, and not someone else's draft: a draft is its author's.
+    Not a message in a conversation they may not read, not someone else's draft (a draft is its author's), and
+    not a message of a record the host does not let them see.
     """
     return db.and_(
         _shown,
         conversations.messages_readable_by(reader),
         db.or_(Message.status != "draft", Message.author_id == reader.id),
+        records.visible_condition(reader, Message.contact_id, Message.account_id),
     )
 
 
 def for_record(owner, reader):
     """A select of the record's messages ``reader`` may read, newest first."""
-    column = Message.contact_id if isinstance(owner, Contact) else Message.account_id
+    column = Message.contact_id if owner.kind == "contacts" else Message.account_id
     return (
         db.select(Message)
         .where(column == owner.id, readable_by(reader))

@@ -12,6 +12,7 @@ from werkzeug.local import LocalProxy
 
 from ..host import ROLES, host
 from ..models import Person, conflict_insert, db, utcnow
+from . import records
 
 
 class HostRoleError(ValueError):
@@ -44,20 +45,11 @@ def _refresh(person, host_user):
     name = str(host.user_name(host_user) or "")[: Person.name.type.length]
     email = str(host.user_email(host_user) or "")[: Person.email.type.length] or None
     contact = host.contact_of(host_user) if role == "customer" else None
-    contact_id = link(contact).id if contact is not None else None
+    contact_id = records.link(contact).id if contact is not None else None
     # Only what changed is written, so a page view does not update the row every time.
     for field, value in (("name", name), ("email", email), ("role", role), ("contact_id", contact_id)):
         if getattr(person, field) != value:
             setattr(person, field, value)
-
-
-def link(host_record):
-    """crm_sms's row for a host record.
-
-    # placeholder: records replaces this with ``records.link(host_record)`` (a ``Record``); until then the
-    built-in CRM's contact is its own row.
-    """
-    return host_record
 
 
 def staff():

@@ -12,14 +12,14 @@ filled-in text is bounded by the saved text and the fields' lengths.
 import re
 from collections.abc import Mapping
 
+from ..host import host
 from ..models.phone_number import format_e164
+from . import records
 
-VARIABLES = {
-    "contact": ("first_name", "last_name", "full_name", "title", "email", "city"),
-    "account": ("name", "type", "industry", "city", "email", "website"),
-}
-#: The variables each kind of record offers.
-MODULES = {"contacts": ("contact", "account"), "accounts": ("account",)}
+#: The placeholder root of each kind of record: ``{{ contact.first_name }}``, ``{{ account.name }}``.
+ROOTS = {"contacts": "contact", "accounts": "account"}
+#: The records a message to each kind may name (a contact's account fills ``{{ account.… }}``).
+MODULES = {"contacts": ("contacts", "accounts"), "accounts": ("accounts",)}
 #: Longest text an admin may save.
 MAX_TEXT = 5_000
 
@@ -132,8 +132,13 @@ def variables(module):
 
 
 def variable_names(module):
-    """Every "record.field" a message to this module may use."""
-    return [f"{record}.{field}" for record in MODULES[module] for field in VARIABLES[record]]
+    """Every "record.field" a message to this module may use (the host's ``variables``)."""
+    return [
+        f"{ROOTS[kind]}.{field}"
+        for kind in MODULES[module]
+        if host.model(kind) is not None
+        for field in host.variables.get(kind, ())
+    ]
 
 
 def check(body, module):
@@ -141,23 +146,27 @@ def check(body, module):
     check_text(body, variable_names(module), f"messages to {module}")
 
 
-def record_values(contact=None, account=None):
-    """The values a message's variables are filled from: each offered field of the contact and its account."""
+def record_values(body, contact=None, account=None, values=None):
+    """The values ``body``'s record variables are filled from: the host's values of the contact (a ``Record``)
+    and of its account. Only the records ``body`` names are read; ``values`` ({"contact": {...}, "account":
+    {...}}) gives them ready-made instead."""
     account = account if account is not None else getattr(contact, "account", None)
-    return {
-        record: {field: _field(owner, field) for field in VARIABLES[record]}
-        for record, owner in (("contact", contact), ("account", account))
-    }
+    used = {name.partition(".")[0] for name in names(body)}
+    found = {}
+    for kind, record in (("contacts", contact), ("accounts", account)):
+        root = ROOTS[kind]
+        if root not in used:
+            continue
+        given = (values or {}).get(root)
+        if given is None:
+            given = records.values(record) if record is not None else {}
+        found[root] = {field: given.get(field) for field in host.variables.get(kind, ())}
+    return found
 
 
-def _field(owner, name):
-    value = getattr(owner, name, None) if owner is not None else None
-    return None if value is None else str(value)
-
-
-def fill(body, contact=None, account=None):
+def fill(body, contact=None, account=None, values=None):
     """The body with every variable replaced by the record's value (empty when unset)."""
-    return fill_in(body, record_values(contact, account))
+    return fill_in(body, record_values(body, contact, account, values))
 
 
 # Signatures ---------------------------------------------------------------------------------------------------
@@ -177,9 +186,9 @@ def signature_text(signature):
     return fill_in(signature.text, signature_values(signature.department))
 
 
-def final_text(body, contact=None, account=None, signature=None, opt_out_text=None):
+def final_text(body, contact=None, account=None, signature=None, opt_out_text=None, values=None):
     """What the recipient reads: filled body, then the signature, then opt-out text unless already said."""
-    parts = [fill(body, contact, account).strip()]
+    parts = [fill(body, contact, account, values).strip()]
     if signature is not None:
         parts.append(signature_text(signature))
     text = "\n".join(parts)

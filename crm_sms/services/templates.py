@@ -7,9 +7,11 @@ its module offers.
 
 from dataclasses import dataclass
 
-from ..models import Account, Contact, Template, db
+from ..host import host
+from ..models import Record, Template, db
 from ..models.template import MODULES
-from . import accounts, contacts, rendering, segments
+from . import records as records_service
+from . import rendering, segments
 from .errors import FieldError
 
 #: How many records the preview offers to choose from (a search finds the others).
@@ -88,19 +90,29 @@ def delete(template):
 
 
 def records(module, query=None):
-    """The first ``RECORD_CHOICES`` contacts or accounts (per ``module``) matching ``query``, by name."""
-    stmt = contacts.search(query) if module == "contacts" else accounts.search(query)
-    return db.session.scalars(stmt.limit(RECORD_CHOICES)).all()
+    """The first ``RECORD_CHOICES`` contacts or accounts (per ``module``) matching ``query`` (``host.search``),
+    as their ``Record`` (linked now, one batch)."""
+    model = host.model(module)
+    if model is None:
+        return []
+    stmt = host.search(module, db.select(model), text=query or None)
+    return records_service.link_many(module, db.session.scalars(stmt.limit(RECORD_CHOICES)).all())
 
 
 def record(module, record_id):
-    """The contact or account (per ``module``) with this id, or None."""
-    model = Contact if module == "contacts" else Account
-    return db.session.get(model, record_id) if record_id else None
+    """The contact or account ``Record`` (per ``module``) with this id, or None."""
+    try:
+        number = int(record_id) if record_id not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    if number is None or not 0 < number < 2**63:
+        return None
+    found = db.session.get(Record, number)
+    return found if found is not None and found.kind == module else None
 
 
 def preview(template_body, record, module=None):
-    """What ``record`` (a contact, an account, or None) would read, with its segment count.
+    """What ``record`` (a host contact or account, its ``Record``, or None) would read, with its segment count.
 
     Guarantees: the variables are filled from the record the way a sent
     message fills them (a contact's account fills ``{{ account.… }}``); the
@@ -109,16 +121,13 @@ def preview(template_body, record, module=None):
     variable the record's module (else ``module``, when given) does not offer.
     """
     body = (template_body or "").strip()
+    if isinstance(record, Record):
+        record = records_service.host_record(record)
     if record is not None:
-        module = "contacts" if isinstance(record, Contact) else "accounts"
+        module = host.kind_of(record)
     if module is not None:
         rendering.check(body, module)
-    if record is None:
-        text = body
-    elif isinstance(record, Contact):
-        text = rendering.final_text(body, contact=record)
-    else:
-        text = rendering.final_text(body, account=record)
+    text = body if record is None else rendering.final_text(body, values=records_service.values_of_host(record))
     return Preview(text=text, count=segments.count(text))
 
 

@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from .. import signals
 from ..models import (
-    Contact,
     Message,
     SenderNumber,
     Template,
@@ -30,7 +29,7 @@ from ..models import (
 )
 from ..models.template import MODULES
 from ..models.trigger import EVENT_NAME
-from . import consent, messages, quiet_hours, rendering, segments, senders, settings
+from . import consent, messages, quiet_hours, records, rendering, segments, senders, settings
 from .errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -83,6 +82,8 @@ def fire(event, contact=None, account=None, key=None, now=None, **fields):
     if not isinstance(event, str) or not EVENT_NAME.match(event):
         raise ValueError(f"Not an event name: {event!r} (use lower-case words joined by dots, like payment.received)")
     now = now or utcnow()
+    # The host's own objects: crm_sms's rows for them, synced now (the number texted is the one the host has).
+    contact, account = records.link(contact), records.link(account)
     record = _record_fire(event, key, contact, account, fields, now)
     if record is None:
         earlier = db.session.scalar(db.select(TriggerFire).where(TriggerFire.event == event, TriggerFire.key == key))
@@ -160,7 +161,7 @@ def _message(rule, contact, account, now):
     signature = rule.signature or messages.default_signature("bulk")
     body = rule.template.body
     config = settings.get_all()
-    people = (owner, None) if isinstance(owner, Contact) else (None, owner)
+    people = (owner, None) if owner.kind == "contacts" else (None, owner)
     count = segments.count(rendering.final_text(body, *people, signature, config["opt_out_text"]))
     until = quiet_hours.ends_at(
         now,

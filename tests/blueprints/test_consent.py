@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_sms.models import ConsentEvent, Message, db
-from crm_sms.services import consent, phone_numbers, settings
+from crm_sms.services import consent, settings
+from tests.conftest import add_phone, record_of
 
 
 def _errors(response):
@@ -21,9 +22,7 @@ def _events(owner=None):
     stmt = db.select(ConsentEvent).order_by(ConsentEvent.id)
     if owner is not None:
         stmt = stmt.where(
-            ConsentEvent.contact_id == owner.id
-            if owner.__tablename__ == "contacts"
-            else ConsentEvent.account_id == owner.id
+            ConsentEvent.contact_id == owner.id if owner.kind == "contacts" else ConsentEvent.account_id == owner.id
         )
     return db.session.scalars(stmt).all()
 
@@ -55,7 +54,7 @@ def _csv(response):
 def test_edit_page_shows_the_sms_messaging_form_to_staff(client, login, make_contact):
     login("agent")
     contact = make_contact()
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     assert 'id="sms-consent"' in page
     assert "Consents to receive SMS/Text messages" in page
     assert f'action="/sms/consent/contacts/{contact.id}"' in page
@@ -66,7 +65,7 @@ def test_staff_opts_a_contact_in_at_the_chosen_number_which_becomes_the_preferre
     contact = make_contact(numbers=("+14155550101", "+14155550102"))
     second = contact.phone_numbers[1]
     response = _staff_post(client, contact, choice="opt_in", phone_id=second.id, consent_type="Phone")
-    assert response.status_code == 302 and response.location == f"/contacts/{contact.id}"
+    assert response.status_code == 302 and response.location == f"/contacts/{contact.host_id}"
     assert _state(contact) == "opted_in"
     assert [p.preferred_sms for p in contact.phone_numbers] == [False, True]
     [event] = _events(contact)
@@ -77,7 +76,7 @@ def test_staff_opts_a_contact_in_at_the_chosen_number_which_becomes_the_preferre
         "staff",
         "dana",
     )
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     row = re.search(r"<tr>\s*<td class=\"phone\">\(415\) 555-0102.*?</tr>", page, re.DOTALL).group(0)
     assert "Preferred SMS" in row
 
@@ -87,9 +86,9 @@ def test_the_sms_number_defaults_to_the_primary_number_when_it_can_receive_sms(
 ):
     login("agent")
     contact = make_contact(numbers=("+14155550101",))
-    primary = phone_numbers.add(contact, "+14155550103", phone_types["Mobile"], is_primary=True)
+    primary = add_phone(contact, "+14155550103", phone_types["Mobile"], is_primary=True)
     db.session.commit()
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     assert re.search(rf'<option selected value="{primary.id}">', page)
 
 
@@ -98,10 +97,10 @@ def test_the_sms_number_defaults_to_the_first_that_can_receive_sms_when_the_prim
 ):
     login("agent")
     contact = make_contact(numbers=())
-    phone_numbers.add(contact, "+14155550103", phone_types["Home"], is_primary=True)
-    mobile = phone_numbers.add(contact, "+14155550104", phone_types["Mobile"])
+    add_phone(contact, "+14155550103", phone_types["Home"], is_primary=True)
+    mobile = add_phone(contact, "+14155550104", phone_types["Mobile"])
     db.session.commit()
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     select = re.search(r'<select[^>]*name="consent-phone_id".*?</select>', page, re.DOTALL).group(0)
     assert re.findall(r'<option[^>]*value="(\d+)"', select) == [str(mobile.id)]
     assert f'<option selected value="{mobile.id}">' in select
@@ -215,7 +214,7 @@ def test_consent_type_is_read_only_after_the_customer_opted_in_on_the_web(client
     consent.opt_in(contact, contact.phone_numbers[0], "Web", "customer_web", "casey", notify=False)
     db.session.commit()
     login("agent")
-    page = client.get(f"/contacts/{contact.id}/edit").text
+    page = client.get(f"/contacts/{contact.host_id}/edit").text
     assert re.search(r'<strong id="consent-type-read-only">Web</strong>', page)
     assert 'name="consent-consent_type"' not in page
 
@@ -226,7 +225,8 @@ def test_consent_type_is_read_only_after_an_sms_reply_and_a_new_number_keeps_it(
     db.session.commit()
     login("agent")
     assert re.search(
-        r'<strong id="consent-type-read-only">SMS response</strong>', client.get(f"/contacts/{contact.id}/edit").text
+        r'<strong id="consent-type-read-only">SMS response</strong>',
+        client.get(f"/contacts/{contact.host_id}/edit").text,
     )
     response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[1].id)
     assert response.status_code == 302
@@ -244,11 +244,11 @@ def test_every_staff_role_may_change_consent(client, login, make_contact, role):
 
 def test_customers_cannot_use_the_staff_form_even_for_themselves(client, login):
     customer = login("customer")
-    contact = customer.contact
+    contact = record_of(customer)
     response = _staff_post(client, contact, choice="opt_in", phone_id=contact.phone_numbers[0].id, consent_type="Email")
     assert response.status_code == 403
     assert _state(contact) == "never_asked"
-    assert 'id="sms-consent"' not in client.get(f"/contacts/{contact.id}/edit").text
+    assert 'id="sms-consent"' not in client.get(f"/contacts/{contact.host_id}/edit").text
 
 
 def test_opting_in_sends_one_automatic_confirmation_when_there_is_a_default_sender(
@@ -266,11 +266,11 @@ def test_opting_in_sends_one_automatic_confirmation_when_there_is_a_default_send
 def test_staff_opts_an_account_in_from_its_page(client, login, make_account):
     login("agent", username="dana")
     account = make_account()
-    assert 'id="sms-consent"' in client.get(f"/accounts/{account.id}").text
+    assert 'id="sms-consent"' in client.get(f"/accounts/{account.host_id}").text
     response = _staff_post(
         client, account, kind="accounts", choice="opt_in", phone_id=account.phone_numbers[0].id, consent_type="Email"
     )
-    assert response.status_code == 302 and response.location == f"/accounts/{account.id}"
+    assert response.status_code == 302 and response.location == f"/accounts/{account.host_id}"
     assert _state(account) == "opted_in"
     assert [(e.account_id, e.changed_by) for e in _events()] == [(account.id, "dana")]
 
@@ -282,14 +282,14 @@ def test_customer_sees_my_preferred_sms_with_an_opt_in_link(client, login):
     customer = login("customer")
     page = client.get(f"/contacts/{customer.contact_id}").text
     assert "My preferred SMS" in page and "Not opted in." in page
-    assert f'href="/sms/consent/contacts/{customer.contact_id}/preferred">Opt in/Opt out</a>' in page
+    assert f'href="/sms/consent/contacts/{record_of(customer).id}/preferred">Opt in/Opt out</a>' in page
 
 
 def test_edit_preferred_sms_shows_the_legal_text_with_the_business_name(client, login):
     customer = login("customer")
     settings.put("business_name", "Acme Fiber")
     db.session.commit()
-    page = client.get(f"/sms/consent/contacts/{customer.contact_id}/preferred").text
+    page = client.get(f"/sms/consent/contacts/{record_of(customer).id}/preferred").text
     assert "I agree to receive SMS/Text messages" in page
     assert "agree to receive text messages from Acme Fiber at the number you choose" in page
     assert 'name="sms-phone_id"' in page
@@ -297,9 +297,9 @@ def test_edit_preferred_sms_shows_the_legal_text_with_the_business_name(client, 
 
 def test_customer_opts_in_and_their_page_shows_the_number(client, login):
     customer = login("customer", username="casey")
-    contact = customer.contact
+    contact = record_of(customer)
     response = _customer_post(client, contact, phone=contact.phone_numbers[0])
-    assert response.status_code == 302 and response.location == f"/contacts/{contact.id}"
+    assert response.status_code == 302 and response.location == f"/contacts/{contact.host_id}"
     page = client.get(response.location).text
     assert "Opted in." in page and "Text messages go to <strong>(415) 555-0142</strong>" in page
     [event] = _events(contact)
@@ -316,17 +316,17 @@ def test_customer_change_is_logged_with_their_email_when_the_setting_says_so(cli
     settings.put("customer_changed_by", "email")
     db.session.commit()
     customer = login("customer", username="casey")
-    _customer_post(client, customer.contact, phone=customer.contact.phone_numbers[0])
+    _customer_post(client, record_of(customer), phone=record_of(customer).phone_numbers[0])
     assert [e.changed_by for e in _events()] == ["casey@example.com"]
 
 
 def test_customer_opts_out_by_unticking_the_box(client, login, opt_in):
     customer = login("customer", username="casey")
-    opt_in(customer.contact)
-    response = _customer_post(client, customer.contact, agree=False)
+    opt_in(record_of(customer))
+    response = _customer_post(client, record_of(customer), agree=False)
     assert response.status_code == 302
-    assert _state(customer.contact) == "opted_out"
-    event = _events(customer.contact)[-1]
+    assert _state(record_of(customer)) == "opted_out"
+    event = _events(record_of(customer))[-1]
     assert (event.new_state, event.source, event.changed_by) == ("opted_out", "customer_web", "casey")
     assert "Opted out." in client.get(response.location).text
 
@@ -343,10 +343,10 @@ def test_customer_cannot_change_another_contact(client, login, make_contact):
 def test_customer_cannot_choose_a_number_that_is_not_theirs(client, login, make_contact):
     customer = login("customer")
     other = make_contact("Alan", "Turing", numbers=("+14155550199",))
-    response = _customer_post(client, customer.contact, phone=other.phone_numbers[0])
+    response = _customer_post(client, record_of(customer), phone=other.phone_numbers[0])
     assert response.status_code == 422
     assert _errors(response) == ["That number is not one of this record's numbers: choose one from the list."]
-    assert _state(customer.contact) == "never_asked" and _events() == []
+    assert _state(record_of(customer)) == "never_asked" and _events() == []
 
 
 def test_customer_without_a_number_that_can_receive_sms_is_told_to_add_one(client, login, make_contact):
@@ -376,7 +376,7 @@ def test_consent_history_shows_every_change_on_the_contact_page(client, login, m
     consent.opt_out(contact, "sms_reply", "Unknown", "SMS response", reply, notify=False)
     db.session.commit()
     login("agent")
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     history = re.search(r'<section id="sms-consent-history".*?</section>', page, re.DOTALL).group(0)
     rows = re.findall(r'<tr class="consent-event">(.*?)</tr>', history, re.DOTALL)
     assert len(rows) == 2
@@ -476,9 +476,9 @@ def test_a_count_lists_the_contacts_behind_it_with_links(client, login, four_con
     link = html.unescape(re.search(r'data-count="state-opted_in">.*?href="([^"#]+)', page, re.DOTALL).group(1))
     rows = client.get(link, headers={"HX-Request": "true"})
     assert "<html" not in rows.text and 'id="consent-report-rows"' in rows.text
-    assert re.findall(r'<a href="/contacts/(\d+)">', rows.text) == [str(bea.id), str(ada.id)]
+    assert re.findall(r'<a href="/sms/records/(\d+)">', rows.text) == [str(bea.id), str(ada.id)]
     never = client.get("/sms/consent/report?never=1").text
-    assert re.findall(r'class="report-row"><td><a href="/contacts/(\d+)">', never) == [str(dot.id)]
+    assert re.findall(r'class="report-row"><td><a href="/contacts/(\d+)">', never) == [dot.host_id]
 
 
 def test_the_report_counts_only_changes_in_the_date_range(client, login, four_contacts):
@@ -494,7 +494,7 @@ def test_the_report_counts_only_changes_in_the_date_range(client, login, four_co
     assert _count(page, "state-opted_in") == 1 and _count(page, "state-opted_out") == 0
     assert 'data-count="never-asked"' not in page
     rows = client.get("/sms/consent/report?since=2024-03-01&until=2024-03-31&type=Email").text
-    assert re.findall(r'<a href="/contacts/(\d+)">', rows.split('id="consent-report-rows"')[1]) == [str(ada.id)]
+    assert re.findall(r'<a href="/sms/records/(\d+)">', rows.split('id="consent-report-rows"')[1]) == [str(ada.id)]
 
 
 def test_agents_cannot_see_the_report(client, login):
@@ -594,7 +594,7 @@ def test_a_hostile_legal_text_stored_before_renders_as_written_and_small(client,
     customer = login("customer")
     settings.put("customer_legal_text", "From {business_name.__class__.__mro__} {business_name!r:>99999999}.")
     db.session.commit()
-    response = client.get(f"/sms/consent/contacts/{customer.contact_id}/preferred")
+    response = client.get(f"/sms/consent/contacts/{record_of(customer).id}/preferred")
     assert "From {business_name.__class__.__mro__} {business_name!r:&gt;99999999}." in response.text
     assert "class 'str'" not in response.text and len(response.data) < 100_000
 

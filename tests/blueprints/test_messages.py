@@ -8,6 +8,7 @@ import pytest
 from crm_sms.models import Message, db
 from crm_sms.queue import queue
 from crm_sms.services import consent
+from tests.conftest import record_of
 
 
 def _errors(response):
@@ -37,7 +38,7 @@ def _messages():
 
 def test_contact_page_shows_the_sms_panel_with_the_preferred_number_chosen(client, texting):
     agent, sender, contact = texting
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     assert 'id="sms-panel"' in page
     assert re.search(rf'<option selected value="{contact.phone_numbers[0].id}">', page)
     assert f"Main · {sender.e164}" in page
@@ -45,7 +46,7 @@ def test_contact_page_shows_the_sms_panel_with_the_preferred_number_chosen(clien
 
 def test_a_number_not_opted_in_is_shown_but_cannot_be_chosen(client, texting, make_contact):
     contact = make_contact("Alan", "Turing", numbers=("+14155550102",))
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     assert re.search(r'<option disabled value="\d+">\(415\) 555-0102 \(Mobile\) — Not opted in to SMS</option>', page)
 
 
@@ -163,10 +164,10 @@ def test_an_account_message_cannot_use_contact_variables(client, texting, make_a
 
 def test_customers_cannot_see_or_send_sms(client, login, make_contact, make_sender, opt_in):
     customer = login("customer")
-    contact = customer.contact
+    contact = record_of(customer)
     opt_in(contact)
     sender = make_sender()
-    assert 'id="sms-panel"' not in client.get(f"/contacts/{contact.id}").text
+    assert 'id="sms-panel"' not in client.get(f"/contacts/{contact.host_id}").text
     assert _send(client, contact, sender).status_code == 403
     assert client.get(f"/sms/contacts/{contact.id}/list").status_code == 403
     assert _messages() == []

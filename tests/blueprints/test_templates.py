@@ -158,7 +158,7 @@ def test_agent_sees_the_contact_templates_in_the_compose_picker_of_a_contact(
     make_template("Welcome", "contacts", "Welcome, {{ contact.first_name }}!")
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
     contact = make_contact()
-    page = client.get(f"/contacts/{contact.id}").text
+    page = client.get(f"/contacts/{contact.host_id}").text
     assert _options(page, 'data-fill-into="#sms-body"') == [
         ("", "Choose…"),
         ("Welcome, {{ contact.first_name }}!", "Welcome"),
@@ -171,7 +171,7 @@ def test_an_account_page_offers_only_the_account_templates(client, login, make_t
     make_template("Welcome", "contacts", "Welcome, {{ contact.first_name }}!")
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
     account = make_account()
-    page = client.get(f"/accounts/{account.id}").text
+    page = client.get(f"/accounts/{account.host_id}").text
     assert _options(page, 'data-fill-into="#sms-body"') == [
         ("", "Choose…"),
         ("Your invoice, {{ account.name }}", "Invoice"),
@@ -183,14 +183,14 @@ def test_the_compose_picker_is_left_out_when_there_is_no_template_for_the_module
 ):
     login("agent")
     make_template("Invoice", "accounts", "Your invoice, {{ account.name }}")
-    page = client.get(f"/contacts/{make_contact().id}").text
+    page = client.get(f"/contacts/{make_contact().host_id}").text
     assert "data-fill-into" not in page
 
 
 def test_a_template_body_cannot_break_out_of_the_compose_picker(client, login, make_template, make_contact):
     login("agent")
     make_template("Sneaky", "contacts", '"><script>alert(1)</script>')
-    page = client.get(f"/contacts/{make_contact().id}").text
+    page = client.get(f"/contacts/{make_contact().host_id}").text
     assert "<script>alert(1)" not in page
     assert _options(page, 'data-fill-into="#sms-body"')[1] == ('"><script>alert(1)</script>', "Sneaky")
 

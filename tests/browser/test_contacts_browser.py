@@ -16,7 +16,7 @@ def test_agent_finds_a_contact_and_sees_its_phone_numbers(app, page, log_in_as, 
 def test_a_foreign_number_is_refused_in_place_and_a_good_one_added(app, page, log_in_as, make_contact):
     contact = make_contact("Ada", "Lovelace", numbers=("+14155550101",))
     log_in_as("agent", "agent")
-    page.goto(f"/contacts/{contact.id}")
+    page.goto(f"/contacts/{contact.host_id}")
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Add a number").fill("+44 20 7946 0000")
     page.get_by_role("button", name="Add number").click()
@@ -37,6 +37,6 @@ def test_customer_sees_only_their_own_contact(app, page, log_in_as, make_contact
     expect(page.get_by_role("heading", level=1)).to_have_text("My contact information")
     expect(page.locator("#phone-numbers")).to_contain_text("(415) 555-0142")
     expect(page.get_by_role("link", name="Contacts")).to_have_count(0)
-    response = page.goto(f"/contacts/{other.id}")
+    response = page.goto(f"/contacts/{other.host_id}")
     assert response.status == 404
     expect(page.locator("body")).not_to_contain_text("Other Person")

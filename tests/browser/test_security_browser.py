@@ -22,7 +22,7 @@ def test_the_pages_break_no_rule_of_the_content_security_policy(
     db.session.commit()
 
     log_in_as("boss", "manager")
-    page.goto(f"/contacts/{contact.id}")
+    page.goto(f"/contacts/{contact.host_id}")
     page.get_by_label("Template").select_option(label="Order ready")  # an hx-on handler
     expect(page.get_by_label("Message")).to_have_value("Hi {{ contact.first_name }}, your order is ready.")
     expect(page.locator("#sms-counter")).to_contain_text("GSM-7")  # sms.js

@@ -17,7 +17,7 @@ def test_choosing_a_template_in_the_compose_form_fills_the_message(
     make_sender()
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))
     log_in_as("agent", "agent")
-    page.goto(f"/contacts/{contact.id}")
+    page.goto(f"/contacts/{contact.host_id}")
     page.get_by_label("Template").select_option(label="Order ready")
     expect(page.get_by_label("Message")).to_have_value("Hi {{ contact.first_name }},\nyour order is ready.")
     expect(page.locator("#sms-counter")).to_contain_text("49 characters · GSM-7 · 1 segment")

@@ -8,7 +8,7 @@ def test_agent_texts_a_contact_and_watches_it_get_delivered(
     make_sender()
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))
     log_in_as("agent", "agent")
-    page.goto(f"/contacts/{contact.id}")
+    page.goto(f"/contacts/{contact.host_id}")
     page.evaluate("window.notReloaded = true")
 
     body = page.get_by_label("Message")
@@ -38,7 +38,7 @@ def test_a_bad_message_is_refused_in_place(app, page, log_in_as, make_contact, m
     make_sender()
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))
     log_in_as("agent", "agent")
-    page.goto(f"/contacts/{contact.id}")
+    page.goto(f"/contacts/{contact.host_id}")
     page.get_by_label("Message").fill("Hi {{ contact.nickname }}")
     page.get_by_role("button", name="Send SMS").click()
     expect(page.locator("#sms-panel [role=alert]")).to_contain_text("Unknown variable {{ contact.nickname }}")

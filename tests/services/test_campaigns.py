@@ -20,6 +20,7 @@ from crm_sms.services import (
 )
 from crm_sms.services.campaigns import CampaignError
 from crm_sms.services.templates import TemplateError
+from tests.conftest import add_phone
 from tests.fakes.vonage import inbound, receipt
 
 OURS = "+16285550100"
@@ -152,11 +153,10 @@ def test_confirmation_estimates_segments_of_the_longest_rendered_texts(make_camp
 
 
 def test_a_recipient_without_an_sms_number_is_skipped_as_no_sms_number(make_campaign, make_contact, phone_types):
-    from crm_sms.services import phone_numbers
 
     campaign = make_campaign()
     homebody = make_contact("Home", "Body", numbers=())
-    phone_numbers.add(homebody, "+14155559002", phone_types["Home"])
+    add_phone(homebody, "+14155559002", phone_types["Home"])
     db.session.commit()
     _add(campaign, [homebody])
     assert campaigns.confirmation(campaign).skipped == {"no_number": 1}

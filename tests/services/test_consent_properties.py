@@ -14,16 +14,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from crm_sms.crm import users
-from crm_sms.models import Account, Consent, Contact, Message, Person, PhoneNumber, Suppression, db, utcnow
+from crm_sms.crm.services import accounts, contacts, phones
+from crm_sms.models import Consent, Message, Person, PhoneNumber, Record, Suppression, db, utcnow
 from crm_sms.services import (
-    accounts,
     consent,
-    contacts,
     messages,
     notices,
     people,
-    phone_numbers,
     provider_events,
+    records,
     senders,
     settings,
 )
@@ -82,7 +81,7 @@ def reset(app):
 def build(app, policy):
     reset(app)
     with app.app_context():
-        mobile = phone_numbers.save_phone_type(None, "Mobile", True)
+        mobile = phones.save_phone_type(None, "Mobile", True)
         senders.save(None, OURS, label="Main", is_default=True, mps=10_000)
         agent = people.person_for(users.create_user("agent", "secret-pass", "agent"))
         settings.put("consent_policy", policy)
@@ -93,9 +92,11 @@ def build(app, policy):
                 if kind == "contact"
                 else accounts.save(None, name=name)
             )
-            phones = [phone_numbers.add(owner, NUMBERS[n], mobile) for n in numbers]
+            for n in numbers:
+                phones.add(owner, NUMBERS[n], mobile)
+            owner = records.link(owner)
             if opted_at is not None:
-                consent.opt_in(owner, phones[opted_at], "Email", "staff", "tester", notify=False)
+                consent.opt_in(owner, owner.phone_numbers[opted_at], "Email", "staff", "tester", notify=False)
             owners.append(("c" if kind == "contact" else "a", owner.id))
         db.session.commit()
         world = World(app, owners, agent.id)
@@ -105,7 +106,7 @@ def build(app, policy):
 
 
 def load(key):
-    return db.session.get(Contact if key[0] == "c" else Account, key[1])
+    return db.session.get(Record, key[1])
 
 
 def web(world, step):
@@ -134,7 +135,7 @@ def web(world, step):
                 db.session.execute(
                     db.update(Consent)
                     .where(
-                        (Consent.contact_id if isinstance(owner, Contact) else Consent.account_id) == owner.id,
+                        (Consent.contact_id if owner.kind == "contacts" else Consent.account_id) == owner.id,
                     )
                     .values(state="opted_out", changed_at=utcnow())
                 )

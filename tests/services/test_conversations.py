@@ -236,7 +236,7 @@ def test_a_contact_made_from_an_unknown_number_gets_its_messages(sender, phone_t
     message = receive("Who is this?", number="+14155550177")
     conversation = the_conversation()
 
-    contact = conversations.create_contact(conversation, "Mary", "Shelley", phone_types["Mobile"])
+    contact = conversations.create_contact(conversation, "Mary", "Shelley", phone_types["Mobile"].id)
     db.session.commit()
 
     assert conversation.contact == contact and conversation.title == "Mary Shelley"

@@ -303,8 +303,8 @@ def test_a_worker_process_delivers_a_triggered_message_through_the_simulator(
 
 def test_the_demo_host_fires_an_event_from_the_command_line(runner, make_rule, ada):
     make_rule()
-    sent = runner.invoke(args=["fire", "payment.received", "--contact", str(ada.id), "--key", "p1"])
-    again = runner.invoke(args=["fire", "payment.received", "--contact", str(ada.id), "--key", "p1"])
+    sent = runner.invoke(args=["fire", "payment.received", "--contact", ada.host_id, "--key", "p1"])
+    again = runner.invoke(args=["fire", "payment.received", "--contact", ada.host_id, "--key", "p1"])
     assert sent.output.strip() == f"Message {_messages()[0].id}: In queue."
     assert again.output.strip() == "No message: " + triggers.DUPLICATE + "."
 

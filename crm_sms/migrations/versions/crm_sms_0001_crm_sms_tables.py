@@ -2,7 +2,7 @@
 
 Revision ID: crm_sms_0001
 Revises:
-Create Date: 2026-12-03 13:21:45.226010
+Create Date: 2026-12-03 13:36:41.325574
 
 """
 
@@ -48,6 +48,27 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_crm_sms_inbound_parts_provider_id"), ["provider_id"], unique=False)
 
     op.create_table(
+        "crm_sms_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("host_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("synced_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("kind IN ('contacts', 'accounts')", name=op.f("ck_crm_sms_records_kind")),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_records_account_id_crm_sms_records"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_records")),
+        sa.UniqueConstraint("kind", "host_id", name="uq_crm_sms_records_kind_host_id"),
+    )
+    with op.batch_alter_table("crm_sms_records", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_crm_sms_records_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "crm_sms_settings",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
@@ -71,6 +92,39 @@ def upgrade():
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("e164", name=op.f("pk_crm_sms_suppressions")),
     )
+    op.create_table(
+        "crm_sms_phone_numbers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=True),
+        sa.Column("label", sa.String(length=40), nullable=False),
+        sa.Column("e164", sa.String(length=16), nullable=False),
+        sa.Column("region", sa.String(length=2), nullable=False),
+        sa.Column("time_zone", sa.String(length=64), nullable=True),
+        sa.Column("sms_capable", sa.Boolean(), nullable=False),
+        sa.Column("is_primary", sa.Boolean(), nullable=False),
+        sa.Column("preferred_sms", sa.Boolean(), nullable=False),
+        sa.Column("current", sa.Boolean(), nullable=False),
+        sa.Column("created_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_phone_numbers_record_id_crm_sms_records"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_phone_numbers")),
+        sa.UniqueConstraint("record_id", "e164", name="uq_crm_sms_phone_numbers_record_e164"),
+    )
+    with op.batch_alter_table("crm_sms_phone_numbers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_crm_sms_phone_numbers_e164"), ["e164"], unique=False)
+        batch_op.create_index(
+            "uq_crm_sms_phone_numbers_preferred_sms",
+            ["record_id"],
+            unique=True,
+            sqlite_where=sa.text("preferred_sms"),
+            postgresql_where=sa.text("preferred_sms"),
+        )
+
     op.create_table(
         "crm_sms_signatures",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -98,7 +152,10 @@ def upgrade():
         sa.Column("contact_id", sa.Integer(), nullable=True),
         sa.Column("created_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["contact_id"], ["contacts.id"], name=op.f("fk_crm_sms_users_contact_id_contacts"), ondelete="SET NULL"
+            ["contact_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_users_contact_id_crm_sms_records"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_users")),
         sa.UniqueConstraint("host_id", name=op.f("uq_crm_sms_users_host_id")),
@@ -118,15 +175,21 @@ def upgrade():
         sa.Column("changed_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("(contact_id IS NULL) <> (account_id IS NULL)", name=op.f("ck_crm_sms_consents_one_owner")),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_crm_sms_consents_account_id_accounts"), ondelete="CASCADE"
+            ["account_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_consents_account_id_crm_sms_records"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["contact_id"], ["contacts.id"], name=op.f("fk_crm_sms_consents_contact_id_contacts"), ondelete="CASCADE"
+            ["contact_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_consents_contact_id_crm_sms_records"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["phone_number_id"],
-            ["phone_numbers.id"],
-            name=op.f("fk_crm_sms_consents_phone_number_id_phone_numbers"),
+            ["crm_sms_phone_numbers.id"],
+            name=op.f("fk_crm_sms_consents_phone_number_id_crm_sms_phone_numbers"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_consents")),
@@ -150,14 +213,14 @@ def upgrade():
         sa.Column("due_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_crm_sms_conversations_account_id_accounts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_conversations_account_id_crm_sms_records"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_crm_sms_conversations_contact_id_contacts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_conversations_contact_id_crm_sms_records"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
@@ -371,8 +434,8 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_crm_sms_campaign_recipients_account_id_accounts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_campaign_recipients_account_id_crm_sms_records"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -383,8 +446,8 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_crm_sms_campaign_recipients_contact_id_contacts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_campaign_recipients_contact_id_crm_sms_records"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_sms_campaign_recipients")),
@@ -425,7 +488,10 @@ def upgrade():
         sa.Column("status_changed_at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_crm_sms_messages_account_id_accounts"), ondelete="SET NULL"
+            ["account_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_messages_account_id_crm_sms_records"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["author_id"],
@@ -440,7 +506,10 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["contact_id"], ["contacts.id"], name=op.f("fk_crm_sms_messages_contact_id_contacts"), ondelete="SET NULL"
+            ["contact_id"],
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_messages_contact_id_crm_sms_records"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["signature_id"],
@@ -508,14 +577,14 @@ def upgrade():
         sa.Column("at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_crm_sms_consent_events_account_id_accounts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_consent_events_account_id_crm_sms_records"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_crm_sms_consent_events_contact_id_contacts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_consent_events_contact_id_crm_sms_records"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
@@ -633,14 +702,14 @@ def upgrade():
         sa.Column("at", crm_sms.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_crm_sms_trigger_fires_account_id_accounts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_trigger_fires_account_id_crm_sms_records"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_crm_sms_trigger_fires_contact_id_contacts"),
+            ["crm_sms_records.id"],
+            name=op.f("fk_crm_sms_trigger_fires_contact_id_crm_sms_records"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
@@ -756,12 +825,25 @@ def downgrade():
 
     op.drop_table("crm_sms_users")
     op.drop_table("crm_sms_signatures")
+    with op.batch_alter_table("crm_sms_phone_numbers", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_crm_sms_phone_numbers_preferred_sms",
+            sqlite_where=sa.text("preferred_sms"),
+            postgresql_where=sa.text("preferred_sms"),
+        )
+        batch_op.drop_index(batch_op.f("ix_crm_sms_phone_numbers_e164"))
+
+    op.drop_table("crm_sms_phone_numbers")
     op.drop_table("crm_sms_suppressions")
     with op.batch_alter_table("crm_sms_simulated_reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crm_sms_simulated_reports_due_at"))
 
     op.drop_table("crm_sms_simulated_reports")
     op.drop_table("crm_sms_settings")
+    with op.batch_alter_table("crm_sms_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_crm_sms_records_account_id"))
+
+    op.drop_table("crm_sms_records")
     with op.batch_alter_table("crm_sms_inbound_parts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crm_sms_inbound_parts_provider_id"))
 

@@ -6,7 +6,7 @@ foreign keys are kept: PostgreSQL renames in place; SQLite renames the table, th
 new constraint names (copying every row) because it cannot rename a constraint.
 
 Revision ID: 0015_prefix
-Revises: 0013_users
+Revises: 0014_records
 Create Date: 2026-12-03 13:00:00
 
 """
@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import conv
 
 # revision identifiers, used by Alembic.
 revision = "0015_prefix"
-down_revision = "0013_users"
+down_revision = "0014_records"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,16 @@
 from flask import abort, flash, redirect, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
-from ..models import Account, Contact, db
-from ..services import contacts, phone_numbers
-from ..services.auth import can, can_edit_contact, can_see_contact, person
-from ._input import fits, integer
-from ._views import get_or_404, pages, paginate, permission_required, render
+from ...blueprints._input import fits, integer
+from ...blueprints._views import get_or_404, pages, paginate, permission_required, render
+from ...models import db
+from ...services.auth import can, can_edit_contact, can_see_contact
+from ..models import Account, Contact
+from ..services import contacts, phones
+from ._shared import preferred_numbers
 
 bp = pages("contacts", __name__, url_prefix="/contacts")
 
@@ -33,8 +35,8 @@ class OwnContactForm(ContactForm):
 def _visible_contact(contact_id):
     """The contact, or 404 for one this user may not see (a customer never learns others exist)."""
     contact = get_or_404(Contact, contact_id)
-    if not can_see_contact(person(), contact):
-        if person().is_customer:
+    if not can_see_contact(current_user, contact):
+        if current_user.is_customer:
             abort(404)
         abort(403, description="crm.view")
     return contact
@@ -51,16 +53,21 @@ def index():
 @bp.route("/me")
 @permission_required("self.manage")
 def me():
-    if person().contact_id is None:
+    if current_user.contact_id is None:
         abort(404)
-    return redirect(url_for("contacts.show", contact_id=person().contact_id))
+    return redirect(url_for("contacts.show", contact_id=current_user.contact_id))
 
 
 @bp.route("/<int:contact_id>")
 @login_required
 def show(contact_id):
     contact = _visible_contact(contact_id)
-    return render("crm_sms/contacts/show.html", contact=contact, phone_types=phone_numbers.phone_types())
+    return render(
+        "crm_sms/contacts/show.html",
+        contact=contact,
+        phone_types=phones.phone_types(),
+        preferred=preferred_numbers(contact),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -73,13 +80,13 @@ def new():
 @login_required
 def edit(contact_id):
     contact = _visible_contact(contact_id)
-    if not can_edit_contact(person(), contact):
+    if not can_edit_contact(current_user, contact):
         abort(403, description="crm.edit")
     return _edit(contact)
 
 
 def _edit(contact):
-    staff = can(person(), "crm.edit")
+    staff = can(current_user, "crm.edit")
     form = (ContactForm if staff else OwnContactForm)(obj=contact)
     if staff:
         names = db.session.execute(db.select(Account.id, Account.name).order_by(Account.name)).all()

@@ -3,8 +3,9 @@
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
-from ..models import Contact, PhoneNumber, db
-from .search import digits_of
+from ...models import db
+from ...services.search import digits_of
+from ..models import Contact, PhoneNumber
 
 
 def search(query=None, account_id=None):

@@ -3,10 +3,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
-from ..models import ACCOUNT_TYPES, Account, db
-from ..services import accounts, contacts, phone_numbers
-from ._input import fits
-from ._views import get_or_404, pages, paginate, permission_required, render
+from ...blueprints._input import fits
+from ...blueprints._views import get_or_404, pages, paginate, permission_required, render
+from ...models import db
+from ..models import ACCOUNT_TYPES, Account
+from ..services import accounts, contacts, phones
+from ._shared import preferred_numbers
 
 bp = pages("accounts", __name__, url_prefix="/accounts")
 
@@ -42,7 +44,11 @@ def show(account_id):
     account = get_or_404(Account, account_id)
     people = db.session.scalars(contacts.search(account_id=account.id)).all()
     return render(
-        "crm_sms/accounts/show.html", account=account, contacts=people, phone_types=phone_numbers.phone_types()
+        "crm_sms/accounts/show.html",
+        account=account,
+        contacts=people,
+        phone_types=phones.phone_types(),
+        preferred=preferred_numbers(account),
     )
 
 

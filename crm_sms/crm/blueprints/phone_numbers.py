@@ -1,18 +1,20 @@
 """The phone numbers child list on contact and account pages (one HTMX component)."""
 
 from flask import abort, flash, redirect
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired
 
-from ..extension import htmx
-from ..models import PhoneNumber, PhoneType, db, kind_of
-from ..services import phone_numbers
-from ..services.auth import can, can_edit_contact, person
-from ..services.phone_numbers import PhoneNumberError
-from ._input import integer
-from ._views import get_or_404, owner_or_404, owner_url, pages, render_owner
+from ...blueprints._input import integer
+from ...blueprints._views import get_or_404, pages, render
+from ...extension import htmx
+from ...models import db
+from ...services.auth import can, can_edit_contact, can_see_contact
+from ..models import Account, Contact, PhoneNumber, PhoneType
+from ..services import phones as phone_numbers
+from ..services.phones import PhoneNumberError
+from ._shared import kind_of, owner_url, preferred_numbers
 
 bp = pages("phone_numbers", __name__)
 
@@ -32,17 +34,28 @@ def _form(phone=None):
 
 
 def _editable_owner(kind, owner_id):
-    owner = owner_or_404(kind, owner_id)
-    allowed = can_edit_contact(person(), owner) if kind == "contacts" else can(person(), "crm.edit")
+    owner = get_or_404(Contact if kind == "contacts" else Account, owner_id)
+    visible = can_see_contact(current_user, owner) if kind == "contacts" else can(current_user, "crm.view")
+    if not visible:
+        abort(404)
+    allowed = can_edit_contact(current_user, owner) if kind == "contacts" else can(current_user, "crm.edit")
     if not allowed:
-        abort(404 if person().is_customer else 403, description="crm.edit")
+        abort(404 if current_user.is_customer else 403, description="crm.edit")
     return owner
 
 
 def _component(owner, form=None, editing=None, status=200):
     """The list as a fragment for htmx, or the owner's whole page otherwise."""
-    context = dict(owner=owner, phone_form=form or _form(), editing=editing, phone_types=phone_numbers.phone_types())
-    return render_owner(owner, "crm_sms/phone_numbers/_list.html", status=status, **context)
+    context = dict(
+        owner=owner,
+        phone_form=form or _form(),
+        editing=editing,
+        phone_types=phone_numbers.phone_types(),
+        preferred=preferred_numbers(owner),
+    )
+    kind = kind_of(owner)
+    page = f"crm_sms/{kind}/show.html"
+    return render(page, "crm_sms/phone_numbers/_list.html", status=status, **{kind[:-1]: owner}, **context)
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>/phones", methods=["POST"])

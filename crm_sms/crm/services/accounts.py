@@ -2,8 +2,9 @@
 
 from sqlalchemy import or_
 
-from ..models import Account, PhoneNumber, db
-from .search import digits_of
+from ...models import db
+from ...services.search import digits_of
+from ..models import Account, PhoneNumber
 
 
 def search(query=None, type=None):
