@@ -3,10 +3,8 @@
 The host here is small and its own: a ``shop_users`` table with an ``is_admin`` flag and a
 role column, its own LoginManager and login page, its own base template with only a
 ``title`` and a ``content`` block. It hands crm_sms a ``Host`` that maps its roles.
-
-# placeholder: dbseam makes ``CrmSms(app, db=host_db, host=...)`` take the host's own
-# ``SQLAlchemy``; until then the host's model lives on its own declarative base and the
-# contact of a customer is a built-in Contact (records replaces it with the host's).
+Its records are a stand-in (the built-in CRM's contacts): what it shows is users, login and
+layout. The whole of a host, records included, is ``examples/shop_crm`` (``tests/hosts``).
 """
 
 import pytest
@@ -16,7 +14,7 @@ from flask_login import LoginManager, UserMixin, login_user
 from jinja2 import DictLoader
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from crm_sms import CrmSms, Host
+from crm_sms import CrmSms, Host, Phone
 from crm_sms.crm.models import Contact
 from crm_sms.models import Person, db
 from crm_sms.services import people
@@ -62,6 +60,16 @@ class ShopUser(UserMixin, ShopBase):
 
 class ShopHost(Host):
     user_model = ShopUser
+    contact_model = Contact
+
+    def name(self, record):
+        return record.full_name
+
+    def url(self, record):
+        return f"/shop/contacts/{record.id}"
+
+    def phones(self, record):
+        return [Phone(p.e164, p.type.name, p.type.sms_capable, key=f"phone:{p.id}") for p in record.phone_numbers]
 
     def role(self, user):
         if user.is_admin:

@@ -4,6 +4,7 @@ from alembic.migration import MigrationContext
 
 from crm_sms import schema
 from crm_sms.models import db
+from tests.conftest import builtin
 
 VERSION_TABLES = {history.version_table for history in (schema.SMS, schema.CRM, schema.LEGACY)}
 
@@ -189,14 +190,17 @@ def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_po
     grace, alan = make_crm_user("grace", "agent"), make_crm_user("alan", "manager")
     customer = make_crm_user("casey", "customer", contact=casey)
     sender = make_sender("+16285550100")
-    _run("0013_users", "downgrade")  # the schema of before: user pointers on the built-in users table
+    casey_id = builtin(casey).id  # 0014 down points crm_sms's rows at the built-in contact again, 0014 up back
+    # The schema of before: user pointers on the built-in users table (0014 comes after 0013, so it goes first).
+    _run("0014_records", "downgrade")
+    _run("0013_users", "downgrade")
     tables = db.metadata.tables
     with db.engine.begin() as connection:
         connection.execute(tables["crm_sms_sender_numbers"].update().values(user_id=grace.id))
         conversation_id = connection.execute(
             tables["crm_sms_conversations"]
             .insert()
-            .values(phone_e164="+14155550142", sender_e164=sender.e164, contact_id=casey.id, owner_id=grace.id)
+            .values(phone_e164="+14155550142", sender_e164=sender.e164, contact_id=casey_id, owner_id=grace.id)
         ).inserted_primary_key[0]
         connection.execute(
             tables["crm_sms_conversation_subscriptions"]
@@ -210,12 +214,13 @@ def test_users_of_before_the_host_seam_become_people_with_their_ids_and_every_po
         )
 
     _run("0013_users")
+    _run("0014_records")  # a contact's record gets the built-in contact's id
 
     found = {p.id: (p.host_id, p.name, p.email, p.role, p.contact_id) for p in db.session.scalars(db.select(Person))}
     assert found == {
         grace.id: (str(grace.id), "grace", "grace@example.com", "agent", None),
         alan.id: (str(alan.id), "alan", "alan@example.com", "manager", None),
-        customer.id: (str(customer.id), "casey", "casey@example.com", "customer", casey.id),
+        customer.id: (str(customer.id), "casey", "casey@example.com", "customer", casey_id),
     }
     conversation = db.session.get(Conversation, conversation_id)
     assert (conversation.owner.name, [s.user.name for s in conversation.subscriptions]) == ("grace", ["alan"])
