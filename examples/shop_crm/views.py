@@ -75,8 +75,13 @@ def _visible_customer(customer_id):
 
 
 @bp.route("/customers/<int:customer_id>", methods=["GET", "POST"])
-@staff_required
+@login_required
 def customer(customer_id):
+    if not current_user.is_staff:
+        # A client's own record is their "My account" page (crm_sms links there after they change their SMS).
+        if current_user.customer_id != customer_id:
+            abort(404)
+        return redirect(url_for("shop.me"))
     record = _visible_customer(customer_id)
     errors = {}
     if request.method == "POST":

@@ -120,9 +120,7 @@ def test_a_customer_without_numbers_shows_a_clear_message_on_its_page(shop, make
     assert [o for o in options(panel, "sms-phone_id") if not o[3]] == []
 
 
-def test_an_unreadable_number_is_shown_as_such_and_cannot_be_texted(
-    shop, make_user, make_customer, client_for, sender
-):
+def test_an_unreadable_number_is_shown_as_such_and_cannot_be_texted(shop, make_user, make_customer, client_for, sender):
     sam = make_user("Sam Sales", "sales")
     nobody = make_customer("Nobody", "Reachable", mobile="call me after 6", owner_id=sam.id)
     client = client_for(sam)
@@ -133,15 +131,18 @@ def test_an_unreadable_number_is_shown_as_such_and_cannot_be_texted(
     panel = panel_of(response.text)
     assert "call me after 6" in panel
     assert [o for o in options(panel, "sms-phone_id") if not o[3]] == []
-    assert client.post(
-        compose_url(panel), data={"sms-phone_id": "", "sms-body": "Hi", "action": "send"}, headers={"HX-Request": "1"}
-    ).status_code == 422
+    assert (
+        client.post(
+            compose_url(panel),
+            data={"sms-phone_id": "", "sms-body": "Hi", "action": "send"},
+            headers={"HX-Request": "1"},
+        ).status_code
+        == 422
+    )
     assert _outbound() == []
 
 
-def test_a_companys_office_number_is_texted_from_the_company_page(
-    shop, make_user, make_company, client_for, sender
-):
+def test_a_companys_office_number_is_texted_from_the_company_page(shop, make_user, make_company, client_for, sender):
     sam = make_user("Sam Sales", "sales")
     bikes = make_company("Bayview Bikes", phone="(415) 555-0100")
     client = client_for(sam)

@@ -1,0 +1,34 @@
+"""A host adapter that is incomplete fails when the app starts, naming what is missing."""
+
+import pytest
+from flask import Flask
+
+from crm_sms import CrmSms, Host
+from examples.shop_crm.host import ShopHost
+from examples.shop_crm.models import db
+
+
+def _without(name):
+    """ShopHost's class body without ``name``: what a developer who forgot it would have written."""
+    body = {key: value for key, value in vars(ShopHost).items() if key != name and not key.startswith("__")}
+    return type("ForgetfulHost", (Host,), body)
+
+
+def _app(shop_config):
+    app = Flask("forgetful")
+    app.config.update(shop_config)
+    db.init_app(app)
+    return app
+
+
+@pytest.mark.parametrize("missing", ["phones", "role", "name", "url", "staff", "contact_model", "user_model"])
+def test_a_host_missing_a_required_part_fails_at_start_up_naming_it(shop_config, missing):
+    with pytest.raises(Exception, match=rf"\b{missing}\b") as failure:
+        CrmSms(_app(shop_config), db=db, host=_without(missing)())
+    assert "Traceback" not in str(failure.value)
+
+
+def test_the_shop_host_is_complete(shop_config):
+    app = _app(shop_config)
+    CrmSms(app, db=db, host=ShopHost())
+    assert app.extensions["crm_sms"].host.__class__ is ShopHost
