@@ -238,6 +238,26 @@ def options(html, name):
     return found
 
 
+def enabled_phones(panel):
+    """The numbers the panel offers to text (none when it shows no number field at all)."""
+    if 'name="sms-phone_id"' not in panel:
+        return []
+    return [option for option in options(panel, "sms-phone_id") if not option[3]]
+
+
+def opt_in_on_page(client, page_url):
+    """Record consent as staff do, with the SMS messaging form on the host's record page (first SMS number)."""
+    page = client.get(page_url).text
+    start = page.find('id="sms-consent"')
+    assert start != -1, "no SMS messaging (consent) form on the page"
+    section = page[start:]
+    action = re.search(r'<form[^>]*action="([^"]+)"', section).group(1).replace("&amp;", "&")
+    phone = options(section, "consent-phone_id")[0][0]
+    data = {"consent-choice": "opt_in", "consent-phone_id": phone, "consent-consent_type": "Email"}
+    response = client.post(action, data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Opted in" in response.text, response.text
+
+
 def compose_url(panel):
     match = re.search(r'<form[^>]*class="compose"[^>]*action="([^"]+)"', panel)
     assert match, "no compose form in the SMS panel"

@@ -8,18 +8,24 @@ import pytest
 from crm_sms.models import Campaign, Message, Template
 from examples.shop_crm.models import db
 
-from .conftest import work
+from .conftest import opt_in_on_page, work
 
 
 @pytest.fixture
-def customers(make_user, make_company, make_customer):
-    """Three Chicago customers (one with a number nobody can read), one in San Francisco."""
+def customers(make_user, make_company, make_customer, client_for):
+    """Three Chicago customers (one with a number nobody can read), one in San Francisco; Sam, who owns them,
+    recorded the consent of all who have a number on their pages."""
     sam = make_user("Sam Sales", "sales")
     labs = make_company("Lakeside Labs", city="Chicago", phone=None)
-    make_customer("Grace", "Hopper", mobile="+1 312 555 0103", city="Chicago", company_id=labs.id, owner_id=sam.id)
-    make_customer("Katherine", "Johnson", mobile="312 555 0104", city="Chicago", owner_id=sam.id)
+    made = [
+        make_customer("Grace", "Hopper", mobile="+1 312 555 0103", city="Chicago", company_id=labs.id, owner_id=sam.id),
+        make_customer("Katherine", "Johnson", mobile="312 555 0104", city="Chicago", owner_id=sam.id),
+        make_customer("Ada", "Lovelace", mobile="(415) 555-0101", city="San Francisco", owner_id=sam.id),
+    ]
     make_customer("Nobody", "Reachable", mobile="call me after 6", city="Chicago", owner_id=sam.id)
-    make_customer("Ada", "Lovelace", mobile="(415) 555-0101", city="San Francisco", owner_id=sam.id)
+    sams = client_for(sam)
+    for customer in made:
+        opt_in_on_page(sams, f"/customers/{customer.id}")
 
 
 def _draft_campaign(client, sender):

@@ -6,7 +6,7 @@ from crm_sms.services import conversations
 from examples.shop_crm.models import db
 from tests.fakes.vonage import inbound
 
-from .conftest import compose_url, options, panel_of, text_from_page, wait_until, work
+from .conftest import compose_url, enabled_phones, options, panel_of, text_from_page, wait_until, work
 
 INBOUND_URL = "/sms/webhooks/vonage/inbound"
 OURS = "16285550100"
@@ -117,7 +117,7 @@ def test_a_customer_without_numbers_shows_a_clear_message_on_its_page(shop, make
     assert response.status_code == 200
     panel = panel_of(response.text)
     assert "no number" in panel.lower()
-    assert [o for o in options(panel, "sms-phone_id") if not o[3]] == []
+    assert enabled_phones(panel) == []
 
 
 def test_an_unreadable_number_is_shown_as_such_and_cannot_be_texted(shop, make_user, make_customer, client_for, sender):
@@ -130,7 +130,7 @@ def test_an_unreadable_number_is_shown_as_such_and_cannot_be_texted(shop, make_u
     assert response.status_code == 200
     panel = panel_of(response.text)
     assert "call me after 6" in panel
-    assert [o for o in options(panel, "sms-phone_id") if not o[3]] == []
+    assert enabled_phones(panel) == []
     assert (
         client.post(
             compose_url(panel),
