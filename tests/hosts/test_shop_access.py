@@ -13,20 +13,26 @@ from .conftest import compose_url, panel_of, text_from_page, work
 
 
 @pytest.fixture
-def two_agents(make_user, make_customer, client_for, sender):
-    """Sam owns Ada and has texted her (she replied); Sue, another salesperson, does not own her."""
+def two_agents(shop, make_user, make_customer, client_for, sender):
+    """Sam owns Ada and has texted her; Sue, another salesperson, does not own her."""
     sam, sue = make_user("Sam Sales", "sales"), make_user("Sue Sales", "sales")
     ada = make_customer("Ada", "Lovelace", mobile="(415) 555-0101", owner_id=sam.id)
     sams = client_for(sam)
     text_from_page(sams, sams.get(f"/customers/{ada.id}").text, "Your bike is ready")
+    work(shop)
     return sams, client_for(sue), ada
+
+
+HTMX = {"HX-Request": "true"}  # as the page asks for its parts
 
 
 def _record_urls(client, ada):
     """Every crm_sms URL about Ada: those her SMS panel links to, and the record pages crm_sms serves."""
     panel = panel_of(client.get(f"/customers/{ada.id}").text)
     compose = compose_url(panel)
-    record = re.match(r"(.*/contacts/[^/]+)/messages$", compose).group(1)  # /sms/contacts/<crm_sms's key>
+    found = re.match(r"(.*/contacts/[^/]+)/messages$", compose)
+    assert found, f"the compose URL {compose} does not name the record as /contacts/<key>/messages"
+    record = found.group(1)  # /sms/contacts/<the record's key in crm_sms's URLs>
     key = record.rsplit("/", 1)[1]
     linked = {
         url.replace("&amp;", "&")
@@ -57,19 +63,23 @@ def test_a_salesperson_cannot_see_or_text_a_customer_they_do_not_own_through_any
 
     assert sues.get(f"/customers/{ada.id}").status_code == 404  # the shop's own rule
     for url in sorted(urls):
-        assert sams.get(url).status_code == 200, url  # the URL is real: its owner reads it
-        assert sues.get(url).status_code == 404, url
+        assert sams.get(url, headers=HTMX).status_code == 200, url  # the URL is real: its owner reads it
+        assert sues.get(url, headers=HTMX).status_code == 404, url
     sent = db.session.scalar(db.select(db.func.count(Message.id)))
-    response = sues.post(compose, data={"sms-body": "Hi", "action": "send"}, headers={"HX-Request": "1"})
-    assert response.status_code == 404
-    assert db.session.scalar(db.select(db.func.count(Message.id))) == sent
+    assert sues.post(compose, data={"sms-body": "Hi", "action": "send"}, headers=HTMX).status_code == 404
+    consent = [url for url in urls if url.startswith("/sms/consent/") and url.count("/") == 4][0]
+    assert sues.post(consent, data={"consent-choice": "opt_out"}, headers=HTMX).status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Message.id))) == sent  # no message, not even an opt-out notice
+    assert db.session.scalar(db.select(Consent.state)) in (None, "never_asked")
 
 
 def test_lists_show_a_salesperson_only_their_own_customers_messages(shop, two_agents):
     sams, sues, ada = two_agents
     assert "Ada Lovelace" in sams.get("/sms/messages").text
     assert "Ada Lovelace" not in sues.get("/sms/messages").text
-    assert "555-0101" not in sues.get("/sms/messages.csv").text
+    assert "4155550101" in sams.get("/sms/messages.csv").text
+    assert "4155550101" not in sues.get("/sms/messages.csv").text
 
 
 def test_a_support_lead_sees_every_customer(shop, two_agents, make_user, client_for):
