@@ -15,21 +15,24 @@ def _without(name):
     return type("ForgetfulHost", (Host,), body)
 
 
-def _app(shop_config):
+@pytest.fixture
+def bare_app(shop_config):
+    """The shop's app before SMS is added: its database and its login, nothing of crm_sms."""
     app = Flask("forgetful")
     app.config.update(shop_config)
     db.init_app(app)
     login_manager.init_app(app)
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize("missing", ["phones", "role", "name", "url", "staff", "contact_model", "user_model"])
-def test_a_host_missing_a_required_part_fails_at_start_up_naming_it(shop_config, missing):
+def test_a_host_missing_a_required_part_fails_at_start_up_naming_it(bare_app, missing):
     with pytest.raises(Exception, match=rf"\b{missing}\b"):
-        CrmSms(_app(shop_config), db=db, host=_without(missing)())
+        CrmSms(bare_app, db=db, host=_without(missing)())
 
 
-def test_the_shop_host_is_complete(shop_config):
-    app = _app(shop_config)
-    CrmSms(app, db=db, host=ShopHost())
-    assert app.extensions["crm_sms"].host.__class__ is ShopHost
+def test_the_shop_host_is_complete(bare_app):
+    CrmSms(bare_app, db=db, host=ShopHost())
+    assert isinstance(bare_app.extensions["crm_sms"].host, ShopHost)
