@@ -75,13 +75,10 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email} {'admin' if self.is_admin else self.role}>"
 
 
-#: The shop's own tables: ``flask shop init-db`` creates these (crm_sms's come from ``flask crm-sms upgrade``).
-TABLES = [Company.__table__, Customer.__table__, User.__table__]
-
-
 def create_tables():
-    """Create the shop's tables that do not exist yet (never crm_sms's: its migrations own those)."""
-    db.metadata.create_all(db.engine, tables=TABLES)
+    """Create the shop's tables that do not exist yet. crm_sms's models have a metadata of their own, so this
+    never touches crm_sms's tables: ``flask crm-sms upgrade`` owns those."""
+    db.create_all()
 
 
 def visible_customers(user, query):
