@@ -62,6 +62,9 @@ def test_a_salesperson_cannot_see_or_text_a_customer_they_do_not_own_through_any
     compose, urls = _record_urls(sams, ada)
 
     assert sues.get(f"/customers/{ada.id}").status_code == 404  # the shop's own rule
+    record_page = f"/sms/records/{compose.split('/')[-2]}"  # where crm_sms's lists link a record: to its host page
+    assert sams.get(record_page).headers["Location"] == f"/customers/{ada.id}"
+    assert sues.get(record_page).status_code == 404
     for url in sorted(urls):
         assert sams.get(url, headers=HTMX).status_code == 200, url  # the URL is real: its owner reads it
         assert sues.get(url, headers=HTMX).status_code == 404, url
