@@ -1,0 +1,1 @@
+"""Example host CRMs that add SMS with crm_sms through its documented steps only."""
