@@ -90,9 +90,7 @@ def _rows(connection, only=None):
     metadata = sa.MetaData()
     metadata.reflect(connection, only=only)
     return {
-        table.name: [
-            row._asdict() for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))
-        ]
+        table.name: [row._asdict() for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))]
         for table in metadata.sorted_tables
         if table.name not in VERSION_TABLES
     }
@@ -153,7 +151,9 @@ def test_a_legacy_database_is_upgraded_in_place_and_keeps_every_row(scratch):
         # Every row is kept, with every column that stays (the built-in numbers' consent fields moved to
         # crm_sms_phone_numbers, and the pointers into accounts moved to crm_sms_records' ids: see 0014's test).
         for name, rows in renamed.items():
-            kept = [{column: row[column] for column in after_row} for row, after_row in zip(rows, after[name])]
+            kept = [
+                {column: row[column] for column in after_row} for row, after_row in zip(rows, after[name], strict=True)
+            ]
             assert len(after[name]) == len(rows) and kept == after[name], name
         assert set(after) - set(renamed) == LATER_TABLES
         assert sa.inspect(connection).get_table_names().count("alembic_version") == 0

@@ -223,7 +223,7 @@ def wait_until(condition, timeout, worker=None, every=0.05):
 def panel_of(page):
     """The SMS panel's HTML in a host page (what ``{{ sms_panel(record) }}`` rendered)."""
     start = page.find('id="sms-panel"')
-    assert start != -1, "no SMS panel on the page"
+    assert start != -1, "no SMS panel on the page:\n" + page[-3000:]
     return page[page.rfind("<", 0, start) :]
 
 
