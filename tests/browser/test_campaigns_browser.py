@@ -45,7 +45,7 @@ def test_manager_builds_confirms_and_generates_a_campaign_watching_its_progress(
     settled(page)  # the search box is new: typed in before htmx knows it, the list would not follow
     recipients.get_by_label("Search contacts to tick").fill("outsider")
     expect(page.locator("#campaign-candidates label")).to_have_count(1)
-    page.locator("#campaign-candidates").get_by_label("Olive Outsider · Denver").check()
+    page.locator("#campaign-candidates").get_by_label("Olive Outsider · (415) 555-9001").check()
     recipients.get_by_role("button", name="Add ticked").click()
     expect(page.locator("#recipient-count")).to_have_text("301 contacts")
 
