@@ -74,7 +74,7 @@ def _builtin_users():
 @with_appcontext
 def seed_demo():
     """Fill an empty database with demo users, accounts and contacts."""
-    from .services import demo
+    from .crm import demo
 
     if demo.seed():
         db.session.commit()
@@ -85,7 +85,7 @@ def seed_demo():
 
 
 def _print_demo_users():
-    from .services import demo
+    from .crm import demo
 
     click.echo(f"Log in with any of these (password for all: {demo.PASSWORD}):")
     for username, role in demo.USERS:

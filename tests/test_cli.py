@@ -1,6 +1,6 @@
+from crm_sms.crm import demo
 from crm_sms.crm.models import Account, Contact, User
 from crm_sms.models import db
-from crm_sms.services import demo
 
 
 def test_create_user_makes_a_user_who_can_log_in(runner, client):

@@ -44,8 +44,7 @@ def register(app, crm_pages):
     app.register_error_handler(Denied, _denied)
     if crm_pages:
         from ..crm import auth
-        from ..crm.blueprints import accounts, contacts, phone_numbers
-        from . import admin
+        from ..crm.blueprints import accounts, admin, contacts, phone_numbers
 
         for module in (auth, accounts, contacts, phone_numbers, admin):
             app.register_blueprint(module.bp)

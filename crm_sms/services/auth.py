@@ -6,7 +6,7 @@ host says (``Host.role``). ``person()`` is the logged-in one, or None.
 
 from .people import current as person
 
-__all__ = ["PERMISSIONS", "ROLE_PERMISSIONS", "can", "can_edit_contact", "can_see_contact", "person"]
+__all__ = ["PERMISSIONS", "ROLE_PERMISSIONS", "can", "person"]
 
 #: Each permission and what it lets a person do (the 403 page quotes this).
 PERMISSIONS = {
@@ -46,12 +46,3 @@ def can(user, permission):
 def is_own_contact(user, record):
     """Whether the contact ``Record`` is the customer ``user`` (a ``Person``) themselves."""
     return record.kind == "contacts" and user is not None and user.contact_id == record.id
-
-
-def can_see_contact(user, contact):
-    """Staff with crm.view see every contact; a customer sees only their own."""
-    return can(user, "crm.view") or (can(user, "self.manage") and user.contact_id == contact.id)
-
-
-def can_edit_contact(user, contact):
-    return can(user, "crm.edit") or (can(user, "self.manage") and user.contact_id == contact.id)

@@ -310,7 +310,7 @@ def test_the_demo_host_fires_an_event_from_the_command_line(runner, make_rule, a
 
 
 def test_the_demo_data_maps_two_events_to_saved_messages(app):
-    from crm_sms.services import demo
+    from crm_sms.crm import demo
 
     demo.seed(accounts=2, contacts=3)
     db.session.commit()

@@ -4,6 +4,7 @@ from flask import url_for
 
 from ...models import PhoneNumber as SmsNumber
 from ...models import Record, db
+from ...services.auth import can
 from ..models import Contact
 
 
@@ -27,3 +28,12 @@ def preferred_numbers(owner):
             .where(Record.kind == kind_of(owner), Record.host_id == str(owner.id), SmsNumber.preferred_sms)
         )
     )
+
+
+def can_see_contact(user, contact):
+    """Staff with crm.view see every contact; a customer (a built-in user) sees only their own."""
+    return can(user, "crm.view") or (can(user, "self.manage") and user.contact_id == contact.id)
+
+
+def can_edit_contact(user, contact):
+    return can(user, "crm.edit") or (can(user, "self.manage") and user.contact_id == contact.id)

@@ -7,10 +7,10 @@ from wtforms.validators import DataRequired, Email, Optional
 from ...blueprints._input import fits, integer
 from ...blueprints._views import get_or_404, pages, paginate, permission_required, render
 from ...models import db
-from ...services.auth import can, can_edit_contact, can_see_contact
+from ...services.auth import can
 from ..models import Account, Contact
 from ..services import contacts, phones
-from ._shared import preferred_numbers
+from ._shared import can_edit_contact, can_see_contact, preferred_numbers
 
 bp = pages("contacts", __name__, url_prefix="/contacts")
 

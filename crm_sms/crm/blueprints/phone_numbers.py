@@ -10,11 +10,11 @@ from ...blueprints._input import integer
 from ...blueprints._views import get_or_404, pages, render
 from ...extension import htmx
 from ...models import db
-from ...services.auth import can, can_edit_contact, can_see_contact
+from ...services.auth import can
 from ..models import Account, Contact, PhoneNumber, PhoneType
 from ..services import phones as phone_numbers
 from ..services.phones import PhoneNumberError
-from ._shared import kind_of, owner_url, preferred_numbers
+from ._shared import can_edit_contact, can_see_contact, kind_of, owner_url, preferred_numbers
 
 bp = pages("phone_numbers", __name__)
 

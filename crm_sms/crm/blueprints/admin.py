@@ -5,12 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired
 
-from ..crm.models import PhoneType
-from ..crm.services import phones as phone_numbers
-from ..models import db
-from ..services.phone_numbers import PhoneNumberError
-from ._input import fits
-from ._views import get_or_404, pages, permission_required, render
+from ...blueprints._input import fits
+from ...blueprints._views import get_or_404, pages, permission_required, render
+from ...models import db
+from ...services.phone_numbers import PhoneNumberError
+from ..models import PhoneType
+from ..services import phones as phone_numbers
 
 bp = pages("admin", __name__, url_prefix="/admin")
 

@@ -3,12 +3,9 @@
 import random
 from datetime import timedelta
 
-from ..crm import users
-from ..crm.models import ACCOUNT_TYPES, Account, Contact, User
-from ..crm.services import phones
 from ..models import Signature, db, utcnow
 from ..models.signature import TEXTS
-from . import (
+from ..services import (
     campaigns,
     consent,
     departments,
@@ -22,6 +19,9 @@ from . import (
     templates,
     triggers,
 )
+from . import users
+from .models import ACCOUNT_TYPES, Account, Contact, User
+from .services import phones
 
 PASSWORD = "demo1234"
 USERS = [
