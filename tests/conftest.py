@@ -513,5 +513,5 @@ def add_phone(record, number, phone_type, is_primary=False):
 
 
 def record_of(customer):
-    """crm_sms's ``Record`` of a customer user's contact."""
-    return records.link(customer.contact)  # placeholder: users gives the customer's Record directly
+    """crm_sms's ``Record`` of a customer's contact (``customer`` is their ``Person``)."""
+    return customer.contact
