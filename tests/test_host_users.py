@@ -136,7 +136,7 @@ def shop_user(shop):
             full_name=login.title() + " Shopper",
             role=role,
             is_admin=is_admin,
-            contact_id=contact.id if contact else None,
+            contact_id=int(contact.host_id) if contact else None,  # the stand-in contact (a Record names it)
         )
         db.session.add(user)
         db.session.commit()

@@ -5,7 +5,7 @@ from crm_sms.crm.models import PhoneNumber
 from crm_sms.models import db
 from crm_sms.services import phone_numbers, records
 from crm_sms.services.phone_numbers import PhoneNumberError
-from tests.conftest import add_phone, builtin
+from tests.conftest import add_phone, builtin, record_of
 
 
 def _count():
@@ -213,7 +213,7 @@ def test_sms_numbers_are_the_sms_capable_ones_preferred_first(app, make_contact,
 def test_customer_adds_a_number_to_their_own_contact(client, login, phone_types):
     customer = login("customer")
     response = client.post(
-        f"/contacts/{customer.contact_id}/phones",
+        f"/contacts/{record_of(customer).host_id}/phones",
         data={"phone-new-number": "+1 416 555 0123", "phone-new-type_id": phone_types["Mobile"].id},
     )
     assert response.status_code == 302

@@ -280,7 +280,7 @@ def test_staff_opts_an_account_in_from_its_page(client, login, make_account):
 
 def test_customer_sees_my_preferred_sms_with_an_opt_in_link(client, login):
     customer = login("customer")
-    page = client.get(f"/contacts/{customer.contact_id}").text
+    page = client.get(f"/contacts/{record_of(customer).host_id}").text
     assert "My preferred SMS" in page and "Not opted in." in page
     assert f'href="/sms/consent/contacts/{record_of(customer).id}/preferred">Opt in/Opt out</a>' in page
 
@@ -389,7 +389,7 @@ def test_consent_history_shows_every_change_on_the_contact_page(client, login, m
 
 def test_customers_do_not_see_the_consent_history(client, login):
     customer = login("customer")
-    assert "SMS consent history" not in client.get(f"/contacts/{customer.contact_id}").text
+    assert "SMS consent history" not in client.get(f"/contacts/{record_of(customer).host_id}").text
     assert client.get(f"/sms/consent/contacts/{customer.contact_id}/log.csv").status_code == 403
 
 
