@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
-from . import config, logs, providers, security
+from . import config, logs, own_rows, providers, security
 from .crm import BuiltinHost
 from .models import db
 from .models.base import timeout_options
@@ -107,6 +107,7 @@ class CrmSms:
 
             login_manager.init_app(app)
         register(app, crm_pages=crm_pages)
+        own_rows.init_app(app)
 
 
 def _database(app, host_db):

@@ -15,6 +15,7 @@ from itertools import count
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from rq.registry import FailedJobRegistry
 
 from crm_sms import worker
@@ -66,10 +67,24 @@ def _shop_schema(shop_config):
         db.engine.dispose()
 
 
+class ServerClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as under a real server.
+
+    The test keeps the shop's app context pushed (for ``db.session``); Flask would run each request inside it,
+    sharing ``g`` and the session between requests, and so Flask-Login's user: two clients logged in as
+    different people would both be whoever logged in last.
+    """
+
+    def run_wsgi_app(self, environ, buffered=False):
+        with self.application.app_context():
+            return super().run_wsgi_app(environ, buffered=buffered)
+
+
 @pytest.fixture
 def shop(shop_config, _shop_schema):
     """The shop app, its context pushed; every row and the Redis database are emptied after the test."""
     app = create_app(shop_config)
+    app.test_client_class = ServerClient
     context = app.app_context()
     context.push()
     yield app
