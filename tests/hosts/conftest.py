@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from itertools import count
 
 import pytest
@@ -213,23 +212,6 @@ def start_shop_worker(shop_config, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_until(condition, timeout, worker=None, every=0.05):
-    """Poll ``condition`` on a fresh read of the database until it holds or ``timeout`` passes (False).
-
-    Fails at once, with its output, if ``worker`` (a process) died meanwhile.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()  # a fresh read each time
-        if condition():
-            return True
-        if worker is not None and worker.poll() is not None:
-            with open(worker.log_path) as log:
-                pytest.fail("the worker stopped: " + log.read()[-3000:])
-        time.sleep(every)
-    return False
 
 
 # Reading the pages as a browser does ---------------------------------------------------------------------------

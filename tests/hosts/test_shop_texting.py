@@ -4,9 +4,10 @@ replies, STOP, a number edited on the host's form, and records whose numbers can
 from crm_sms.models import Conversation, Message, MessageEvent, Suppression
 from crm_sms.services import conversations
 from examples.shop_crm.models import db
+from tests.conftest import wait_until
 from tests.fakes.vonage import inbound
 
-from .conftest import compose_url, enabled_phones, options, panel_of, text_from_page, wait_until, work
+from .conftest import compose_url, enabled_phones, options, panel_of, text_from_page, work
 
 INBOUND_URL = "/sms/webhooks/vonage/inbound"
 OURS = "16285550100"
