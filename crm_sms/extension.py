@@ -11,6 +11,7 @@ from werkzeug.local import LocalProxy
 
 from . import config, logs, own_rows, providers, security
 from .crm import BuiltinHost
+from .host import HostError
 from .models import db
 from .models.base import timeout_options
 
@@ -168,8 +169,14 @@ def _sms_panel(record):
 
     if not can(people.current(), "sms.view"):
         return ""
+    try:
+        record = records.link(record)
+    except HostError as error:
+        # A host adapter that answers something crm_sms cannot use: the page stands, the panel says what is wrong.
+        current_app.logger.error("crm_sms cannot show the SMS panel: %s", error)
+        return Markup(render_template("crm_sms/messages/_panel_error.html", error=error))
     # A host's record page does not extend crm_sms/base.html: the panel brings the assets it needs.
-    panel = render_template("crm_sms/messages/_panel.html", **panel_context(records.link(record)))
+    panel = render_template("crm_sms/messages/_panel.html", **panel_context(record))
     return sms_assets() + Markup(panel)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..config import config_value
 from ..extension import htmx
+from ..host import HostError
 from ..models import db, kind_of
 from ..models.base import database_busy
 from ..services import access, records, settings
@@ -85,6 +86,16 @@ def go(url):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, 303)
+
+
+def linked(host_record):
+    """crm_sms's ``Record`` of a host record, for a part of the host's page (``sms_consent(record)``...); None,
+    logged, when the host adapter answers what crm_sms cannot use: the page stands, and the SMS panel says why."""
+    try:
+        return records.link(host_record)
+    except HostError as error:
+        current_app.logger.error("crm_sms cannot read this record: %s", error)
+        return None
 
 
 def owner_or_404(kind, owner_id):

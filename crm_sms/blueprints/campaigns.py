@@ -10,11 +10,11 @@ from ..config import config_value
 from ..extension import htmx
 from ..models import Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
-from ..services import access, campaign_generation, campaigns, mass_messages, records, senders, signatures
+from ..services import access, campaign_generation, campaigns, mass_messages, senders, signatures
 from ..services.auth import can, person
 from ..services.campaigns import CampaignError
 from ._input import integer, plausible_date
-from ._views import aware, go, local, pages, paginate, permission_required, render
+from ._views import aware, go, linked, local, pages, paginate, permission_required, render
 
 bp = pages("campaigns", __name__, url_prefix="/sms/campaigns")
 
@@ -384,7 +384,9 @@ def campaigns_of(record):
     """The campaigns a contact or account was part of: ``{{ sms_campaigns(contact) }}`` on its page."""
     if not can(person(), "sms.view"):
         return ""
-    record = records.link(record)
+    record = linked(record)
+    if record is None:
+        return ""
     return Markup(
         render_template(
             "crm_sms/campaigns/_for_record.html", record=record, rows=campaigns.for_record(record), labels=LABELS

@@ -15,12 +15,12 @@ from ..host import host
 from ..models import PhoneNumber, db, kind_of
 from ..models.consent import STATE_LABELS
 from ..models.phone_number import format_e164
-from ..services import access, consent, consent_log, phone_numbers, records
+from ..services import access, consent, consent_log, phone_numbers
 from ..services.auth import can, is_own_contact, person
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
 from ._input import integer
-from ._views import owner_or_404, owner_url, pages, paginate, permission_required, render
+from ._views import linked, owner_or_404, owner_url, pages, paginate, permission_required, render
 
 bp = pages("consent", __name__, url_prefix="/sms/consent")
 
@@ -242,7 +242,9 @@ def sms_consent(owner):
     """The staff SMS messaging form of a contact or account; nothing for a user without sms.consent."""
     if not can(person(), "sms.consent"):
         return ""
-    owner = records.link(owner)
+    owner = linked(owner)
+    if owner is None:
+        return ""
     return Markup(render_template("crm_sms/consent/_staff.html", **_staff_context(owner)))
 
 
@@ -251,7 +253,9 @@ def sms_consent_history(owner):
     """The SMS consent history of a contact or account, for staff."""
     if not can(person(), "sms.view"):
         return ""
-    owner = records.link(owner)
+    owner = linked(owner)
+    if owner is None:
+        return ""
     return Markup(
         render_template(
             "crm_sms/consent/_history.html",
@@ -271,7 +275,7 @@ def sms_preferences(contact):
     """A customer's "My preferred SMS" on their own page; nothing on anyone else's."""
     if not can(person(), "self.manage"):
         return ""
-    contact = records.link(contact)
-    if not is_own_contact(person(), contact):
+    contact = linked(contact)
+    if contact is None or not is_own_contact(person(), contact):
         return ""
     return Markup(render_template("crm_sms/consent/_preferred.html", contact=contact, now=consent_log.summary(contact)))

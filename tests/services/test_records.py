@@ -120,6 +120,22 @@ def test_a_record_with_no_numbers_gets_a_clear_panel(app, make_contact, login, c
     assert page.status_code == 200 and "has no number that can receive SMS" in page.text
 
 
+class Garbled(BuiltinHost):
+    """A host whose phones() answers what is not a number list."""
+
+    def phones(self, record):
+        return [42]
+
+
+def test_a_host_that_answers_garbage_gets_a_panel_that_says_so_not_a_500(app, make_contact, login, client):
+    ada = make_contact("Ada", "Lovelace")
+    use_host(app, Garbled())
+    login("agent")
+    page = client.get(f"/contacts/{ada.host_id}")
+    assert page.status_code == 200
+    assert "SMS is not available on this record: Garbled.phones() gave 42" in page.text
+
+
 def test_a_host_missing_a_method_fails_at_init_naming_it():
     class Incomplete(Host):
         contact_model = Contact
