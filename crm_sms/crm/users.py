@@ -5,9 +5,8 @@ import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..crm.models import Contact  # placeholder: users replaces the built-in user half
 from ..models import db
-from .models import ROLES, User
+from .models import ROLES, Contact, User
 
 
 class UserError(ValueError):
