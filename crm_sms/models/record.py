@@ -43,10 +43,6 @@ class Record(db.Model):
         """The numbers the host record has now (the ones crm_sms may text), in the host's order."""
         return [number for number in self.numbers if number.current]
 
-    @property
-    def full_name(self):
-        return self.name
-
     def __repr__(self):
         return f"<Record {self.kind} {self.host_id} {self.name!r}>"
 
