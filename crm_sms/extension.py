@@ -87,7 +87,7 @@ class CrmSms:
 
         from . import cli
         from .blueprints import register
-        from .services import people
+        from .services import holds, people
         from .services.auth import can
 
         app.cli.add_command(cli.group)
@@ -101,6 +101,7 @@ class CrmSms:
         app.jinja_env.globals["host_url"] = host.url
         app.jinja_env.filters["localtime"] = _localtime
         app.jinja_env.filters["money"] = _money
+        app.jinja_env.filters["held_until"] = holds.describe
         crm_pages = builtin and app.config["CRM_SMS_CRM_PAGES"]
         app.jinja_env.globals["crm_sms_crm_pages"] = crm_pages  # templates link the built-in CRM's pages only then
         if crm_pages and not hasattr(app, "login_manager"):

@@ -21,7 +21,18 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from ..config import config_value
 from ..models import Department, SenderNumber, Signature, db
 from ..models.signature import TEXTS
-from ..services import consent_log, departments, notices, people, quiet_hours, rendering, senders, settings, signatures
+from ..services import (
+    consent_log,
+    departments,
+    holds,
+    notices,
+    people,
+    quiet_hours,
+    rendering,
+    senders,
+    settings,
+    signatures,
+)
 from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
@@ -127,6 +138,21 @@ class SettingsForm(FlaskForm):
         render_kw={"placeholder": "08:00", "inputmode": "numeric"},
     )
     quiet_hours_manual_bypass = BooleanField("Manual messages to one contact may be sent during quiet hours")
+    quiet_hours_unknown_start = StringField(
+        "Numbers with no known time zone: from",
+        filters=[_strip],
+        validators=[_clock_time],
+        render_kw={"placeholder": "10:00", "inputmode": "numeric"},
+    )
+    quiet_hours_unknown_end = StringField(
+        "Numbers with no known time zone: until",
+        filters=[_strip],
+        validators=[_clock_time],
+        render_kw={"placeholder": "18:00", "inputmode": "numeric"},
+    )
+    quiet_hours_state_rules = BooleanField(
+        "Keep US state hours too (FL, OK, MD, MS, NJ, WA, CT, TX, RI), by the number's area code"
+    )
     opt_out_text = StringField(
         "Opt-out text", filters=[_strip], validators=[DataRequired(), Length(max=160), _says_stop]
     )
@@ -148,6 +174,20 @@ class SettingsForm(FlaskForm):
             return False
         if start.data and start.data == end.data:
             end.errors.append("The end must differ from the start: clear both for no quiet hours.")
+            return False
+        return self._unknown_hours_fit()
+
+    def _unknown_hours_fit(self):
+        start, end = self.quiet_hours_unknown_start, self.quiet_hours_unknown_end
+        if bool(start.data) != bool(end.data):
+            missing = end if start.data else start
+            missing.errors.append("Give both ends of the hours for numbers with no known time zone, or clear both.")
+            return False
+        if start.data and start.data == end.data:
+            end.errors.append("The end must differ from the start: clear both for no limit.")
+            return False
+        if quiet_hours.leaves_no_hour(quiet_hours.Rules.from_settings({**settings.DEFAULTS, **self.data})):
+            start.errors.append("These hours all fall in the quiet hours: no message to such a number could go.")
             return False
         return True
 
@@ -352,6 +392,10 @@ def index():
         settings.put("quiet_hours_start", form.quiet_hours_start.data or None)
         settings.put("quiet_hours_end", form.quiet_hours_end.data or None)
         settings.put("quiet_hours_manual_bypass", form.quiet_hours_manual_bypass.data)
+        settings.put("quiet_hours_unknown_start", form.quiet_hours_unknown_start.data or None)
+        settings.put("quiet_hours_unknown_end", form.quiet_hours_unknown_end.data or None)
+        settings.put("quiet_hours_state_rules", form.quiet_hours_state_rules.data)
+        holds.rules_saved()
         settings.put("opt_out_text", form.opt_out_text.data)
         settings.put("public_minutes", form.public_minutes.data)
         db.session.commit()

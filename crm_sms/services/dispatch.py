@@ -25,7 +25,19 @@ from ..host import host
 from ..models import Message, Record, SenderNumber, db, utcnow
 from ..providers import OutboundSms
 from ..queue import queue, redis
-from . import consent, messages, notices, quiet_hours, rate_limit, receipts, records, rendering, segments, settings
+from . import (
+    consent,
+    holds,
+    messages,
+    notices,
+    quiet_hours,
+    rate_limit,
+    receipts,
+    records,
+    rendering,
+    segments,
+    settings,
+)
 from .sweep import sweeper
 
 log = logging.getLogger(__name__)
@@ -106,7 +118,7 @@ def deliver(batch):
     config = settings.get_all()
     blocked = consent.blocked(batch)
     texted_before = _numbers_texted_before({m.phone_e164 for m in batch})
-    quiet = quiet_hours.parse(config["quiet_hours_start"]), quiet_hours.parse(config["quiet_hours_end"])
+    rules = quiet_hours.Rules.from_settings(config)
     rps = config_value("PROVIDER_RPS")
     first_note = notices.text("disclaimer_text") if config["consent_policy"] == "disclaimer" else config["opt_out_text"]
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
@@ -121,15 +133,7 @@ def deliver(batch):
                 message, "canceled", "worker", note=blocked[message.id], reject_reason=blocked[message.id]
             )
             continue
-        bypass = message.kind == "manual" and config["quiet_hours_manual_bypass"]
-        until = (
-            None
-            if bypass
-            else quiet_hours.ends_at(now, quiet_hours.zone_of(message.phone_e164, config["time_zone"]), *quiet)
-        )
-        if until is not None:
-            messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours", send_at=until)
-            messages.schedule_dispatch(until, now)
+        if holds.hold(message, now, rules, config["quiet_hours_manual_bypass"]):
             continue
         if out_of_credit:
             _hold_for_credit(message, now)

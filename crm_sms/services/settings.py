@@ -8,6 +8,11 @@ DEFAULTS = {
     "quiet_hours_start": None,  # "21:00"
     "quiet_hours_end": None,  # "08:00"
     "quiet_hours_manual_bypass": False,  # may a message typed to one contact go during quiet hours?
+    # With quiet hours on, a number that tells no time zone gets only these hours (in time_zone); None: no limit.
+    "quiet_hours_unknown_start": "10:00",
+    "quiet_hours_unknown_end": "18:00",
+    "quiet_hours_state_rules": False,  # also keep the hours US states allow for solicitation (services/us_states)
+    "quiet_hours_applied": None,  # the quiet-hour rules held messages were last re-evaluated under (the sweep's)
     "public_minutes": None,  # minutes before an unanswered conversation goes to the pool; None: CRM_SMS_PUBLIC_MINUTES
     "opt_out_text": "Reply STOP to unsubscribe.",
     "provider_balance": None,  # last remaining balance the provider told us

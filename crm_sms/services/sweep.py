@@ -15,6 +15,7 @@ FEATURES = (
     "crm_sms.services.campaigns",
     "crm_sms.services.conversations",
     "crm_sms.services.dispatch",
+    "crm_sms.services.holds",
     "crm_sms.services.inbound",
     "crm_sms.services.provider_events",
 )

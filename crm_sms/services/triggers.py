@@ -163,12 +163,10 @@ def _message(rule, contact, account, now):
     config = settings.get_all()
     people = (owner, None) if owner.kind == "contacts" else (None, owner)
     count = segments.count(rendering.final_text(body, *people, signature, config["opt_out_text"]))
-    until = quiet_hours.ends_at(
-        now,
-        quiet_hours.zone_of(phone.e164, config["time_zone"]),
-        quiet_hours.parse(config["quiet_hours_start"]),
-        quiet_hours.parse(config["quiet_hours_end"]),
-    )
+    try:
+        until = quiet_hours.next_allowed(now, phone.e164, quiet_hours.Rules.from_settings(config))
+    except quiet_hours.NoCommonHour as error:
+        return None, str(error)
     message = Message(
         kind="triggered",
         status="held" if until else "queued",
