@@ -15,6 +15,8 @@ SETTINGS = {
     "quiet_hours_start": "21:00",
     "quiet_hours_end": "08:00",
     "quiet_hours_manual_bypass": "y",
+    "quiet_hours_unknown_start": "10:00",
+    "quiet_hours_unknown_end": "18:00",
     "opt_out_text": "Reply STOP to opt out.",
 }
 
@@ -223,7 +225,8 @@ def test_signatures_page_without_departments_links_to_the_departments_tab(client
 
 def test_quiet_hours_and_texts_are_saved_and_read_back(client, login):
     login("admin")
-    response = client.post("/sms/settings", data={**SETTINGS, "quiet_hours_start": "9:30", "quiet_hours_end": "8:00"})
+    times = {"quiet_hours_start": "9:30", "quiet_hours_end": "8:00", "quiet_hours_unknown_start": "8:30"}
+    response = client.post("/sms/settings", data={**SETTINGS, **times, "quiet_hours_unknown_end": "09:00"})
     assert response.status_code == 302
     saved = {
         key: settings.get(key)
@@ -233,6 +236,9 @@ def test_quiet_hours_and_texts_are_saved_and_read_back(client, login):
             "quiet_hours_start",
             "quiet_hours_end",
             "quiet_hours_manual_bypass",
+            "quiet_hours_unknown_start",
+            "quiet_hours_unknown_end",
+            "quiet_hours_state_rules",
             "opt_out_text",
             "provider_balance",
         )
@@ -243,6 +249,9 @@ def test_quiet_hours_and_texts_are_saved_and_read_back(client, login):
         "quiet_hours_start": "09:30",
         "quiet_hours_end": "08:00",
         "quiet_hours_manual_bypass": True,
+        "quiet_hours_unknown_start": "08:30",
+        "quiet_hours_unknown_end": "09:00",
+        "quiet_hours_state_rules": False,
         "opt_out_text": "Reply STOP to opt out.",
         "provider_balance": None,
     }
