@@ -110,9 +110,9 @@ def next_allowed(now, e164, rules):
         for zone in zones or us_states.zones(state):
             allowed = _intersect(allowed, _windows(now, zone, lambda day: us_states.window(state, day.weekday())))
     if not allowed:
+        named = ", ".join(zones) if len(zones) < 4 else f"{len(zones)} zones, {zones[0]} to {zones[-1]}"
         raise NoCommonHour(
-            f"No hour is allowed in all of {e164}'s time zones ({', '.join(zones or (rules.zone,))}) under the "
-            "quiet hours: "
+            f"No hour is allowed in all of {e164}'s time zones ({named or rules.zone}) under the quiet hours: "
             "widen the allowed hours to send to it."
         )
     first = allowed[0][0]
