@@ -65,15 +65,22 @@ def _pair(start, end):
 def zones_of(e164):
     """Every IANA time zone the number may be in, sorted; () when nothing tells.
 
-    A NANP number the library only places in "somewhere in NANP" (a mobile-only area code such as American
-    Samoa's, an area code newer than the library) is narrowed to its area code's zones, else its state's.
+    For a NANP number, an area code that spans several zones gives all of them (a mobile number's exchange
+    says little about where it is). A number the library only places "somewhere in NANP" (a mobile-only
+    area code such as American Samoa's, an area code newer than the library) gets its area code's zones,
+    else its state's.
     """
     number = phonenumbers.parse(e164)
     zones = set(phone_timezones.time_zones_for_number(number)) - {"Etc/Unknown"}
-    if number.country_code == 1 and (not zones or zones == _nanp_wide()):
-        area_code = e164[2:5]
+    if number.country_code != 1:
+        return tuple(sorted(zones))
+    area_code = e164[2:5]
+    whole = _area_code_zones().get(area_code, set()) | set(us_states.SPLIT_AREA_CODES.get(area_code, ()))
+    if not zones or zones == _nanp_wide():
         state = us_states.state_of(e164)
-        zones = _area_code_zones().get(area_code) or (set(us_states.zones(state)) if state else zones)
+        zones = whole or (set(us_states.zones(state)) if state else zones)
+    elif len(whole) > 1:
+        zones |= whole
     return tuple(sorted(zones))
 
 

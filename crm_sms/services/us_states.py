@@ -39,6 +39,11 @@ STATES = {
         {day: (time(9), time(18)) if day < 5 else (time(10), time(17)) for day in _WEEK},
     ),
 }
+#: Area codes that span two time zones where the phone library places every number in one.
+SPLIT_AREA_CODES = {
+    "448": ("America/Chicago", "America/New_York"),  # the 850 overlay: Florida's panhandle, west of the Apalachicola
+    "432": ("America/Chicago", "America/Denver"),  # Culberson County keeps Mountain time
+}
 NAMES = {
     "FL": "Florida",
     "OK": "Oklahoma",

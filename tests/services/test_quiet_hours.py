@@ -80,7 +80,7 @@ def test_an_australian_mobile_waits_until_the_hour_is_allowed_in_all_its_zones(u
 
 
 def test_an_area_code_split_between_two_zones_waits_for_the_later_morning_and_the_earlier_evening():
-    assert quiet_hours.zones_of(SOUTH_DAKOTA) == ("America/Denver", "America/North_Dakota/Center")
+    assert quiet_hours.zones_of(SOUTH_DAKOTA) == ("America/Chicago", "America/Denver", "America/North_Dakota/Center")
     morning = _at("America/Chicago", 2026, 12, 3, 8, 30)  # 07:30 in Denver
     assert quiet_hours.next_allowed(morning, SOUTH_DAKOTA, NIGHT) == _at("America/Denver", 2026, 12, 3, 8, 0)
     evening = _at("America/Denver", 2026, 12, 3, 20, 15)  # 21:15 in Chicago
@@ -156,6 +156,12 @@ def test_every_state_area_code_belongs_to_one_state():
     assert us_states.state_of("+447700900123") is None
 
 
+def test_every_state_area_code_lies_in_its_states_time_zones():
+    for state, (listed, zones, _) in us_states.STATES.items():
+        for code in listed.split():
+            assert set(quiet_hours.zones_of(f"+1{code}5550123")) <= set(zones), (state, code)
+
+
 def test_florida_area_codes_include_every_overlay():
     florida = set(us_states.STATES["FL"][0].split())
     assert {"324", "448", "645", "656", "689", "728"} <= florida and len(florida) == 23
@@ -165,7 +171,6 @@ def test_florida_area_codes_include_every_overlay():
     "number, zone, opens, closes",
     [
         ("+13055550123", "America/New_York", 8, 20),  # Florida
-        ("+18504321234", "America/Chicago", 8, 20),  # Florida's panhandle, Central time
         ("+14055550123", "America/Chicago", 8, 20),  # Oklahoma
         ("+14105550123", "America/New_York", 8, 20),  # Maryland
         ("+16015550123", "America/Chicago", 8, 20),  # Mississippi
@@ -265,5 +270,29 @@ def test_the_search_is_bounded_and_quick_for_many_zones():
 def test_local_times_reads_the_instant_on_each_zone_clock():
     at = datetime(2026, 12, 4, 1, 30, tzinfo=UTC)
     readings = [(zone, f"{local:%H:%M}") for zone, local in quiet_hours.local_times(at, SOUTH_DAKOTA, "UTC")]
-    assert readings == [("America/Denver", "18:30"), ("America/North_Dakota/Center", "19:30")]
+    assert readings == [("America/Denver", "18:30"), ("America/Chicago", "19:30")]
     assert [zone for zone, _ in quiet_hours.local_times(at, NO_ZONE, "Europe/Paris")] == ["Europe/Paris"]
+
+
+@pytest.mark.parametrize(
+    "number, zones",
+    [
+        ("+18505550123", ("America/Chicago", "America/New_York")),  # Florida's panhandle: a mobile anywhere in it
+        ("+18504321234", ("America/Chicago", "America/New_York")),  # even a Pensacola exchange
+        ("+14485550123", ("America/Chicago", "America/New_York")),  # its overlay, which the library puts in one
+        ("+14325550123", ("America/Chicago", "America/Denver")),  # West Texas, Culberson County on Mountain time
+        ("+13055550123", ("America/New_York",)),  # Miami: one zone
+    ],
+)
+def test_an_area_code_spanning_two_zones_gives_both(number, zones):
+    assert quiet_hours.zones_of(number) == zones
+
+
+def test_a_panhandle_number_keeps_floridas_hours_by_the_earlier_evening_and_the_later_morning():
+    pensacola = "+18505550123"
+    assert quiet_hours.next_allowed(_at("America/Chicago", 2026, 12, 2, 7, 30), pensacola, STATES_ONLY) == _at(
+        "America/Chicago", 2026, 12, 2, 8, 0
+    )
+    assert quiet_hours.next_allowed(_at("America/Chicago", 2026, 12, 2, 19, 0), pensacola, STATES_ONLY) == _at(
+        "America/Chicago", 2026, 12, 3, 8, 0
+    )
