@@ -21,21 +21,26 @@ def _rules_for(kind, rules, manual_bypass):
     return rules.without_quiet_hours() if kind == "manual" and manual_bypass else rules
 
 
+def _verdict(now, e164, rules):
+    """(None, None) if a message may go now, (instant, None) if it may then, (None, why) if it never may."""
+    try:
+        return quiet_hours.next_allowed(now, e164, rules), None
+    except quiet_hours.NoCommonHour as error:
+        return None, str(error)
+
+
 def hold(message, now, rules, manual_bypass):
     """Hold a claimed message until the rules allow it (or cancel it, with the reason, if they never do).
 
     True if it may not go now; its send_at is then the instant it may.
     """
-    try:
-        until = quiet_hours.next_allowed(now, message.phone_e164, _rules_for(message.kind, rules, manual_bypass))
-    except quiet_hours.NoCommonHour as error:
-        messages.transition(message, "canceled", "worker", note=str(error), reject_reason=str(error))
-        return True
-    if until is None:
-        return False
-    messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours", send_at=until)
-    messages.schedule_dispatch(until, now)
-    return True
+    until, never = _verdict(now, message.phone_e164, _rules_for(message.kind, rules, manual_bypass))
+    if never:
+        messages.transition(message, "canceled", "worker", note=never, reject_reason=never)
+    elif until:
+        messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours", send_at=until)
+        messages.schedule_dispatch(until, now)
+    return bool(until or never)
 
 
 def _stamp(config):
@@ -62,17 +67,12 @@ def reevaluate(now=None):
     for id, e164, kind, send_at in held:
         key = e164, kind == "manual"
         if key not in known:
-            try:
-                known[key] = quiet_hours.next_allowed(
-                    now, e164, _rules_for(kind, rules, config["quiet_hours_manual_bypass"])
-                )
-            except quiet_hours.NoCommonHour as error:
-                known[key] = str(error)
-        until = known[key]
-        if until is None:
+            known[key] = _verdict(now, e164, _rules_for(kind, rules, config["quiet_hours_manual_bypass"]))
+        until, reason = known[key]
+        if reason:
+            never[reason].append(id)
+        elif until is None:
             release.append(id)
-        elif isinstance(until, str):
-            never[until].append(id)
         elif until != send_at:
             later[until].append(id)
     moved = messages.bulk_transition(
@@ -97,16 +97,14 @@ def describe(message):
     if message.hold_reason == "awaiting_consent":
         return "Goes when the number opts in."
     zone = settings.get("time_zone")
-    ours = f"{_clock(message.send_at, zone)} {zone}"
+    ours = f"{_clock(message.send_at.astimezone(ZoneInfo(zone)))} {zone}"
     theirs = [
-        f"{_clock(local, None)} {name}"
-        for name, local in quiet_hours.local_times(message.send_at, message.phone_e164, zone)
+        f"{_clock(local)} {name}" for name, local in quiet_hours.local_times(message.send_at, message.phone_e164, zone)
     ]
-    if len(theirs) > 2:
+    if len(theirs) > 2:  # many zones: the earliest and the latest clock
         theirs = [theirs[0], theirs[-1]]
     return f"Held until {ours} (recipient's time: {' to '.join(theirs)})."
 
 
-def _clock(moment, zone):
-    local = moment.astimezone(ZoneInfo(zone)) if zone else moment
+def _clock(local):
     return f"{local:%a %Y-%m-%d %H:%M}"
