@@ -75,7 +75,7 @@ def zones_of(e164):
     if number.country_code != 1:
         return tuple(sorted(zones))
     area_code = e164[2:5]
-    whole = _area_code_zones().get(area_code, set()) | set(us_states.SPLIT_AREA_CODES.get(area_code, ()))
+    whole = _area_code_zones().get(area_code, set()) | set(us_states.AREA_CODE_ZONES.get(area_code, ()))
     if not zones or zones == _nanp_wide():
         state = us_states.state_of(e164)
         zones = whole or (set(us_states.zones(state)) if state else zones)

@@ -39,10 +39,12 @@ STATES = {
         {day: (time(9), time(18)) if day < 5 else (time(10), time(17)) for day in _WEEK},
     ),
 }
-#: Area codes that span two time zones where the phone library places every number in one.
-SPLIT_AREA_CODES = {
+#: Zones the phone library lacks for an area code: it places every 448 and 432 number in one of their two
+#: zones, and does not know 621 (a Texas overlay newer than its data).
+AREA_CODE_ZONES = {
     "448": ("America/Chicago", "America/New_York"),  # the 850 overlay: Florida's panhandle, west of the Apalachicola
-    "432": ("America/Chicago", "America/Denver"),  # Culberson County keeps Mountain time
+    "432": ("America/Chicago", "America/Denver"),  # West Texas: Culberson County keeps Mountain time
+    "621": ("America/Chicago",),
 }
 NAMES = {
     "FL": "Florida",
