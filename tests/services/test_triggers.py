@@ -278,6 +278,26 @@ def test_a_triggered_message_never_bypasses_quiet_hours_even_when_manual_ones_ma
     assert provider.sent == []
 
 
+def test_a_triggered_message_keeps_the_state_hours_when_the_admin_turns_them_on(
+    make_rule, make_contact, opt_in, provider
+):
+    settings.put("quiet_hours_state_rules", True)
+    make_rule()
+    miami = opt_in(make_contact("Bo", "Diddley", numbers=("+13055550123",)))
+    evening = datetime(2026, 3, 11, 20, 30, tzinfo=ZoneInfo("America/New_York"))  # Florida: 8:00 to 20:00
+    message = crm_sms.trigger("payment.received", contact=miami, now=evening).message
+    assert (message.status, message.hold_reason) == ("held", "quiet_hours")
+    assert message.send_at == datetime(2026, 3, 12, 8, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_a_triggered_message_no_hour_allows_is_not_sent_and_says_why(make_rule, make_contact, opt_in):
+    _quiet_hours("18:00", "10:00")  # 10:00-18:00 from Guam to Newfoundland never overlaps
+    make_rule()
+    toll_free = opt_in(make_contact("Bo", "Diddley", numbers=("+18005550100",)))
+    fired = crm_sms.trigger("payment.received", contact=toll_free, now=NOON)
+    assert fired.message is None and fired.reason.startswith("No hour is allowed in all of +18005550100's")
+
+
 # End to end
 
 
