@@ -31,9 +31,7 @@ def text(name, employee_name=""):
 
 def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=None):
     """Queue the automatic message ``name`` to a number, from ``sender_e164`` (else the default sender)."""
-    sender_e164 = sender_e164 or db.session.scalar(
-        db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active)
-    )
+    sender_e164 = sender_e164 or default_sender()
     if sender_e164 is None:
         return None  # no number to send from: nothing can be sent, the audit still holds the change
     body = text(name, employee_name)
@@ -59,3 +57,8 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
     )
     messages.schedule_dispatch(now, now)
     return message
+
+
+def default_sender():
+    """The number automatic messages go from when no other is named (None when there is none)."""
+    return db.session.scalar(db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active))
