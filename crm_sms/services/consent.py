@@ -7,7 +7,8 @@ number lifts its own STOP. The pipeline asks again when it claims a message.
 
 Under the "sender" scope a STOP to one sender leaves the records' consent as it
 was (other senders may still text them): each record's audit gets the opt-out of
-that sender (an event whose ``sender_e164`` names it, its state unchanged).
+that sender (an "opted_out" event whose ``sender_e164`` names it; the record's state
+stays, and the opt-in report does not count it as a change).
 """
 
 from datetime import timedelta
@@ -251,18 +252,7 @@ def revoke(inbound_message):
     only = suppress(e164, sender_e164=inbound_message.sender_e164)
     for owner, _ in owners_of(e164):
         if only:
-            consent = _consent_row(owner)
-            _event(
-                owner,
-                consent,
-                consent.state,
-                e164,
-                "SMS response",
-                "sms_reply",
-                "Unknown",
-                inbound_message,
-                sender_e164=only,
-            )
+            _sender_event(owner, "opted_out", inbound_message)
         elif getattr(consent_of(owner), "state", None) != "opted_out":
             opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False, e164=e164)
     cancel_waiting(e164, sender_e164=only)
@@ -279,18 +269,15 @@ def resume(inbound_message):
         for owner, _ in owners_of(e164):
             consent = consent_of(owner)
             if consent is not None and consent.state == "opted_in":
-                _event(
-                    owner,
-                    consent,
-                    "opted_in",
-                    e164,
-                    "SMS response",
-                    "sms_reply",
-                    "Unknown",
-                    inbound_message,
-                    sender_e164=inbound_message.sender_e164,
-                )
+                _sender_event(owner, "opted_in", inbound_message)
     db.session.flush()
+
+
+def _sender_event(owner, new_state, inbound_message):
+    """Audit a reply that changed consent to its sender only ("sender" scope): the record's own state stays."""
+    e164, sender = inbound_message.phone_e164, inbound_message.sender_e164
+    consent = _consent_row(owner)
+    _event(owner, consent, new_state, e164, "SMS response", "sms_reply", "Unknown", inbound_message, sender_e164=sender)
 
 
 def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):
