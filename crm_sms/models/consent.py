@@ -18,6 +18,13 @@ CHANNELS = {
     "import": "Import",
     "api": "API",
 }
+#: The channel of a change whose caller names none, by its source.
+CHANNEL_OF_SOURCE = {
+    "staff": "web_form",
+    "customer_web": "customer_portal",
+    "sms_reply": "sms_reply",
+    "import": "import",
+}
 #: ``Suppression.sender_e164`` of a suppression that covers every sender number of the business.
 ALL_SENDERS = ""
 

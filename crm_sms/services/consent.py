@@ -11,8 +11,6 @@ that sender (an "opted_out" event whose ``sender_e164`` names it; the record's s
 stays, and the opt-in report does not count it as a change).
 """
 
-from datetime import timedelta
-
 from flask import current_app
 
 from .. import signals
@@ -27,6 +25,7 @@ from ..models import (
     owner_fields,
     utcnow,
 )
+from ..models.consent import CHANNEL_OF_SOURCE
 from . import keywords, notices, phone_numbers, settings, suppressions
 
 NOT_OPTED_IN = "Not opted in to SMS"
@@ -34,15 +33,6 @@ OPTED_OUT = "Opted out of SMS"
 SUPPRESSED = "Opted out: this number replied STOP"
 NOT_PREFERRED = "Not the preferred SMS number"
 NOT_SMS_TYPE = "This type of number cannot receive SMS"
-#: How a change reached us when the caller names no channel (ConsentEvent.channel).
-CHANNEL_OF_SOURCE = {
-    "staff": "web_form",
-    "customer_web": "customer_portal",
-    "sms_reply": "sms_reply",
-    "import": "import",
-}
-#: A change made on the web texts a number at most once in this long (the automatic messages to it count).
-NOTICE_INTERVAL = timedelta(hours=1)
 
 
 class StopInForce(ValueError):
@@ -177,18 +167,6 @@ def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=T
     return event
 
 
-def notice_due(e164, now=None):
-    """Whether a change made on the web may text the number now: no automatic message to it in NOTICE_INTERVAL.
-
-    One indexed lookup (the number's latest automatic message), so ten toggles in an hour send one text.
-    """
-    since = (now or utcnow()) - NOTICE_INTERVAL
-    recent = db.select(Message.id).where(
-        Message.phone_e164 == e164, Message.kind == "automatic", Message.created_at >= since
-    )
-    return not db.session.scalar(db.select(recent.exists()))
-
-
 def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None):
     """Cancel every queued or held outbound message to a number, or to an owner (or both: to that owner there);
     with ``sender_e164``, only those from that sender.
@@ -312,8 +290,9 @@ def hold_inbound(inbound_message):
         return False
     e164 = inbound_message.phone_e164
     phone = next((p for p in owner.phone_numbers if p.e164 == e164), None)
-    stopped = suppressions.blocked_numbers({e164}, inbound_message.sender_e164)
-    if state == "never_asked" and (phone is None or not phone.sms_capable or stopped):
+    if state == "never_asked" and (
+        phone is None or not phone.sms_capable or suppressions.blocked_numbers({e164}, inbound_message.sender_e164)
+    ):
         return False  # no request can go to it: show the message as it is
     from . import messages
 

@@ -14,7 +14,7 @@ from ..host import host
 from ..models import ConsentEvent, Record, db
 from ..models.consent import CHANNELS, STATE_LABELS, STATES, TYPES
 from ..models.phone_number import format_e164
-from . import consent, keywords, phone_numbers, records, rendering, settings
+from . import consent, keywords, notices, phone_numbers, records, rendering, settings
 from .auth import is_own_contact
 from .errors import FieldError
 from .search import YEARS
@@ -96,7 +96,7 @@ def _proof(wording, shown_version, field):
 
 def _notify(e164):
     """Whether a web change may text ``e164`` now (at most once an hour); None when there is no number to text."""
-    return consent.notice_due(e164) if e164 else None
+    return notices.web_notice_due(e164) if e164 else None
 
 
 #: What a page says when a web change sent no text because the number had one in the last hour.

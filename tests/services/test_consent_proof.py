@@ -95,11 +95,11 @@ def test_a_suppression_staff_made_is_lifted_by_a_staff_opt_in(ada, main, provide
 
 
 def test_a_web_change_may_text_a_number_once_an_hour(ada, main):
-    assert consent.notice_due(NUMBER)
+    assert notices.web_notice_due(NUMBER)
     notices.send("notice_opt_in", NUMBER, ada)
     db.session.commit()
-    assert not consent.notice_due(NUMBER)
-    assert consent.notice_due(NUMBER, now=datetime.now(UTC) + consent.NOTICE_INTERVAL + timedelta(seconds=1))
+    assert not notices.web_notice_due(NUMBER)
+    assert notices.web_notice_due(NUMBER, now=datetime.now(UTC) + notices.WEB_INTERVAL + timedelta(seconds=1))
 
 
 # What each change keeps
