@@ -122,7 +122,7 @@ def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=
     default sender may not text the number. ``proof``: ``wording``, ``wording_version``, ``channel`` of the audit.
     """
     if source != "sms_reply":
-        stop = suppressions.stop_in_force(phone.e164)
+        stop = suppressions.newest(phone.e164, source="sms_reply")
         if stop is not None:
             raise StopInForce(suppressions.restart_hint(stop, notices.default_sender()))
     if phone not in owner.phone_numbers:
@@ -221,18 +221,18 @@ def handle_reply(inbound_message):
     return kind
 
 
-def revoke(inbound_message):
-    """The number's STOP (its reply ``inbound_message``): suppressed for the scope in force, and every message
-    waiting for it from the senders it no longer hears from canceled. Every-sender scope: each record with the
-    number is opted out. "sender" scope: their consent stays; each record's audit notes the opt-out of that sender.
+def revoke(cause, source="sms_reply", changed_by="Unknown"):
+    """The number that sent ``cause`` (its STOP) is suppressed for the scope in force, and every message waiting
+    for it from the senders it no longer hears from canceled. Every-sender scope: each record with the number is
+    opted out. "sender" scope: their consent stays; each record's audit notes the opt-out of that sender.
     """
-    e164 = inbound_message.phone_e164
-    only = suppress(e164, sender_e164=inbound_message.sender_e164)
+    e164 = cause.phone_e164
+    only = suppress(e164, sender_e164=cause.sender_e164)
     for owner, _ in owners_of(e164):
         if only:
-            _sender_event(owner, "opted_out", inbound_message)
+            _sender_event(owner, "opted_out", cause, source, changed_by)
         elif getattr(consent_of(owner), "state", None) != "opted_out":
-            opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False, e164=e164)
+            opt_out(owner, source, changed_by, "SMS response", cause, notify=False, e164=e164)
     cancel_waiting(e164, sender_e164=only)
     db.session.flush()
 
@@ -240,22 +240,22 @@ def revoke(inbound_message):
 def resume(inbound_message):
     """The number's START (its reply ``inbound_message``): lifts what keeps that sender from it (every sender,
     under the every-sender scope). A STOP to that sender alone lifted is noted in each opted-in record's audit
-    (the others are opted in by the caller, which audits that)."""
+    (the others are opted in by the caller, which audits that). Returns the senders lifted ("" for all)."""
     e164 = inbound_message.phone_e164
     lifted = suppressions.lift(e164, inbound_message.sender_e164)
     if suppressions.scope() == "sender" and inbound_message.sender_e164 in lifted:
         for owner, _ in owners_of(e164):
             consent = consent_of(owner)
             if consent is not None and consent.state == "opted_in":
-                _sender_event(owner, "opted_in", inbound_message)
+                _sender_event(owner, "opted_in", inbound_message, "sms_reply", "Unknown")
     db.session.flush()
+    return lifted
 
 
-def _sender_event(owner, new_state, inbound_message):
+def _sender_event(owner, new_state, cause, source, changed_by):
     """Audit a reply that changed consent to its sender only ("sender" scope): the record's own state stays."""
-    e164, sender = inbound_message.phone_e164, inbound_message.sender_e164
-    consent = _consent_row(owner)
-    _event(owner, consent, new_state, e164, "SMS response", "sms_reply", "Unknown", inbound_message, sender_e164=sender)
+    consent, e164 = _consent_row(owner), cause.phone_e164
+    _event(owner, consent, new_state, e164, "SMS response", source, changed_by, cause, sender_e164=cause.sender_e164)
 
 
 def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):

@@ -72,9 +72,10 @@ def blocked_numbers(numbers, sender_e164=None):
     return {e164 for e164, found in rows(numbers).items() if blocking(found, sender_e164, now_scope)}
 
 
-def stop_in_force(e164, source="sms_reply"):
-    """The number's own STOP that keeps every sender from it (a row of ``source``), or None; the newest if several."""
-    found = [r for r in blocking(rows({e164}).get(e164, [])) if r.source == source]
+def newest(e164, sender_e164=None, source=None):
+    """The newest row that keeps ``sender_e164`` from the number (None: that keeps every sender from it), of
+    ``source`` when given; None when there is none."""
+    found = [r for r in blocking(rows({e164}).get(e164, []), sender_e164) if source is None or r.source == source]
     return max(found, key=lambda r: r.since) if found else None
 
 
