@@ -118,21 +118,21 @@ def change_by_staff(
 
     ``choice`` is "opt_in" or "opt_out". Opting in needs an SMS-capable number of this record (``phone``, or
     ``new_number`` of ``new_type``, one of ``host.phone_kinds``, added to the host record) and how consent was
-    given (Email, Phone or Paper), unless the customer gave it themselves (then their type stands). The event keeps
+    given (Email, Phone or Paper), unless the customer gave it themselves (then their type stands). An opt-in keeps
     the staff wording (``staff_text``) the form showed (``shown_version``). A number whose own STOP is in force
     is refused. Raises ConsentError before changing anything.
     """
     if choice not in ("opt_in", "opt_out"):
         raise ConsentError("choice", "Choose Opt in or Opt out.")
-    proof = _proof(staff_text(), shown_version, "choice")
     row = consent.consent_of(owner)
     state = row.state if row is not None else "never_asked"
-    if choice == "opt_out":
+    if choice == "opt_out":  # staff attest to nothing when they stop texts: no wording to keep
         if state == "opted_out":
             return None, None
         target = row.phone_number.e164 if row is not None and row.phone_number else None
         notify = _notify(target)
-        return consent.opt_out(owner, "staff", user.name, notify=bool(notify), **proof), _held(target, notify)
+        return consent.opt_out(owner, "staff", user.name, notify=bool(notify)), _held(target, notify)
+    proof = _proof(staff_text(), shown_version, "choice")
     read_only = type_is_read_only(owner)
     if read_only:
         consent_type = row.consent_type

@@ -135,6 +135,8 @@ def test_two_staff_changes_within_the_hour_send_one_text(client, login, make_con
     response = _staff_post(client, contact, choice="opt_out")
     assert "Opted out of SMS. No text was sent" in html.unescape(response.text)
     assert len(_automatic_to("+14155550101")) == 1
+    opted_out = _events(contact)[-1]
+    assert (opted_out.channel, opted_out.wording) == ("web_form", None)  # staff attest to nothing when stopping
 
 
 # The wording each change keeps
