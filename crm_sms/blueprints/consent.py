@@ -8,12 +8,12 @@ customer's "My preferred SMS"); each renders nothing for a user who may not see 
 from flask import flash, make_response, redirect, render_template, request
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
 
 from ..extension import htmx
 from ..host import host
 from ..models import PhoneNumber, db, kind_of
-from ..models.consent import STATE_LABELS
+from ..models.consent import CHANNELS, STATE_LABELS
 from ..models.phone_number import format_e164
 from ..services import access, consent, consent_log, phone_numbers
 from ..services.auth import can, is_own_contact, person
@@ -53,11 +53,13 @@ class StaffConsentForm(FlaskForm):
     )
     new_number = StringField("Or add a number", render_kw={"placeholder": "+1 415 555 0100"})
     new_type_id = SelectField("Its type", coerce=_kind, validate_choice=False)
+    wording_version = HiddenField()  # the version of the wording shown, so the audit keeps what was read
 
 
 class PreferredSmsForm(FlaskForm):
     agree = BooleanField("I agree to receive SMS/Text messages")
     phone_id = SelectField("Preferred number", coerce=_id, validate_choice=False)
+    wording_version = HiddenField()
 
 
 def _number_choices(owner):
@@ -68,6 +70,7 @@ def _staff_form(owner, formdata=None):
     form = StaffConsentForm(formdata=formdata, prefix="consent")
     form.phone_id.choices = _number_choices(owner)
     form.new_type_id.choices = [SelectChoice(value, label) for value, label in host.phone_kinds()]
+    form.wording_version.data = consent_log.version(consent_log.staff_text())  # a new page shows the new wording
     if formdata is None:
         now = consent_log.summary(owner)
         form.choice.data = {"opted_in": "opt_in", "opted_out": "opt_out"}.get(now["state"], "")
@@ -85,6 +88,7 @@ def _staff_context(owner, form=None, notice=None):
         notice=notice,
         now=consent_log.summary(owner),
         type_read_only=consent_log.type_is_read_only(owner),
+        staff_text=consent_log.staff_text(),
     )
 
 
@@ -93,12 +97,11 @@ def _phone(e164):
     return format_e164(e164) if e164 else ""
 
 
-def _notice(event):
+def _notice(event, held):
     if event is None:
         return "Nothing changed."
-    if event.new_state == "opted_in":
-        return f"Opted in to SMS at {_phone(event.e164)}."
-    return "Opted out of SMS."
+    done = f"Opted in to SMS at {_phone(event.e164)}." if event.new_state == "opted_in" else "Opted out of SMS."
+    return f"{done} {consent_log.notice_held(held)}" if held else done
 
 
 @bp.route("/<any(contacts, accounts):kind>/<int:owner_id>", methods=["GET", "POST"])
@@ -109,7 +112,7 @@ def staff(kind, owner_id):
     form = _staff_form(owner, request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
-            event = consent_log.change_by_staff(
+            event, held = consent_log.change_by_staff(
                 owner,
                 person(),
                 form.choice.data,
@@ -117,13 +120,14 @@ def staff(kind, owner_id):
                 consent_type=form.consent_type.data or None,
                 new_number=form.new_number.data,
                 new_type=form.new_type_id.data,
+                shown_version=request.form.get("consent-wording_version"),
             )
         except ConsentError as error:
             db.session.rollback()
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            notice = _notice(event)
+            notice = _notice(event, held)
             if not htmx:
                 flash(notice, "success")
                 return redirect(owner_url(owner))
@@ -156,30 +160,33 @@ def preferred(contact_id):
     contact = owner_or_404("contacts", contact_id)  # a customer sees only their own contact
     form = PreferredSmsForm(prefix="sms")
     form.phone_id.choices = _number_choices(contact)
+    legal_text = consent_log.legal_text()
+    form.wording_version.data = consent_log.version(legal_text)
     if not form.is_submitted():
         form.agree.data = consent.state_of(contact) == "opted_in"
         default = consent_log.default_phone(contact)
         form.phone_id.data = default.id if default else None
     if form.validate_on_submit():
         try:
-            event = consent_log.change_by_customer(
+            event, held = consent_log.change_by_customer(
                 contact,
                 person(),
                 form.agree.data,
                 phone=db.session.get(PhoneNumber, form.phone_id.data) if form.phone_id.data else None,
+                shown_version=request.form.get("sms-wording_version"),
             )
         except ConsentError as error:
             db.session.rollback()
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            flash(_notice(event), "success")
+            flash(_notice(event, held), "success")
             return redirect(owner_url(contact))
     return render(
         "crm_sms/consent/preferred.html",
         contact=contact,
         form=form,
-        legal_text=consent_log.legal_text(),
+        legal_text=legal_text,
         status=422 if form.errors else 200,
     )
 
@@ -266,6 +273,7 @@ def sms_consent_history(owner):
             phone=_phone,
             state_labels=STATE_LABELS,
             source_labels=consent_log.SOURCE_LABELS,
+            channel_labels=CHANNELS,
         )
     )
 

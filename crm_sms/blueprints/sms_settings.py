@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..config import config_value
-from ..models import Department, SenderNumber, Signature, db
+from ..models import Department, SenderNumber, Signature, db, utcnow
 from ..models.signature import TEXTS
 from ..services import (
     consent_log,
@@ -36,6 +36,7 @@ from ..services import (
 from ..services.phone_numbers import PhoneNumberError
 from ..services.senders import SenderError
 from ..services.signatures import SignatureError
+from ..services.suppressions import REVOKE_ALL_FROM
 from ._input import integer
 from ._views import get_or_404, pages, permission_required, render
 
@@ -261,6 +262,29 @@ class ConsentSettingsForm(FlaskForm):
         "“Changed by” shows the customer's",
         choices=[SelectChoice("username", "username"), SelectChoice("email", "email")],
     )
+    staff_consent_text = TextAreaField(
+        "What staff attest to when they opt a record in",
+        filters=[_strip],
+        validators=[
+            DataRequired(message="Enter the text staff attest to: it is kept with each opt-in as its proof."),
+            _placeholders(consent_log.LEGAL_PLACEHOLDERS, "the staff attestation"),
+        ],
+    )
+    opt_out_scope = RadioField(
+        "An opt-out (STOP) covers",
+        choices=[
+            SelectChoice("all", "every sender number of the business"),
+            SelectChoice("sender", "only the sender number that was texted"),
+        ],
+    )
+
+    def validate_opt_out_scope(self, field):
+        if field.data == "sender" and utcnow().date() >= REVOKE_ALL_FROM:
+            raise ValidationError(
+                f"Since {REVOKE_ALL_FROM:%Y-%m-%d} the FCC's revoke-all rule makes an opt-out cover "
+                "every sender number: choose every sender number."
+            )
+
     notice_opt_in = _notice(NOTICES["notice_opt_in"])
     notice_opt_out = _notice(NOTICES["notice_opt_out"])
     notice_help = _notice(NOTICES["notice_help"])
@@ -416,6 +440,8 @@ def consent_settings():
             "support_email",
             "customer_legal_text",
             "customer_changed_by",
+            "staff_consent_text",
+            "opt_out_scope",
             *NOTICES,
         ):
             settings.put(key, form[key].data)
@@ -442,5 +468,6 @@ def _index_page(form, consent_form):
         keywords=KEYWORDS,
         notice_variables=[rendering.placeholder(name) for name in notices.PLACEHOLDERS],
         legal_variables=[rendering.placeholder(name) for name in consent_log.LEGAL_PLACEHOLDERS],
+        revoke_all_from=REVOKE_ALL_FROM,
         status=422 if form.errors or consent_form.errors else 200,
     )

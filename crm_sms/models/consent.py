@@ -9,6 +9,24 @@ STATE_LABELS = {
 }
 TYPES = ("Email", "Phone", "Paper", "Web", "SMS response")
 SOURCES = ("staff", "customer_web", "sms_reply", "import")
+#: How a change reached us (ConsentEvent.channel), as the audit names it.
+CHANNELS = {
+    "web_form": "Staff web form",
+    "customer_portal": "Customer portal",
+    "sms_reply": "SMS reply",
+    "sms_request": "SMS consent request",
+    "import": "Import",
+    "api": "API",
+}
+#: The channel of a change whose caller names none, by its source.
+CHANNEL_OF_SOURCE = {
+    "staff": "web_form",
+    "customer_web": "customer_portal",
+    "sms_reply": "sms_reply",
+    "import": "import",
+}
+#: ``Suppression.sender_e164`` of a suppression that covers every sender number of the business.
+ALL_SENDERS = ""
 
 
 class Consent(db.Model):
@@ -56,6 +74,12 @@ class ConsentEvent(db.Model):
     changed_by = db.Column(db.String(254), nullable=False)
     message_id = db.Column(db.Integer, db.ForeignKey("crm_sms_messages.id", ondelete="SET NULL"))
     at = db.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    # Proof that outlives what it cites: the words the person saw (a form's text) or sent (their SMS), copied here
+    # so deleting the message or editing the setting cannot erase them; a form's text also has a version (a hash).
+    wording = db.Column(db.Text)
+    wording_version = db.Column(db.String(64))
+    channel = db.Column(db.String(16))
+    sender_e164 = db.Column(db.String(16))  # an opt-out for this sender number only ("sender" scope); else None
 
     contact = db.relationship("Record", foreign_keys=[contact_id])
 
@@ -64,13 +88,16 @@ class ConsentEvent(db.Model):
 
 
 class Suppression(db.Model):
-    """A number that said STOP: nothing goes to it, whichever contact has it."""
+    """A number that said STOP: nothing goes to it from ``sender_e164`` (ALL_SENDERS: from any of our numbers),
+    whichever contact has it. Which senders a row blocks is read under the ``opt_out_scope`` setting."""
 
     __tablename__ = "crm_sms_suppressions"
 
     e164 = db.Column(db.String(16), primary_key=True)
+    # Part of the key, so never NULL: ALL_SENDERS ("") stands for every sender.
+    sender_e164 = db.Column(db.String(16), primary_key=True, default=ALL_SENDERS, server_default=ALL_SENDERS)
     since = db.Column(UtcDateTime, nullable=False, default=utcnow)
     source = db.Column(db.String(16), nullable=False)
 
     def __repr__(self):
-        return f"<Suppression {self.e164} since {self.since:%Y-%m-%d}>"
+        return f"<Suppression {self.e164} from {self.sender_e164 or 'all'} since {self.since:%Y-%m-%d}>"

@@ -35,8 +35,9 @@ from ..models import (
     db,
     utcnow,
 )
+from ..models.consent import ALL_SENDERS
 from ..queue import enqueue
-from . import messages, records, rendering, segments, settings
+from . import messages, records, rendering, segments, settings, suppressions
 from .sweep import sweeper
 
 GENERATE_JOB = "crm_sms.jobs.campaigns.generate"
@@ -144,6 +145,10 @@ def recipients_after(plan, after, limit):
     any_sms = db.select(other.id).where(other.record_id == Record.id, other.sms_capable, other.current).exists()
     reachable = db.and_(Consent.state == "opted_in", phone.sms_capable.is_(True), phone.current.is_(True))
     consent_column = Consent.contact_id if contacts else Consent.account_id
+    # A STOP reaches this campaign's sender when the scope in force says so (see services.suppressions).
+    stop = db.select(Suppression.e164).where(Suppression.e164 == phone.e164)
+    if suppressions.scope() == "sender":
+        stop = stop.where(Suppression.sender_e164.in_((ALL_SENDERS, plan.sender_e164 or ALL_SENDERS)))
     stmt = (
         db.select(
             chunk.c.id,
@@ -153,13 +158,12 @@ def recipients_after(plan, after, limit):
             phone.e164,
             phone.region,
             db.case((reachable, db.true()), else_=any_sms),
-            Suppression.e164,
+            stop.limit(1).scalar_subquery(),
         )
         .select_from(chunk)
         .join(Record, Record.id == owner_column)
         .outerjoin(Consent, consent_column == Record.id)
         .outerjoin(phone, phone.id == Consent.phone_number_id)
-        .outerjoin(Suppression, Suppression.e164 == phone.e164)
         .order_by(chunk.c.id)
     )
     rows = db.session.execute(stmt).all()

@@ -2,7 +2,13 @@
 
 Rules: only an opted-in contact or account is texted, and only at its one
 preferred SMS number; a suppressed number (it replied STOP) is never texted,
-whoever has it. The pipeline asks again when it claims a message.
+whoever has it, from the senders the opt-out scope says (``suppressions``). Only the
+number lifts its own STOP. The pipeline asks again when it claims a message.
+
+Under the "sender" scope a STOP to one sender leaves the records' consent as it
+was (other senders may still text them): each record's audit gets the opt-out of
+that sender (an "opted_out" event whose ``sender_e164`` names it; the record's state
+stays, and the opt-in report does not count it as a change).
 """
 
 from flask import current_app
@@ -15,12 +21,12 @@ from ..models import (
     Message,
     PhoneNumber,
     SenderNumber,
-    Suppression,
     db,
     owner_fields,
     utcnow,
 )
-from . import keywords, notices, phone_numbers, settings
+from ..models.consent import CHANNEL_OF_SOURCE
+from . import keywords, notices, phone_numbers, settings, suppressions
 
 NOT_OPTED_IN = "Not opted in to SMS"
 OPTED_OUT = "Opted out of SMS"
@@ -29,16 +35,21 @@ NOT_PREFERRED = "Not the preferred SMS number"
 NOT_SMS_TYPE = "This type of number cannot receive SMS"
 
 
+class StopInForce(ValueError):
+    """An opt-in that would lift a STOP the number itself sent: only a keyword from that number lifts it."""
+
+
 def consent_of(owner):
     """The owner's consent row (None when never asked)."""
     column = Consent.contact_id if owner.kind == "contacts" else Consent.account_id
     return db.session.scalar(db.select(Consent).where(column == owner.id))
 
 
-def reasons(owner):
-    """{phone number: why it cannot be texted, or None} for each of the owner's numbers."""
+def reasons(owner, sender_e164=None):
+    """{phone number: why it cannot be texted, or None} for each of the owner's numbers, from ``sender_e164`` (without
+    one, a STOP to one sender only, under the "sender" scope, does not count: the dispatcher checks each sender)."""
     consent = consent_of(owner)
-    suppressed = _suppressed({phone.e164 for phone in owner.phone_numbers})
+    suppressed = suppressions.blocked_numbers({phone.e164 for phone in owner.phone_numbers}, sender_e164)
     policy = settings.get("consent_policy")
     result = {}
     allowed = config_value("ALLOWED_REGIONS")
@@ -56,16 +67,12 @@ def reasons(owner):
 
 def blocked(messages):
     """{message id: reason} for the outbound messages that may not go now (one query each kind, not per message)."""
-    numbers = {m.phone_e164 for m in messages}
-    suppressed = (
-        dict(
-            db.session.execute(
-                db.select(Suppression.e164, Suppression.since).where(Suppression.e164.in_(numbers))
-            ).all()
-        )
-        if numbers
-        else {}
-    )
+    found, scope = suppressions.rows({m.phone_e164 for m in messages}), suppressions.scope()
+    suppressed = {}  # {message id: when the last STOP that reaches it was said}
+    for m in messages:
+        rows = suppressions.blocking(found.get(m.phone_e164, []), m.sender_e164, scope)
+        if rows:
+            suppressed[m.id] = max(r.since for r in rows)
     contact_ids = {m.contact_id for m in messages if m.contact_id}
     account_ids = {m.account_id for m in messages if m.account_id}
     consents = {}
@@ -89,7 +96,7 @@ def blocked(messages):
             # before the opt-out, that raced past its cancel (an opt-in confirmation, a request), does not go.
             row = consents.get(key)
             opted_out_at = row.changed_at if row is not None and row.state == "opted_out" else None
-            if message.phone_e164 in suppressed and message.created_at < suppressed[message.phone_e164]:
+            if message.id in suppressed and message.created_at < suppressed[message.id]:
                 result[message.id] = SUPPRESSED
             elif opted_out_at is not None and message.created_at < opted_out_at:
                 result[message.id] = OPTED_OUT
@@ -97,7 +104,7 @@ def blocked(messages):
         region = phone_numbers.region_of(message.phone_e164)
         if region not in allowed:
             result[message.id] = f"Numbers from {phone_numbers.country_name(region)} are not allowed"
-        elif message.phone_e164 in suppressed:
+        elif message.id in suppressed:
             result[message.id] = SUPPRESSED
         elif message.contact_id or message.account_id:
             reason = _consent_reason(consents.get(key), message.phone_e164, policy)
@@ -106,11 +113,18 @@ def blocked(messages):
     return result
 
 
-def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=True):
+def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=True, **proof):
     """Opt the owner in at ``phone`` (made its preferred SMS number); lifts the number's suppression.
 
-    The contact is told by an automatic message unless ``notify`` is false (an import).
+    Raises StopInForce, changing nothing, when the number's own STOP keeps every sender from it and the change
+    is not that number's reply (``source`` "sms_reply"). A web change lifts no STOP the number sent (a STOP to one
+    sender only stays). The contact is told by an automatic message unless ``notify`` is false (an import), or the
+    default sender may not text the number. ``proof``: ``wording``, ``wording_version``, ``channel`` of the audit.
     """
+    if source != "sms_reply":
+        stop = suppressions.newest(phone.e164, source="sms_reply")
+        if stop is not None:
+            raise StopInForce(suppressions.restart_hint(stop, notices.default_sender()))
     if phone not in owner.phone_numbers:
         raise phone_numbers.PhoneNumberError("That number is not one of this record's numbers.")
     if not phone.sms_capable:
@@ -118,19 +132,20 @@ def opt_in(owner, phone, consent_type, source, changed_by, message=None, notify=
             f"{phone.display} is a {phone.label or ''} number, which cannot receive SMS."
         )
     consent = _consent_row(owner)
-    event = _event(owner, consent, "opted_in", phone.e164, consent_type, source, changed_by, message)
+    event = _event(owner, consent, "opted_in", phone.e164, consent_type, source, changed_by, message, **proof)
     consent.state, consent.phone_number, consent.consent_type, consent.source = "opted_in", phone, consent_type, source
     consent.changed_at = event.at
     if owner.kind == "contacts":
         phone_numbers.set_preferred_sms(owner, phone)
-    db.session.execute(db.delete(Suppression).where(Suppression.e164 == phone.e164))
+    if source != "sms_reply":
+        suppressions.lift(phone.e164, keep_sources=("sms_reply",))
     db.session.flush()
-    if notify:
+    if notify and not suppressions.blocked_numbers({phone.e164}, notices.default_sender()):
         notices.send("notice_opt_in", phone.e164, owner)
     return event
 
 
-def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=True, e164=None):
+def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=True, e164=None, **proof):
     """Opt the owner out; the preferred number stays flagged, so the audit shows which one.
 
     The audit names ``e164`` (the number that replied STOP) or else the preferred number. Every message
@@ -138,7 +153,7 @@ def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=T
     """
     consent = _consent_row(owner)
     preferred = consent.phone_number.e164 if consent.phone_number else None
-    event = _event(owner, consent, "opted_out", e164 or preferred, consent_type, source, changed_by, message)
+    event = _event(owner, consent, "opted_out", e164 or preferred, consent_type, source, changed_by, message, **proof)
     consent.state, consent.consent_type, consent.source, consent.changed_at = (
         "opted_out",
         consent_type,
@@ -152,8 +167,9 @@ def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=T
     return event
 
 
-def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None):
-    """Cancel every queued or held outbound message to a number, or to an owner (or both: to that owner there).
+def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None):
+    """Cancel every queued or held outbound message to a number, or to an owner (or both: to that owner there);
+    with ``sender_e164``, only those from that sender.
 
     Automatic ones too (an opt-in confirmation, a consent request): nothing written before an opt-out may
     arrive after it. Callers queue the opt-out confirmation afterwards. The dispatcher checks again at claim time.
@@ -167,6 +183,8 @@ def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None):
         stmt = stmt.where(Message.phone_e164 == e164)
     if owner is not None:
         stmt = stmt.where((Message.contact_id if owner.kind == "contacts" else Message.account_id) == owner.id)
+    if sender_e164 is not None:
+        stmt = stmt.where(Message.sender_e164 == sender_e164)
     ids = list(db.session.scalars(stmt))
     return messages.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
 
@@ -176,16 +194,12 @@ def handle_reply(inbound_message):
     kind = keywords.classify(inbound_message.body)
     e164, ours = inbound_message.phone_e164, inbound_message.sender_e164
     if kind == "opt_out":
-        suppress(e164)
-        for owner, _ in owners_of(e164):
-            if getattr(consent_of(owner), "state", None) != "opted_out":
-                opt_out(owner, "sms_reply", "Unknown", "SMS response", inbound_message, notify=False, e164=e164)
-        cancel_waiting(e164)
+        revoke(inbound_message)
         notices.send(
             "notice_opt_out", e164, inbound_message.contact or inbound_message.account, ours, cause=inbound_message
         )
     elif kind == "opt_in":
-        db.session.execute(db.delete(Suppression).where(Suppression.e164 == e164))
+        resume(inbound_message)
         answered = False  # a YES to our consent request gets the request flow's own confirmation (seed 001)
         for owner, phone in owners_of(e164):
             state = state_of(owner)
@@ -207,6 +221,43 @@ def handle_reply(inbound_message):
     return kind
 
 
+def revoke(cause, source="sms_reply", changed_by="Unknown"):
+    """The number that sent ``cause`` (its STOP) is suppressed for the scope in force, and every message waiting
+    for it from the senders it no longer hears from canceled. Every-sender scope: each record with the number is
+    opted out. "sender" scope: their consent stays; each record's audit notes the opt-out of that sender.
+    """
+    e164 = cause.phone_e164
+    only = suppress(e164, sender_e164=cause.sender_e164)
+    for owner, _ in owners_of(e164):
+        if only:
+            _sender_event(owner, "opted_out", cause, source, changed_by)
+        elif getattr(consent_of(owner), "state", None) != "opted_out":
+            opt_out(owner, source, changed_by, "SMS response", cause, notify=False, e164=e164)
+    cancel_waiting(e164, sender_e164=only)
+    db.session.flush()
+
+
+def resume(inbound_message):
+    """The number's START (its reply ``inbound_message``): lifts what keeps that sender from it (every sender,
+    under the every-sender scope). A STOP to that sender alone lifted is noted in each opted-in record's audit
+    (the others are opted in by the caller, which audits that). Returns the senders lifted ("" for all)."""
+    e164 = inbound_message.phone_e164
+    lifted = suppressions.lift(e164, inbound_message.sender_e164)
+    if suppressions.scope() == "sender" and inbound_message.sender_e164 in lifted:
+        for owner, _ in owners_of(e164):
+            consent = consent_of(owner)
+            if consent is not None and consent.state == "opted_in":
+                _sender_event(owner, "opted_in", inbound_message, "sms_reply", "Unknown")
+    db.session.flush()
+    return lifted
+
+
+def _sender_event(owner, new_state, cause, source, changed_by):
+    """Audit a reply that changed consent to its sender only ("sender" scope): the record's own state stays."""
+    consent, e164 = _consent_row(owner), cause.phone_e164
+    _event(owner, consent, new_state, e164, "SMS response", source, changed_by, cause, sender_e164=cause.sender_e164)
+
+
 def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):
     """Ask the owner by SMS for consent (policy "request consent"): their state becomes awaiting reply.
 
@@ -214,16 +265,14 @@ def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):
     """
     consent = _consent_row(owner)
     source, changed_by = ("sms_reply", "Unknown") if inbound_first else ("staff", employee_name or "Unknown")
-    event = _event(owner, consent, "awaiting_reply", phone.e164, None, source, changed_by, None)
+    name = "notice_request_mo" if inbound_first else "notice_request_mt"
+    wording = notices.text(name, employee_name)
+    event = _event(
+        owner, consent, "awaiting_reply", phone.e164, None, source, changed_by, None, wording, channel="sms_request"
+    )
     consent.state, consent.phone_number, consent.changed_at = "awaiting_reply", phone, event.at
     db.session.flush()
-    notices.send(
-        "notice_request_mo" if inbound_first else "notice_request_mt",
-        phone.e164,
-        owner,
-        sender_e164,
-        employee_name=employee_name,
-    )
+    notices.send(name, phone.e164, owner, sender_e164, employee_name=employee_name)
     return event
 
 
@@ -241,7 +290,9 @@ def hold_inbound(inbound_message):
         return False
     e164 = inbound_message.phone_e164
     phone = next((p for p in owner.phone_numbers if p.e164 == e164), None)
-    if state == "never_asked" and (phone is None or not phone.sms_capable or _suppressed({e164})):
+    if state == "never_asked" and (
+        phone is None or not phone.sms_capable or suppressions.blocked_numbers({e164}, inbound_message.sender_e164)
+    ):
         return False  # no request can go to it: show the message as it is
     from . import messages
 
@@ -301,17 +352,12 @@ def release_awaiting(e164):
     return moved
 
 
-def suppress(e164, source="sms_reply"):
-    """Never text this number again, whoever has it, until it opts back in."""
-    if db.session.get(Suppression, e164) is None:
-        db.session.add(Suppression(e164=e164, source=source))
-        db.session.flush()
-
-
-def _suppressed(numbers):
-    if not numbers:
-        return set()
-    return set(db.session.scalars(db.select(Suppression.e164).where(Suppression.e164.in_(numbers))))
+def suppress(e164, source="sms_reply", sender_e164=None):
+    """Never text this number again, whoever has it, until it opts back in: from ``sender_e164`` alone under the
+    "sender" scope, else from any of our numbers. Returns that one sender, or None for all."""
+    only = suppressions.add(e164, source, sender_e164)
+    db.session.flush()
+    return only
 
 
 def _consent_reason(consent, e164, policy):
@@ -334,7 +380,9 @@ def _consent_row(owner):
     return consent
 
 
-def _event(owner, consent, new_state, e164, consent_type, source, changed_by, message):
+def _event(owner, consent, new_state, e164, consent_type, source, changed_by, message, wording=None, **proof):
+    """Audit one change, with its proof: the words shown (``wording``, ``wording_version``) or, for an SMS, the
+    message's own text; ``channel`` (else the source's); the one sender opted out of (``sender_e164``)."""
     old_e164 = consent.phone_number.e164 if consent.phone_number else None
     event = ConsentEvent(
         contact_id=owner.id if owner.kind == "contacts" else None,
@@ -348,6 +396,10 @@ def _event(owner, consent, new_state, e164, consent_type, source, changed_by, me
         changed_by=changed_by,
         message_id=getattr(message, "id", None),
         at=utcnow(),
+        wording=wording if wording is not None else getattr(message, "body", None),
+        wording_version=proof.get("wording_version"),
+        channel=proof.get("channel") or CHANNEL_OF_SOURCE.get(source),
+        sender_e164=proof.get("sender_e164"),
     )
     db.session.add(event)
     signals.consent_changed.send(current_app._get_current_object(), owner=owner, event=event)

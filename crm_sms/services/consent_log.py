@@ -6,13 +6,15 @@ calls that API, and reads the audit back (history, CSV, the opt-in report).
 Functions flush, never commit.
 """
 
+import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..host import host
 from ..models import ConsentEvent, Record, db
-from ..models.consent import STATE_LABELS, STATES, TYPES
-from . import consent, keywords, phone_numbers, records, rendering, settings
+from ..models.consent import CHANNELS, STATE_LABELS, STATES, TYPES
+from ..models.phone_number import format_e164
+from . import consent, keywords, notices, phone_numbers, records, rendering, settings
 from .auth import is_own_contact
 from .errors import FieldError
 from .search import YEARS
@@ -66,30 +68,71 @@ def summary(owner):
 
 def legal_text():
     """The customer's legal text under "I agree to receive SMS/Text messages", placeholders filled in."""
+    return _wording("customer_legal_text")
+
+
+def staff_text():
+    """What a staff member attests to when opting a record in on its page, placeholders filled in."""
+    return _wording("staff_consent_text")
+
+
+def version(wording):
+    """The version of a wording as shown: the start of its SHA-256, so the same words have the same version."""
+    return hashlib.sha256(wording.encode()).hexdigest()[:16]
+
+
+def _wording(key):
     values = settings.get_all()
-    return rendering.fill_in(values["customer_legal_text"], {name: values[name] for name in LEGAL_PLACEHOLDERS})
+    return rendering.fill_in(values[key], {name: values[name] for name in LEGAL_PLACEHOLDERS})
+
+
+def _proof(wording, shown_version, field):
+    """The audit's proof of a web change: the wording now, refused when it is not the version the form showed."""
+    now = version(wording)
+    if shown_version and shown_version != now:
+        raise ConsentError(field, "The wording changed while this form was open: read it again and save again.")
+    return dict(wording=wording, wording_version=now)
+
+
+def _notify(e164):
+    """Whether a web change may text ``e164`` now (at most once an hour); None when there is no number to text."""
+    return notices.web_notice_due(e164) if e164 else None
+
+
+#: What a page says when a web change sent no text because the number had one in the last hour.
+NOTICE_HELD = "No text was sent: {number} already got an automatic text in the last hour (one an hour at most)."
+
+
+def notice_held(e164):
+    return NOTICE_HELD.format(number=format_e164(e164))
 
 
 # Changing it
 
 
-def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_number=None, new_type=None):
-    """Record what a staff user set on the record's SMS messaging form; returns the audit event, or None if
-    nothing changed.
+def change_by_staff(
+    owner, user, choice, phone=None, consent_type=None, new_number=None, new_type=None, shown_version=None
+):
+    """Record what a staff user set on the record's SMS messaging form; returns (the audit event, or None if
+    nothing changed; the number whose text was held back by the hourly limit, or None).
 
     ``choice`` is "opt_in" or "opt_out". Opting in needs an SMS-capable number of this record (``phone``, or
     ``new_number`` of ``new_type``, one of ``host.phone_kinds``, added to the host record) and how consent was
-    given (Email, Phone or Paper), unless the customer gave it themselves (then their type stands). Raises
-    ConsentError before changing anything.
+    given (Email, Phone or Paper), unless the customer gave it themselves (then their type stands). An opt-in keeps
+    the staff wording (``staff_text``) the form showed (``shown_version``). A number whose own STOP is in force
+    is refused. Raises ConsentError before changing anything.
     """
     if choice not in ("opt_in", "opt_out"):
         raise ConsentError("choice", "Choose Opt in or Opt out.")
     row = consent.consent_of(owner)
     state = row.state if row is not None else "never_asked"
-    if choice == "opt_out":
+    if choice == "opt_out":  # staff attest to nothing when they stop texts: no wording to keep
         if state == "opted_out":
-            return None
-        return consent.opt_out(owner, "staff", user.name)
+            return None, None
+        target = row.phone_number.e164 if row is not None and row.phone_number else None
+        notify = _notify(target)
+        return consent.opt_out(owner, "staff", user.name, notify=bool(notify)), _held(target, notify)
+    proof = _proof(staff_text(), shown_version, "choice")
     read_only = type_is_read_only(owner)
     if read_only:
         consent_type = row.consent_type
@@ -105,33 +148,56 @@ def change_by_staff(owner, user, choice, phone=None, consent_type=None, new_numb
         phone = _own_sms_phone(owner, phone, "phone_id")
     unchanged_number = state == "opted_in" and row.phone_number is phone
     if unchanged_number and row.consent_type == consent_type:
-        return None
+        return None, None
     # A new type for the same number is a correction of the record: the customer has nothing new to hear.
-    return consent.opt_in(owner, phone, consent_type, "staff", user.name, notify=not unchanged_number)
+    notify = None if unchanged_number else _notify(phone.e164)
+    field = "new_number" if (new_number or "").strip() else "phone_id"
+    event = _opt_in(owner, phone, consent_type, "staff", user.name, bool(notify), proof, field)
+    return event, _held(phone.e164, notify)
 
 
-def change_by_customer(contact, user, agree, phone=None):
-    """Record what a customer set on their own Edit preferred SMS form; returns the audit event, or None if
-    nothing changed.
+def change_by_customer(contact, user, agree, phone=None, shown_version=None):
+    """Record what a customer set on their own Edit preferred SMS form; returns (the audit event, or None if
+    nothing changed; the number whose text was held back by the hourly limit, or None).
 
     Agreeing opts them in at ``phone`` (one of their SMS-capable numbers), consent type "Web"; not agreeing opts
-    them out. "Changed by" is their username or email, as the ``customer_changed_by`` setting says.
-    Raises ConsentError before changing anything.
+    them out. "Changed by" is their username or email, as the ``customer_changed_by`` setting says. The event
+    keeps the legal text the form showed (``shown_version``). A number whose own STOP is in force is refused,
+    whoever's contact it is on. Raises ConsentError before changing anything.
     """
     if not is_own_contact(user, contact):
         raise ConsentError("agree", "You can change only your own SMS preferences.")
+    proof = _proof(legal_text(), shown_version, "agree")
     changed_by = user.email if settings.get("customer_changed_by") == "email" and user.email else user.name
     row = consent.consent_of(contact)
     state = row.state if row is not None else "never_asked"
     if not agree:
         if state == "opted_out":
-            return None
-        return consent.opt_out(contact, "customer_web", changed_by, "Web")
+            return None, None
+        target = row.phone_number.e164 if row is not None and row.phone_number else None
+        notify = _notify(target)
+        event = consent.opt_out(contact, "customer_web", changed_by, "Web", notify=bool(notify), **proof)
+        return event, _held(target, notify)
     phone = _own_sms_phone(contact, phone, "phone_id")
     unchanged_number = state == "opted_in" and row.phone_number is phone
     if unchanged_number:
-        return None
-    return consent.opt_in(contact, phone, "Web", "customer_web", changed_by)
+        return None, None
+    notify = _notify(phone.e164)
+    return _opt_in(contact, phone, "Web", "customer_web", changed_by, notify, proof, "phone_id"), _held(
+        phone.e164, notify
+    )
+
+
+def _opt_in(owner, phone, consent_type, source, changed_by, notify, proof, field):
+    try:
+        return consent.opt_in(owner, phone, consent_type, source, changed_by, notify=notify, **proof)
+    except consent.StopInForce as error:
+        raise ConsentError(field, str(error)) from None
+
+
+def _held(e164, notify):
+    """The number whose text the hourly limit held back (``notify`` False, not None), else None."""
+    return e164 if notify is False else None
 
 
 def _own_sms_phone(owner, phone, field):
@@ -187,6 +253,10 @@ CSV_HEADER = [
     "source",
     "changed by",
     "message id",
+    "channel",
+    "wording",
+    "wording version",
+    "sender (opt-out of this number only)",
 ]
 #: Events read (and names looked up) at a time for a CSV: memory stays flat however long the history.
 CSV_CHUNK = 1000
@@ -223,6 +293,10 @@ def csv_rows(owner=None, since=None, until=None):
                 SOURCE_LABELS.get(e.source, e.source),
                 e.changed_by,
                 e.message_id,
+                CHANNELS.get(e.channel, e.channel),
+                e.wording,
+                e.wording_version,
+                e.sender_e164,
             ]
 
 
@@ -324,7 +398,11 @@ def _in_range(stmt, since, until):
 def _last_events(kind, since, until):
     column = OWNER_KINDS[kind]
     rank = db.func.row_number().over(partition_by=column, order_by=(ConsentEvent.at.desc(), ConsentEvent.id.desc()))
-    ranked = _in_range(db.select(ConsentEvent.id, rank.label("rank")).where(column.is_not(None)), since, until)
+    # An opt-out of one sender leaves the record's state as it was: it is no change of state to count.
+    changes = db.select(ConsentEvent.id, rank.label("rank")).where(
+        column.is_not(None), ConsentEvent.sender_e164.is_(None)
+    )
+    ranked = _in_range(changes, since, until)
     ranked = ranked.subquery()
     return db.select(ranked.c.id).where(ranked.c.rank == 1)
 

@@ -36,7 +36,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     records.sync(owner)  # the host may have changed the record's numbers since the form was shown
     if phone is None or phone not in owner.phone_numbers:
         raise MessageError("phone", "Choose one of this record's numbers to send to.")
-    reason = consent.reasons(owner)[phone]
+    reason = consent.reasons(owner, getattr(sender, "e164", None))[phone]
     if reason:
         raise MessageError("phone", f"{phone.display} cannot be texted: {reason}.")
     if not senders.may_send_from(author, sender, conversation):

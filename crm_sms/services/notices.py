@@ -5,10 +5,13 @@ is confirmed (the one message allowed after STOP).
 """
 
 import uuid
+from datetime import timedelta
 
 from ..models import Message, SenderNumber, db, owner_fields, utcnow
 from . import messages, rendering, segments, settings
 
+#: A change made on the web texts a number at most once in this long (every automatic message to it counts).
+WEB_INTERVAL = timedelta(hours=1)
 #: The variables an automatic message may use.
 PLACEHOLDERS = ("business_name", "employee_name", "support_phone", "support_email")
 
@@ -31,9 +34,7 @@ def text(name, employee_name=""):
 
 def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=None):
     """Queue the automatic message ``name`` to a number, from ``sender_e164`` (else the default sender)."""
-    sender_e164 = sender_e164 or db.session.scalar(
-        db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active)
-    )
+    sender_e164 = sender_e164 or default_sender()
     if sender_e164 is None:
         return None  # no number to send from: nothing can be sent, the audit still holds the change
     body = text(name, employee_name)
@@ -59,3 +60,20 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
     )
     messages.schedule_dispatch(now, now)
     return message
+
+
+def default_sender():
+    """The number automatic messages go from when no other is named (None when there is none)."""
+    return db.session.scalar(db.select(SenderNumber.e164).where(SenderNumber.is_default, SenderNumber.active))
+
+
+def web_notice_due(e164, now=None):
+    """Whether a change made on the web may text the number now: no automatic message to it in WEB_INTERVAL.
+
+    One indexed lookup, so ten toggles in an hour send one text.
+    """
+    since = (now or utcnow()) - WEB_INTERVAL
+    recent = db.select(Message.id).where(
+        Message.phone_e164 == e164, Message.kind == "automatic", Message.created_at >= since
+    )
+    return not db.session.scalar(db.select(recent.exists()))

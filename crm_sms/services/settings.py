@@ -27,6 +27,14 @@ DEFAULTS = {
         "By checking this box you agree to receive text messages from {{ business_name }} at the number you "
         "choose. Message frequency varies. Message and data rates may apply. Reply STOP to cancel, HELP for help."
     ),
+    # What a staff member attests to when opting a record in on its page (kept with the change as its proof).
+    "staff_consent_text": (
+        "I confirm that this person agreed to receive text messages from {{ business_name }} at the number chosen, "
+        "and that the proof (the email, the recorded call or the signed paper) can be produced on demand."
+    ),
+    # Whom an opt-out stops: "all" our sender numbers, or only the "sender" texted (allowed until the FCC's
+    # revoke-all rule takes effect on 2027-01-31; from then on every opt-out covers all, whatever this says).
+    "opt_out_scope": "all",
     "customer_changed_by": "username",  # what the audit log names for a customer's own change: username or email
     # Automatic messages: the variables of notices.PLACEHOLDERS ({{ business_name }}...) are filled in.
     "notice_opt_in": "{{ business_name }}: you are subscribed to text messages. Reply HELP for help, STOP to stop.",

@@ -514,6 +514,8 @@ CONSENT_SETTINGS = {
     "support_email": "help@example.com",
     "customer_legal_text": "I agree to texts from {{ business_name }}.",
     "customer_changed_by": "email",
+    "staff_consent_text": "I confirm they agreed to texts from {{ business_name }}.",
+    "opt_out_scope": "all",
     "notice_opt_in": "{{ business_name }}: subscribed. Reply STOP to stop.",
     "notice_opt_out": "{{ business_name }}: unsubscribed.",
     "notice_help": "Call {{ support_phone }} or {{ support_email }}.",

@@ -75,7 +75,7 @@ def test_a_stop_reply_opts_the_number_out(shop, make_user, make_customer, client
 
     _reply(shop, "STOP")
 
-    assert db.session.get(Suppression, "+14155550101") is not None
+    assert db.session.get(Suppression, ("+14155550101", "")) is not None
     panel = panel_of(client.get(f"/customers/{ada.id}").text)
     [(_, text, _, disabled)] = [o for o in options(panel, "sms-phone_id") if "555-0101" in o[1]]
     assert disabled and "STOP" in text

@@ -15,6 +15,7 @@ from crm_sms.services import (
     departments,
     mass_messages,
     provider_events,
+    settings,
     signatures,
     templates,
 )
@@ -187,6 +188,22 @@ def test_a_suppressed_number_is_skipped(make_campaign, people):
     db.session.commit()
     _add(campaign, [person])
     assert campaigns.confirmation(campaign).skipped == {"suppressed": 1}
+
+
+@pytest.mark.parametrize("stopped_sender, skipped", [(OURS, {"suppressed": 1}), ("+16285550109", {})])
+def test_with_sender_scope_a_stop_skips_only_the_campaigns_of_the_sender_it_stopped(
+    make_campaign, people, make_sender, stopped_sender, skipped
+):
+    make_sender("+16285550109", is_default=False)
+    settings.put("opt_out_scope", "sender")
+    campaign = make_campaign()
+    [person] = people(1)
+    provider_events.receive_inbound(
+        inbound("STOP", msisdn=person.phone_numbers[0].e164.lstrip("+"), to=stopped_sender.lstrip("+"))
+    )
+    db.session.commit()
+    _add(campaign, [person])
+    assert campaigns.confirmation(campaign).skipped == skipped
 
 
 def test_a_recipient_whose_number_replied_stop_is_skipped_as_suppressed(make_campaign, people):

@@ -73,7 +73,7 @@ def test_stop_reply_suppresses_the_number_even_for_a_contact_who_gets_it_later(
     household, provider, sender, make_contact, opt_in, agent
 ):
     reply("STOP")
-    assert db.session.get(Suppression, SHARED) is not None
+    assert db.session.get(Suppression, (SHARED, "")) is not None
     newcomer = make_contact("Newcomer", "Lovelace", numbers=(SHARED,))
     assert consent.reasons(newcomer)[newcomer.phone_numbers[0]] == consent.SUPPRESSED
     with pytest.raises(messages.MessageError, match="replied STOP"):
@@ -148,7 +148,7 @@ def test_start_reply_lifts_the_suppression_and_opts_every_owner_in_again(househo
     ada, byron, firm, _ = household
     reply("STOP")
     start = reply("Start")
-    assert db.session.get(Suppression, SHARED) is None
+    assert db.session.get(Suppression, (SHARED, "")) is None
     assert [consent.state_of(owner) for owner in (ada, byron, firm)] == ["opted_in"] * 3
     events = db.session.scalars(db.select(ConsentEvent).where(ConsentEvent.message_id == start.id)).all()
     assert len(events) == 3
@@ -186,7 +186,7 @@ def test_help_reply_changes_no_consent(household, provider, sender):
     ada, byron, firm, _ = household
     reply("INFO")
     assert [consent.state_of(owner) for owner in (ada, byron, firm)] == ["opted_in", "never_asked", "opted_in"]
-    assert db.session.get(Suppression, SHARED) is None
+    assert db.session.get(Suppression, (SHARED, "")) is None
 
 
 def test_an_ordinary_reply_changes_no_consent(household, provider, sender):

@@ -141,7 +141,12 @@ def web(world, step):
                 )
         elif name == "staff_opt_in":
             owner = load(world.owners[args[0]])
-            consent.opt_in(owner, owner.phone_numbers[args[1] % len(owner.phone_numbers)], "Email", "staff", "tester")
+            try:
+                phone = owner.phone_numbers[args[1] % len(owner.phone_numbers)]
+                consent.opt_in(owner, phone, "Email", "staff", "tester")
+            except consent.StopInForce:  # only the number lifts its own STOP
+                db.session.rollback()
+                return
         db.session.commit()
 
 
