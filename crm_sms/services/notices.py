@@ -6,7 +6,7 @@ is confirmed (the one message allowed after STOP).
 
 import uuid
 
-from ..models import Message, SenderNumber, db, owner_fields, utcnow
+from ..models import Message, MessageEvent, SenderNumber, db, owner_fields, utcnow
 from . import messages, rendering, segments, settings
 
 #: The variables an automatic message may use.
@@ -54,8 +54,29 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
     )
     db.session.add(message)
     db.session.flush()
-    messages.record_event(
-        message, "queued", "system", note=f"automatic: {name}" + (f" after #{cause.id}" if cause else "")
-    )
+    messages.record_event(message, "queued", "system", note=_note(name) + (f" after #{cause.id}" if cause else ""))
     messages.schedule_dispatch(now, now)
     return message
+
+
+def sent_since(name, to_e164, since):
+    """Whether the automatic message ``name`` was queued to this number at or after ``since`` (and not canceled)."""
+    return (
+        db.session.scalar(
+            db.select(MessageEvent.id)
+            .join(Message, MessageEvent.message_id == Message.id)
+            .where(
+                Message.phone_e164 == to_e164,
+                Message.kind == "automatic",
+                Message.status != "canceled",
+                Message.created_at >= since,
+                MessageEvent.note.startswith(_note(name) + " ") | (MessageEvent.note == _note(name)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _note(name):
+    return f"automatic: {name}"
