@@ -653,7 +653,9 @@ def test_a_keyword_of_several_words_is_saved_and_a_number_is_a_consent_answer(cl
 def test_a_keyword_that_is_only_punctuation_or_emoji_is_refused(client, login):
     login("admin")
     response = _save_consent_settings(client, keywords_help="HELP, 🆘")
-    assert _field_errors(response, "keywords_help") == ["“🆘” has no letter or digit: a keyword is a word people can type."]
+    assert _field_errors(response, "keywords_help") == [
+        "“🆘” has no letter or digit: a keyword is a word people can type."
+    ]
 
 
 def test_a_consent_answer_in_an_always_read_list_is_refused(client, login):

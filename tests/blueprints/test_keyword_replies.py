@@ -57,7 +57,9 @@ def reply(client, text):
 
 def answers(message):
     """The automatic messages written because of ``message``, by name."""
-    texts = {notices.text(name): name for name in ("notice_opt_out", "notice_opt_in", "notice_help", "notice_confirmed")}
+    texts = {
+        notices.text(name): name for name in ("notice_opt_out", "notice_opt_in", "notice_help", "notice_confirmed")
+    }
     later = db.session.scalars(
         db.select(Message.body).where(Message.kind == "automatic", Message.id > message.id).order_by(Message.id)
     )
@@ -184,7 +186,9 @@ def test_repeated_stops_are_confirmed_once_and_each_is_recorded(client, provider
     ]
     assert all(stop.status == "received" for stop in stops)
     assert all("already opted out" in stop.events[-1].note for stop in stops[1:])
-    assert db.session.scalar(db.select(db.func.count(ConsentEvent.id)).where(ConsentEvent.new_state == "opted_out")) == 1
+    assert (
+        db.session.scalar(db.select(db.func.count(ConsentEvent.id)).where(ConsentEvent.new_state == "opted_out")) == 1
+    )
 
 
 def test_stop_start_stop_confirms_each_change_once(client, provider, asked):

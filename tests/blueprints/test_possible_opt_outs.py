@@ -45,9 +45,7 @@ def click(client, message, conversation=None):
 
 
 def opt_out_notices():
-    return db.session.scalar(
-        db.select(db.func.count(Message.id)).where(Message.body == notices.text("notice_opt_out"))
-    )
+    return db.session.scalar(db.select(db.func.count(Message.id)).where(Message.body == notices.text("notice_opt_out")))
 
 
 def test_the_owner_sees_the_flag_and_the_one_click_opt_out(client, login, ada, sender):

@@ -110,9 +110,7 @@ def test_a_stop_from_a_number_already_opted_out_is_not_confirmed_again(household
     assert "already opted out" in again.events[-1].note
 
 
-def test_a_stop_from_a_number_already_opted_out_still_cancels_what_waits_for_it(
-    household, provider, agent, sender
-):
+def test_a_stop_from_a_number_already_opted_out_still_cancels_what_waits_for_it(household, provider, agent, sender):
     ada = household[0]
     reply("STOP")
     dispatch()

@@ -30,7 +30,11 @@ settings = sa.table("crm_sms_settings", sa.column("key", sa.String), sa.column("
 
 def upgrade():
     op.add_column("crm_sms_messages", sa.Column("flag", sa.String(length=32), nullable=True))
-    bind = op.get_bind()
+    drop_consent_answers(op.get_bind())
+
+
+def drop_consent_answers(bind):
+    """Take the old defaults that are consent answers now out of the keyword lists an admin saved."""
     for key, value in bind.execute(sa.select(settings.c.key, settings.c.value).where(settings.c.key.in_(MOVED))).all():
         if not isinstance(value, list):
             continue
