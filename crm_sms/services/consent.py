@@ -219,8 +219,6 @@ def opt_out_number(cause, source, changed_by):
     A number already suppressed gets no second confirmation: one still waiting is kept. Returns whether the
     number was not suppressed before.
     """
-    from . import messages
-
     e164 = cause.phone_e164
     already = db.session.get(Suppression, e164)
     suppress(e164)
@@ -229,51 +227,44 @@ def opt_out_number(cause, source, changed_by):
             opt_out(owner, source, changed_by, "SMS response", cause, notify=False, e164=e164)
     cancel_waiting(e164, keep_notices_since=already.since if already else None)
     if already is None:
-        notices.send("notice_opt_out", e164, cause.contact or cause.account, cause.sender_e164, cause=cause)
+        _answer("notice_opt_out", cause)
     else:
-        messages.record_event(cause, cause.status, "system", note="already opted out: not confirmed again")
+        _unanswered(cause, "already opted out: not confirmed again")
     return already is None
 
 
-def _opt_in_number(inbound_message):
-    from . import messages
-
-    e164 = inbound_message.phone_e164
+def _opt_in_number(cause):
+    e164 = cause.phone_e164
     changed = db.session.execute(db.delete(Suppression).where(Suppression.e164 == e164)).rowcount > 0
     answered = False  # a YES to our consent request gets the request flow's own confirmation (seed 001)
     for owner, phone in owners_of(e164):
         state = state_of(owner)
         answered = answered or state == "awaiting_reply"
         if phone.sms_capable and state != "opted_in":
-            opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", inbound_message, notify=False)
+            opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", cause, notify=False)
             changed = True
     if not changed:
-        messages.record_event(inbound_message, "received", "system", note="already opted in: nothing sent")
+        _unanswered(cause, "already opted in: nothing changed")
         return
-    notices.send(
-        "notice_confirmed" if answered else "notice_opt_in",
-        e164,
-        inbound_message.contact or inbound_message.account,
-        inbound_message.sender_e164,
-        cause=inbound_message,
-    )
+    _answer("notice_confirmed" if answered else "notice_opt_in", cause)
     release_awaiting(e164)  # after the confirmation, so it is read first
 
 
-def _answer_help(inbound_message):
+def _answer_help(cause):
+    if notices.sent_since("notice_help", cause.phone_e164, utcnow() - HELP_EVERY):
+        _unanswered(cause, "HELP answered within the hour: not again")
+    else:
+        _answer("notice_help", cause)
+
+
+def _answer(name, cause):
+    notices.send(name, cause.phone_e164, cause.contact or cause.account, cause.sender_e164, cause=cause)
+
+
+def _unanswered(cause, why):
     from . import messages
 
-    e164 = inbound_message.phone_e164
-    if notices.sent_since("notice_help", e164, utcnow() - HELP_EVERY):
-        messages.record_event(inbound_message, "received", "system", note="HELP answered within the hour: not again")
-        return
-    notices.send(
-        "notice_help",
-        e164,
-        inbound_message.contact or inbound_message.account,
-        inbound_message.sender_e164,
-        cause=inbound_message,
-    )
+    messages.record_event(cause, cause.status, "system", note=f"{why} (no automatic answer)")
 
 
 def request(owner, phone, employee_name, sender_e164=None, inbound_first=False):

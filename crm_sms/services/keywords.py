@@ -76,16 +76,16 @@ def classify(text, consent_answer=False):
     """ "opt_out", "opt_in", "help", or None when the reply is not a keyword alone (courtesy aside).
 
     ``consent_answer``: a consent request to the number is pending, so the consent answers (YES, NO, 1, 2...)
-    count too, as opt-in and opt-out ("No, stop" is one opt-out).
+    count too, as opt-in and opt-out.
     """
     found = words(text)
-    if not found or len(found) > MOST_WORDS:
-        return None
     return next((kind for kind, keys in _lists(consent_answer).items() if _alone(found, keys)), None)
 
 
 def _alone(found, keys):
     """Whether ``found`` is one of ``keys`` (then perhaps again) with only courtesy words before and after it."""
+    if len(found) > MOST_WORDS:
+        return False
     for start in _courtesy_ends(found, 0, frozenset()):
         for end in range(start + 1, len(found) + 1):
             if _key(found[start:end]) in keys and len(found) in _courtesy_ends(found, end, keys):
@@ -167,4 +167,4 @@ _POSSIBLE_ALONE = frozenset(
 def reads_as_opt_out(text):
     """Whether a reply that is no keyword reads as a wish to stop, in English, French or Spanish."""
     found = words(text)
-    return bool(found) and (bool(_POSSIBLE.search(" ".join(found))) or _alone(found, _POSSIBLE_ALONE))
+    return bool(_POSSIBLE.search(" ".join(found))) or _alone(found, _POSSIBLE_ALONE)

@@ -70,7 +70,7 @@ def sent_since(name, to_e164, since):
                 Message.kind == "automatic",
                 Message.status != "canceled",
                 Message.created_at >= since,
-                MessageEvent.note.startswith(_note(name) + " ") | (MessageEvent.note == _note(name)),
+                MessageEvent.note.startswith(_note(name) + " ", autoescape=True) | (MessageEvent.note == _note(name)),
             )
             .limit(1)
         )
