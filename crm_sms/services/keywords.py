@@ -109,6 +109,13 @@ def _courtesy_ends(found, start, keys):
 # Possible opt-outs: no keyword, but a wish to stop. Matched on " ".join(words(text)).
 
 _TEXTS = r"(TEXTS?|TXTS?|MESSAGES?|MSGS?|SMS|SPAM|ADS|PROMOS?|PROMOTIONS|OFFERS|ALERTS|NOTIFICATIONS|REMINDERS)"
+_WHO = r"(ME|US|MY NUMBER|MY PHONE NUMBER|MY PHONE|MY CELL|THIS NUMBER|MY NAME|MY INFO)"
+#: After "remove me": nothing but courtesy, or what from ("remove me from your list", not "from the meeting").
+_FROM_LIST = (
+    r"(( (PLEASE|PLS|PLZ|THANKS|THANK YOU|NOW|ASAP|ALREADY))*$| (FROM |OFF |OUT OF )?((YOUR|THE|THIS|UR|ALL|ANY|THESE"
+    r"|MY|MAILING|TEXTING|TEXT|SMS|CONTACT|MARKETING) )*(LISTS?|TEXT\w*|TXT\w*|SMS|MESSAG\w*|MSG\w*|CONTACTS?"
+    r"|DATABASE|SYSTEM|GROUP|NUMBERS?|SUBSCRIPTIONS?|ALERTS|NOTIFICATIONS|PROMO\w*)\b)"
+)
 _POSSIBLE = re.compile(
     "|".join(
         (
@@ -121,11 +128,11 @@ _POSSIBLE = re.compile(
             rf"\b(DONT|DO NOT|NO LONGER) (WANT|WISH|NEED|LIKE)\b.{{0,30}}\b({_TEXTS}|RECEIVE|GET THESE|BE CONTACTED)\b",
             r"\bUN ?SUB(SCRIBE|SCRIBING|SCRIBED)?\b",
             r"\bOPT(ING)? (ME |US )?OUT\b|\bOPTOUT\b",
-            r"\b(REMOVE|DELETE|ERASE) (ME|US|MY NUMBER|MY PHONE|MY CELL|THIS NUMBER|MY NAME|MY INFO)\b",
-            r"\b(TAKE|GET|DROP|PUT) (ME|US|MY NUMBER|THIS NUMBER|MY NAME) (OFF|OUT|FROM)\b",
+            rf"\b(REMOVE|DELETE|ERASE) {_WHO}{_FROM_LIST}",
+            rf"\b(TAKE|GET|DROP|PUT) {_WHO} (OFF|OUT|FROM){_FROM_LIST}",
             r"\bLEAVE (ME|US) ALONE\b|\bLOSE (MY|THIS) NUMBER\b|\bCEASE AND DESIST\b|\bWRONG NUMBER\b",
             r"\bCANCEL (MY |THE |THESE |ALL |YOUR )*(SUBSCRIPTIONS?|TEXTS?|MESSAGES?|ALERTS|SMS|NOTIFICATIONS)\b",
-            r"\b(SAID|TOLD YOU|ASKED YOU TO) STOP\b",
+            r"\b(SAID|TOLD YOU|ASKED YOU TO) STOP\b|\bREVOK(E|ING|ED)\b|\b(DIDNT|DID NOT|NEVER) SIGNE?D? UP\b",
             # French
             r"\b(ARRET|CESS)\w*( DE)? (M ?|ME |NOUS |MOI )?(ENVOY|ECRI|TEXT|CONTACT|DERANG|HARCEL|APPEL|SMS|MESSAGE)",
             r"\b(ARRET|CESS)\w*( DE)? (LES |VOS |CES |DES )?(SMS|MESSAGES|TEXTOS|TEXTES|ENVOIS)\b",
@@ -133,11 +140,13 @@ _POSSIBLE = re.compile(
             r"\bNE (M ?|ME |NOUS )?(ENVOY|ECRI|TEXT|CONTACT|APPEL|DERANG)\w* (PLUS|JAMAIS)\b",
             r"\bPLUS DE (MESSAGES?|SMS|TEXTOS?|TEXTES?|PUB)\b",
             r"\b(RETIR|ENLEV|SUPPRIM|EFFAC|RAY)\w* (MOI|MON NUMERO|MON NUM|MES COORDONNEES)\b",
-            r"\b(NE )?VEUX PLUS\b.{0,30}\b(RECEVOIR|MESSAGES?|SMS|TEXTOS?|VOS)\b",
+            r"\b(VEUX|VOULONS|SOUHAITE|SOUHAITONS|DESIRE) PLUS\b.{0,30}\b(RECEVOIR|MESSAGES?|SMS|TEXTOS?|VOS)\b",
+            r"\bNE PLUS (RECEVOIR|ETRE CONTACTE|M ?ENVOYER|ME TEXTER|ME CONTACTER)",
             r"\bLAISSE[ZR]? (MOI|NOUS) TRANQUILLE",
             # Spanish
             r"\bNO (ME |NOS )?(ENVI|MAND|ESCRIB|CONTACT|MOLEST|LLAM|TEXTE)\w*\b.{0,25}\bMAS\b",
             r"\bYA NO (ME |NOS )?(ENVI|MAND|ESCRIB|CONTACT|MOLEST)\w*",
+            r"\bNO (ME |NOS )(ENVI|MAND|ESCRIB|CONTACT|MOLEST|TEXTE)\w*( (MAS|MENSAJES?|NADA|SMS|TEXTOS)\b|$)",
             r"\bNO MAS (MENSAJES?|MENSAJITOS|TEXTOS|SMS|MSJS?|CORREOS|LLAMADAS|PUBLICIDAD|SPAM)\b",
             r"\b(DAR|DARME|DENME|DEN|DE|ME DOY|DARNOS|DARSE|DAME) DE BAJA\b|\bBAJA (DE|DEL) (LA |SU |TU )?"
             r"(LISTA|SERVICIO|SUSCRIPCION|MENSAJES)\b",
@@ -158,13 +167,20 @@ _POSSIBLE_ALONE = frozenset(
         "stop it", "enough", "no more", "remove", "remove me", "spam", "not interested", "im not interested",
         "i am not interested", "arrete", "arretez", "arreter", "ca suffit", "assez",
         "baja", "de baja", "no mas", "ya no mas", "alto", "para", "parar", "paren", "basta", "ya basta",
-        "cancelar", "detener",
+        "cancelar", "detener", "fin", "annuler", "go away", "fuck off", "f off", "piss off", "buzz off",
     )
 )
 # fmt: on
 
 
+_SENTENCES = re.compile(r"[.!?;:\n]+")
+
+
 def reads_as_opt_out(text):
-    """Whether a reply that is no keyword reads as a wish to stop, in English, French or Spanish."""
+    """Whether a reply that is no keyword reads as a wish to stop, in English, French or Spanish; or has an
+    opt-out keyword as a sentence of its own ("Who is this? STOP")."""
     found = words(text)
-    return bool(_POSSIBLE.search(" ".join(found))) or _alone(found, _POSSIBLE_ALONE)
+    if _POSSIBLE.search(" ".join(found)) or _alone(found, _POSSIBLE_ALONE):
+        return True
+    opt_out = _keys("opt_out")
+    return any(_alone(words(sentence), opt_out) for sentence in _SENTENCES.split(text or ""))

@@ -58,10 +58,18 @@ def test_the_owner_sees_the_flag_and_the_one_click_opt_out(client, login, ada, s
     assert "Opt out this number" in bubble
 
 
+def test_the_owners_alert_shows_the_flag(client, login, ada, sender):
+    text(ada, login("agent"), sender)
+    receive("Please stop texting me")
+    alerts = client.get("/sms/notifications").text
+    assert "Please stop texting me" in alerts and "Possible opt-out" in alerts
+
+
 def test_an_ordinary_reply_shows_no_flag(client, login, ada, sender):
     text(ada, login("agent"), sender)
     receive("See you Tuesday")
     assert "Possible opt-out" not in client.get(f"/sms/conversations/{conversation_of().id}").text
+    assert "Possible opt-out" not in client.get("/sms/notifications").text
 
 
 def test_one_click_opts_the_number_out_as_stop_would_audited_with_who_and_the_message(
