@@ -5,7 +5,7 @@ conversation shows the flag with one click that opts the number out, as its STOP
 """
 
 from ..models import ConversationEvent, Suppression, db, utcnow
-from . import consent
+from . import consent, messages
 from .errors import FieldError
 
 
@@ -21,7 +21,8 @@ def is_open(conversation):
 def opt_out(conversation, message, user):
     """``user`` opts out the number that sent ``message``, a possible opt-out in ``conversation``, as its STOP would:
     suppressed, every owner opted out (audited as changed by ``user``, citing the message), everything waiting
-    canceled, one confirmation. Raises PossibleOptOutError before changing anything."""
+    canceled, one confirmation; the message's events and the conversation's history name ``user`` too. Raises
+    PossibleOptOutError before changing anything."""
     if message.flag != consent.POSSIBLE_OPT_OUT or (message.phone_e164, message.sender_e164) != (
         conversation.phone_e164,
         conversation.sender_e164,
@@ -30,4 +31,5 @@ def opt_out(conversation, message, user):
     if not is_open(conversation):
         raise PossibleOptOutError("message", f"{conversation.phone_e164} is already opted out: nothing to do.")
     consent.opt_out_number(message, "staff", user.name)
+    messages.record_event(message, message.status, "user", actor=user, note="possible opt-out: number opted out")
     db.session.add(ConversationEvent(conversation_id=conversation.id, kind="opted_out", user_id=user.id, at=utcnow()))

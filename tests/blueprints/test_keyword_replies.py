@@ -4,7 +4,7 @@ possible opt-outs flagged for the owner (or opted out at once), ordinary replies
 import pytest
 
 from crm_sms.jobs.dispatch import dispatch
-from crm_sms.models import ConsentEvent, Message, Notification, Suppression, db
+from crm_sms.models import ConsentEvent, Conversation, Message, Notification, Suppression, db
 from crm_sms.services import consent, messages, notices, settings
 from tests.fakes.vonage import inbound
 
@@ -217,6 +217,7 @@ def test_one_and_yes_with_no_request_pending_alert_the_owner_and_send_nothing(cl
         assert answers(message) == []
         assert message.flag is None
     assert consent.state_of(asked) == "opted_in"
+    assert db.session.scalar(db.select(Conversation.awaiting_since)) is not None  # it waits for Grace's answer
     dispatch()
     assert [sms.text.split("\n")[0] for sms in provider.sent] == ["Reply 1 for Tuesday, 2 for Wednesday"]
 

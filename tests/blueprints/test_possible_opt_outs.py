@@ -87,6 +87,8 @@ def test_one_click_opts_the_number_out_as_stop_would_audited_with_who_and_the_me
     assert (event.changed_by, event.source, event.message_id, event.e164) == ("agent", "staff", message.id, NUMBER)
     [moved] = db.session.scalars(db.select(ConversationEvent).where(ConversationEvent.kind == "opted_out")).all()
     assert moved.user_id == me.id
+    clicked = message.events[-1]
+    assert (clicked.actor_id, clicked.source, clicked.note) == (me.id, "user", "possible opt-out: number opted out")
     dispatch()
     assert [sms.text for sms in provider.sent][-1] == notices.text("notice_opt_out")
     page = client.get(f"/sms/conversations/{conversation_of().id}").text
