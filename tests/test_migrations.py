@@ -337,3 +337,24 @@ def test_records_migration_moves_contacts_accounts_and_numbers_to_crm_sms_rows(a
 
     db.session.add(Record(kind="contacts", host_id="999", name="New"))
     db.session.commit()
+
+
+def test_keyword_lists_saved_with_the_old_defaults_lose_yes_and_the_digits(app):
+    import importlib.util
+
+    from crm_sms.services import settings
+
+    path = f"{schema.SMS.directory}/versions/crm_sms_0002_possible_opt_out.py"
+    spec = importlib.util.spec_from_file_location("crm_sms_0002_possible_opt_out", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    settings.put("keywords_opt_in", ["START", "yes", "UNSTOP", "1"])
+    settings.put("keywords_opt_out", ["2"])
+    settings.put("keywords_help", ["HELP", "1"])  # not an old default: an admin's own choice, left for them
+    db.session.commit()
+    with db.engine.begin() as connection:
+        migration.drop_consent_answers(connection)
+    db.session.expire_all()
+    assert settings.get("keywords_opt_in") == ["START", "UNSTOP"]
+    assert settings.get("keywords_opt_out") == settings.DEFAULTS["keywords_opt_out"]  # left empty: the default
+    assert settings.get("keywords_help") == ["HELP", "1"]

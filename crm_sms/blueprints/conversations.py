@@ -11,11 +11,21 @@ from .. import queue
 from ..extension import htmx
 from ..host import host
 from ..models import db, kind_of, utcnow
-from ..services import access, conversation_report, conversations, inbox, messages, rendering, templates
+from ..services import (
+    access,
+    conversation_report,
+    conversations,
+    inbox,
+    messages,
+    possible_opt_outs,
+    rendering,
+    templates,
+)
 from ..services.auth import can, person
 from ..services.conversations import ConversationError
 from ..services.inbox import TABS
 from ..services.messages import MessageError
+from ..services.possible_opt_outs import PossibleOptOutError
 from ._input import plausible_date
 from ._views import aware, go, pages, paginate, permission_required, render
 from .messages import WAITING_FOR_QUEUE
@@ -88,7 +98,25 @@ def thread(conversation_id):
         "crm_sms/conversations/_thread.html",
         conversation=conversation,
         rows=conversations.thread(conversation),
+        opt_out_open=possible_opt_outs.is_open(conversation),
     )
+
+
+@bp.route("/conversations/<int:conversation_id>/messages/<int:message_id>/opt-out", methods=["POST"])
+@permission_required("sms.consent")
+def opt_out(conversation_id, message_id):
+    """One click on a reply flagged as a possible opt-out: its number is opted out, as by STOP."""
+    conversation = access.conversation(person(), conversation_id)
+    message = access.message(person(), message_id)
+    try:
+        possible_opt_outs.opt_out(conversation, message, person())
+    except PossibleOptOutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Opted out {conversation.phone_e164}: it will get no more messages but the confirmation.", "success")
+    return go(url_for(".show", conversation_id=conversation_id))
 
 
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
@@ -215,6 +243,7 @@ def _context(conversation, form=None, contact_form=None, error=None):
         templates=templates.for_module(kind),
         error=error,
         public_minutes=conversations.public_minutes(),
+        opt_out_open=possible_opt_outs.is_open(conversation),
     )
 
 

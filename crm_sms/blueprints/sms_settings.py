@@ -214,6 +214,13 @@ KEYWORDS = {
     "keywords_opt_out": "Opt-out keywords",
     "keywords_opt_in": "Opt-in keywords",
     "keywords_help": "Help keywords",
+    "keywords_consent_yes": "Consent answers: yes (only while a consent request is pending)",
+    "keywords_consent_no": "Consent answers: no (only while a consent request is pending)",
+}
+#: What a reply that reads as a wish to stop ("please stop texting me") does.
+POSSIBLE_OPT_OUT_ACTIONS = {
+    "flag": "Flag it for the conversation's owner, who can opt the number out in one click",
+    "opt_out": "Opt the number out at once, as STOP does",
 }
 
 
@@ -244,6 +251,12 @@ class ConsentSettingsForm(FlaskForm):
     keywords_opt_out = StringField(KEYWORDS["keywords_opt_out"], filters=[_strip])
     keywords_opt_in = StringField(KEYWORDS["keywords_opt_in"], filters=[_strip])
     keywords_help = StringField(KEYWORDS["keywords_help"], filters=[_strip])
+    keywords_consent_yes = StringField(KEYWORDS["keywords_consent_yes"], filters=[_strip])
+    keywords_consent_no = StringField(KEYWORDS["keywords_consent_no"], filters=[_strip])
+    possible_opt_out_action = RadioField(
+        "A reply that is no keyword but reads as a wish to stop (“please stop texting me”)",
+        choices=[SelectChoice(key, text) for key, text in POSSIBLE_OPT_OUT_ACTIONS.items()],
+    )
     support_phone = StringField("Support phone (for HELP)", filters=[_strip], validators=[Length(max=40)])
     support_email = EmailField(
         "Support email (for HELP)",
@@ -436,6 +449,7 @@ def consent_settings():
     if form.validate_on_submit():
         for key in (
             "consent_policy",
+            "possible_opt_out_action",
             "support_phone",
             "support_email",
             "customer_legal_text",

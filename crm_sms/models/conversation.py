@@ -10,6 +10,7 @@ EVENTS = {
     "unowned": "In the pool: nobody owns it",
     "taken": "Taken from the pool",
     "answered": "Answered",
+    "opted_out": "Opted the number out (it asked to stop)",
 }
 
 

@@ -11,6 +11,8 @@ that sender (an "opted_out" event whose ``sender_e164`` names it; the record's s
 stays, and the opt-in report does not count it as a change).
 """
 
+from datetime import timedelta
+
 from flask import current_app
 
 from .. import signals
@@ -33,6 +35,10 @@ OPTED_OUT = "Opted out of SMS"
 SUPPRESSED = "Opted out: this number replied STOP"
 NOT_PREFERRED = "Not the preferred SMS number"
 NOT_SMS_TYPE = "This type of number cannot receive SMS"
+#: The flag of an inbound message that is no keyword but reads as a wish to stop.
+POSSIBLE_OPT_OUT = "possible_opt_out"
+#: A number is answered HELP at most once in this time (a loop of HELPs is not a loop of answers).
+HELP_EVERY = timedelta(hours=1)
 
 
 class StopInForce(ValueError):
@@ -167,12 +173,13 @@ def opt_out(owner, source, changed_by, consent_type=None, message=None, notify=T
     return event
 
 
-def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None):
+def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None, keep_notices_since=None):
     """Cancel every queued or held outbound message to a number, or to an owner (or both: to that owner there);
     with ``sender_e164``, only those from that sender.
 
     Automatic ones too (an opt-in confirmation, a consent request): nothing written before an opt-out may
-    arrive after it. Callers queue the opt-out confirmation afterwards. The dispatcher checks again at claim time.
+    arrive after it. Callers queue the opt-out confirmation afterwards; ``keep_notices_since`` keeps the automatic
+    ones written since then (that confirmation, for a repeated STOP). The dispatcher checks again at claim time.
     """
     from . import messages
 
@@ -185,43 +192,95 @@ def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None):
         stmt = stmt.where((Message.contact_id if owner.kind == "contacts" else Message.account_id) == owner.id)
     if sender_e164 is not None:
         stmt = stmt.where(Message.sender_e164 == sender_e164)
+    if keep_notices_since is not None:
+        stmt = stmt.where(~((Message.kind == "automatic") & (Message.created_at >= keep_notices_since)))
     ids = list(db.session.scalars(stmt))
     return messages.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
 
 
 def handle_reply(inbound_message):
-    """Act on a keyword reply (STOP, START, HELP and kin). Returns the kind, or None for an ordinary message."""
-    kind = keywords.classify(inbound_message.body)
-    e164, ours = inbound_message.phone_e164, inbound_message.sender_e164
+    """Act on a keyword reply (STOP, START, HELP and kin); flag one that reads as a wish to stop.
+
+    Returns the kind acted on ("opt_out", "opt_in", "help"), or None for an ordinary message. YES and the
+    numeric answers count only while a consent request to the number is pending; so does a possible opt-out
+    (it refuses the request), which otherwise is flagged for the owner, or opted out at once when the admin's
+    ``possible_opt_out_action`` says so. Each change of state is confirmed once: a STOP from a number already
+    suppressed, or a START from one already in, changes and sends nothing. HELP is answered once an hour at most.
+    """
+    e164 = inbound_message.phone_e164
+    pending = request_pending(e164)
+    kind = keywords.classify(inbound_message.body, consent_answer=pending)
+    if kind is None and keywords.reads_as_opt_out(inbound_message.body):
+        inbound_message.flag = POSSIBLE_OPT_OUT
+        if pending or settings.get("possible_opt_out_action") == "opt_out":
+            kind = "opt_out"
     if kind == "opt_out":
-        revoke(inbound_message)
-        notices.send(
-            "notice_opt_out", e164, inbound_message.contact or inbound_message.account, ours, cause=inbound_message
-        )
+        opt_out_number(inbound_message, "sms_reply", "Unknown")
     elif kind == "opt_in":
-        resume(inbound_message)
-        answered = False  # a YES to our consent request gets the request flow's own confirmation (seed 001)
-        for owner, phone in owners_of(e164):
-            state = state_of(owner)
-            answered = answered or state == "awaiting_reply"
-            if phone.sms_capable and state != "opted_in":
-                opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", inbound_message, notify=False)
-        notices.send(
-            "notice_confirmed" if answered else "notice_opt_in",
-            e164,
-            inbound_message.contact or inbound_message.account,
-            ours,
-            cause=inbound_message,
-        )
-        release_awaiting(e164)  # after the confirmation, so it is read first
+        _opt_in_number(inbound_message)
     elif kind == "help":
-        notices.send(
-            "notice_help", e164, inbound_message.contact or inbound_message.account, ours, cause=inbound_message
-        )
+        _answer_help(inbound_message)
     return kind
 
 
-def revoke(cause, source="sms_reply", changed_by="Unknown"):
+def request_pending(e164):
+    """Whether a consent request to this number awaits its answer (policy "request consent")."""
+    return settings.get("consent_policy") == "request_consent" and any(
+        state_of(owner) == "awaiting_reply" for owner, _ in owners_of(e164)
+    )
+
+
+def opt_out_number(cause, source, changed_by):
+    """The number that sent ``cause`` asked to stop: it is suppressed, every owner opted out (the audit citing
+    ``cause``), every message waiting for it canceled, and the opt-out confirmed, once.
+
+    A number already suppressed gets no second confirmation: one still waiting is kept. Returns whether the
+    number was not suppressed before.
+    """
+    already = suppressions.newest(cause.phone_e164, cause.sender_e164)
+    revoke(cause, source, changed_by, keep_notices_since=already.since if already else None)
+    if already is None:
+        _answer("notice_opt_out", cause)
+    else:
+        _unanswered(cause, "already opted out: not confirmed again")
+    return already is None
+
+
+def _opt_in_number(cause):
+    e164 = cause.phone_e164
+    changed = bool(resume(cause))
+    answered = False  # a YES to our consent request gets the request flow's own confirmation (seed 001)
+    for owner, phone in owners_of(e164):
+        state = state_of(owner)
+        answered = answered or state == "awaiting_reply"
+        if phone.sms_capable and state != "opted_in":
+            opt_in(owner, phone, "SMS response", "sms_reply", "Unknown", cause, notify=False)
+            changed = True
+    if not changed:
+        _unanswered(cause, "already opted in: nothing changed")
+        return
+    _answer("notice_confirmed" if answered else "notice_opt_in", cause)
+    release_awaiting(e164)  # after the confirmation, so it is read first
+
+
+def _answer_help(cause):
+    if notices.sent_since("notice_help", cause.phone_e164, utcnow() - HELP_EVERY):
+        _unanswered(cause, "HELP answered within the hour: not again")
+    else:
+        _answer("notice_help", cause)
+
+
+def _answer(name, cause):
+    notices.send(name, cause.phone_e164, cause.contact or cause.account, cause.sender_e164, cause=cause)
+
+
+def _unanswered(cause, why):
+    from . import messages
+
+    messages.record_event(cause, cause.status, "system", note=f"{why} (no automatic answer)")
+
+
+def revoke(cause, source="sms_reply", changed_by="Unknown", keep_notices_since=None):
     """The number that sent ``cause`` (its STOP) is suppressed for the scope in force, and every message waiting
     for it from the senders it no longer hears from canceled. Every-sender scope: each record with the number is
     opted out. "sender" scope: their consent stays; each record's audit notes the opt-out of that sender.
@@ -233,7 +292,7 @@ def revoke(cause, source="sms_reply", changed_by="Unknown"):
             _sender_event(owner, "opted_out", cause, source, changed_by)
         elif getattr(consent_of(owner), "state", None) != "opted_out":
             opt_out(owner, source, changed_by, "SMS response", cause, notify=False, e164=e164)
-    cancel_waiting(e164, sender_e164=only)
+    cancel_waiting(e164, sender_e164=only, keep_notices_since=keep_notices_since)
     db.session.flush()
 
 
@@ -280,10 +339,10 @@ def hold_inbound(inbound_message):
     """Under "request consent", hide an ordinary message from a never-asked or awaiting contact until they say YES.
 
     A never-asked one is sent the request ("You are trying to reach ..."), once. Returns True when held.
-    Call only for a message just stored (not a keyword): no one has seen it yet.
+    A possible opt-out is never hidden. Call only for a message just stored (not a keyword): no one has seen it yet.
     """
     owner = inbound_message.contact or inbound_message.account
-    if owner is None or settings.get("consent_policy") != "request_consent":
+    if owner is None or inbound_message.flag or settings.get("consent_policy") != "request_consent":
         return False
     state = state_of(owner)
     if state not in ("never_asked", "awaiting_reply"):

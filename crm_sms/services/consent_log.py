@@ -26,7 +26,13 @@ CUSTOMER_SOURCES = ("customer_web", "sms_reply")
 SOURCE_LABELS = {"staff": "Staff", "customer_web": "Customer (web)", "sms_reply": "SMS reply", "import": "Import"}
 #: The customer's legal text is shown on a web page: nobody is texting, so no employee name.
 LEGAL_PLACEHOLDERS = ("business_name", "support_phone", "support_email")
-KEYWORD_KINDS = {"keywords_opt_out": "opt-out", "keywords_opt_in": "opt-in", "keywords_help": "help"}
+KEYWORD_KINDS = {
+    "keywords_opt_out": "opt-out",
+    "keywords_opt_in": "opt-in",
+    "keywords_help": "help",
+    "keywords_consent_yes": "consent-answer yes",
+    "keywords_consent_no": "consent-answer no",
+}
 
 
 class ConsentError(FieldError):
@@ -424,8 +430,8 @@ def never_asked_rows(kind="contacts", until=None):
 def keyword_errors(lists):
     """{setting key: why its keywords are refused} for {"keywords_opt_out": [words], ...}; empty when all is well.
 
-    Each list needs a word; a keyword is one word; no word may be in two lists (compared as replies are matched:
-    case, accents and punctuation aside).
+    Each list needs a keyword; a keyword has a letter or digit; a number is only a consent answer (any other
+    time "1" answers a question); no keyword may be in two lists (compared as replies are matched).
     """
     errors, seen = {}, {}
     for key, words in lists.items():
@@ -435,8 +441,14 @@ def keyword_errors(lists):
             continue
         for word in words:
             normal = keywords.normalize(word)
-            if not normal or any(c.isspace() for c in normal):
-                errors[key] = f"“{word}” is not a single word: a keyword is one word, alone in the reply."
+            if not normal:
+                errors[key] = f"“{word}” has no letter or digit: a keyword is a word people can type."
+                break
+            if normal.isdigit() and not key.startswith("keywords_consent_"):
+                errors[key] = (
+                    f"“{word}” is a number: people answer questions with numbers, so a number can only be a "
+                    "consent answer (read while a consent request is pending)."
+                )
                 break
             if normal in seen and seen[normal] != key:
                 errors[key] = (

@@ -7,7 +7,7 @@ is confirmed (the one message allowed after STOP).
 import uuid
 from datetime import timedelta
 
-from ..models import Message, SenderNumber, db, owner_fields, utcnow
+from ..models import Message, MessageEvent, SenderNumber, db, owner_fields, utcnow
 from . import messages, rendering, segments, settings
 
 #: A change made on the web texts a number at most once in this long (every automatic message to it counts).
@@ -55,9 +55,7 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
     )
     db.session.add(message)
     db.session.flush()
-    messages.record_event(
-        message, "queued", "system", note=f"automatic: {name}" + (f" after #{cause.id}" if cause else "")
-    )
+    messages.record_event(message, "queued", "system", note=_note(name) + (f" after #{cause.id}" if cause else ""))
     messages.schedule_dispatch(now, now)
     return message
 
@@ -77,3 +75,26 @@ def web_notice_due(e164, now=None):
         Message.phone_e164 == e164, Message.kind == "automatic", Message.created_at >= since
     )
     return not db.session.scalar(db.select(recent.exists()))
+
+
+def sent_since(name, to_e164, since):
+    """Whether the automatic message ``name`` was queued to this number at or after ``since`` (and not canceled)."""
+    return (
+        db.session.scalar(
+            db.select(MessageEvent.id)
+            .join(Message, MessageEvent.message_id == Message.id)
+            .where(
+                Message.phone_e164 == to_e164,
+                Message.kind == "automatic",
+                Message.status != "canceled",
+                Message.created_at >= since,
+                MessageEvent.note.startswith(_note(name) + " ", autoescape=True) | (MessageEvent.note == _note(name)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _note(name):
+    return f"automatic: {name}"

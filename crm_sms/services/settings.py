@@ -18,9 +18,15 @@ DEFAULTS = {
     "provider_balance": None,  # last remaining balance the provider told us
     # Consent (seed 001): require_opt_in, request_consent or disclaimer
     "consent_policy": "require_opt_in",
-    "keywords_opt_out": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "ARRET", "2"],
-    "keywords_opt_in": ["START", "YES", "UNSTOP", "1"],
-    "keywords_help": ["HELP", "INFO"],
+    # Keywords (services.keywords): a reply that is one of them, courtesy aside ("STOP thanks"), acts at once.
+    "keywords_opt_out": ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPT OUT", "ARRET"],
+    "keywords_opt_in": ["START", "UNSTOP"],
+    "keywords_help": ["HELP", "INFO", "AIDE"],
+    # Consent answers: keywords only while a consent request to the number is pending, else ordinary replies.
+    "keywords_consent_yes": ["YES", "Y", "OUI", "SI", "1"],
+    "keywords_consent_no": ["NO", "N", "NON", "2"],
+    # A reply that reads as a wish to stop ("please stop texting me"): "flag" it for the owner, or "opt_out" at once
+    "possible_opt_out_action": "flag",
     "support_phone": "",
     "support_email": "",
     "customer_legal_text": (

@@ -508,8 +508,11 @@ def test_agents_cannot_see_the_report(client, login):
 CONSENT_SETTINGS = {
     "consent_policy": "request_consent",
     "keywords_opt_out": "STOP, QUIT",
-    "keywords_opt_in": "START, YES",
+    "keywords_opt_in": "START",
     "keywords_help": "HELP",
+    "keywords_consent_yes": "YES, 1",
+    "keywords_consent_no": "NO, 2",
+    "possible_opt_out_action": "flag",
     "support_phone": "(415) 555-0100",
     "support_email": "help@example.com",
     "customer_legal_text": "I agree to texts from {{ business_name }}.",
@@ -628,7 +631,50 @@ def test_a_keyword_in_two_lists_is_refused(client, login):
     assert _field_errors(response, "keywords_opt_in") == [
         "“stop” is already one of the opt-out keywords: a word can be in one list only."
     ]
-    assert settings.get("keywords_opt_in") == ["START", "YES", "UNSTOP", "1"]
+    assert settings.get("keywords_opt_in") == settings.DEFAULTS["keywords_opt_in"]
+
+
+@pytest.mark.parametrize("key", ["keywords_opt_out", "keywords_opt_in", "keywords_help"])
+def test_a_number_is_refused_as_a_keyword_at_any_time(client, login, key):
+    login("admin")
+    response = _save_consent_settings(client, **{key: "STOP, 3" if key == "keywords_opt_out" else "9"})
+    assert response.status_code == 422
+    [error] = _field_errors(response, key)
+    assert "is a number" in error and "consent answer" in error
+    assert settings.get(key) == settings.DEFAULTS[key]
+
+
+def test_a_keyword_of_several_words_is_saved_and_a_number_is_a_consent_answer(client, login):
+    login("admin")
+    response = _save_consent_settings(client, keywords_opt_out="STOP, No more texts", keywords_consent_no="NO, 2, 3")
+    assert response.status_code == 302
+    assert settings.get("keywords_opt_out") == ["STOP", "No more texts"]
+    assert settings.get("keywords_consent_no") == ["NO", "2", "3"]
+
+
+def test_a_keyword_that_is_only_punctuation_or_emoji_is_refused(client, login):
+    login("admin")
+    response = _save_consent_settings(client, keywords_help="HELP, 🆘")
+    assert _field_errors(response, "keywords_help") == [
+        "“🆘” has no letter or digit: a keyword is a word people can type."
+    ]
+
+
+def test_a_consent_answer_in_an_always_read_list_is_refused(client, login):
+    login("admin")
+    response = _save_consent_settings(client, keywords_opt_in="START, yes!")
+    assert response.status_code == 422
+    assert _field_errors(response, "keywords_consent_yes") == [
+        "“YES” is already one of the opt-in keywords: a word can be in one list only."
+    ]
+
+
+def test_admin_chooses_that_a_possible_opt_out_opts_out_at_once(client, login):
+    login("admin")
+    assert "reads as a wish to stop" in client.get("/sms/settings").text
+    response = _save_consent_settings(client, possible_opt_out_action="opt_out")
+    assert response.status_code == 302
+    assert settings.get("possible_opt_out_action") == "opt_out"
 
 
 def test_every_keyword_list_needs_a_word(client, login):
