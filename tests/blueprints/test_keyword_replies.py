@@ -140,7 +140,7 @@ PENDING = [
 @pytest.mark.parametrize("text, expected", NOT_PENDING, ids=[t for t, _ in NOT_PENDING])
 def test_a_reply_with_no_request_pending_does_what_its_writer_meant(client, provider, asked, grace, text, expected):
     message = reply(client, text)
-    suppressed = db.session.get(Suppression, NUMBER) is not None
+    suppressed = db.session.get(Suppression, (NUMBER, "")) is not None
     if expected == "opt_out":
         assert (suppressed, consent.state_of(asked), answers(message)) == (True, "opted_out", ["notice_opt_out"])
     else:
@@ -163,7 +163,7 @@ def test_a_reply_while_a_request_is_pending_answers_it(client, provider, pending
         assert (state, answers(message)) == ("opted_in", ["notice_confirmed"])
     elif expected == "opt_out":
         assert (state, answers(message)) == ("opted_out", ["notice_opt_out"])
-        assert db.session.get(Suppression, NUMBER) is not None
+        assert db.session.get(Suppression, (NUMBER, "")) is not None
     elif expected == "help":
         assert (state, answers(message)) == ("awaiting_reply", ["notice_help"])
     else:  # hidden until the contact says YES, as any message under "request consent"
@@ -225,7 +225,7 @@ def test_one_and_yes_with_no_request_pending_alert_the_owner_and_send_nothing(cl
 def test_two_with_no_request_pending_opts_nobody_out(client, provider, asked, grace):
     message = reply(client, "2")
     assert consent.state_of(asked) == "opted_in"
-    assert db.session.get(Suppression, NUMBER) is None
+    assert db.session.get(Suppression, (NUMBER, "")) is None
     assert alerted(grace, message) == 1
 
 
@@ -259,7 +259,7 @@ def test_the_admin_setting_opts_a_possible_opt_out_out_at_once(client, provider,
     message = reply(client, "remove me from your list")
     assert message.flag == "possible_opt_out"
     assert consent.state_of(asked) == "opted_out"
-    assert db.session.get(Suppression, NUMBER) is not None
+    assert db.session.get(Suppression, (NUMBER, "")) is not None
     assert answers(message) == ["notice_opt_out"]
     assert alerted(grace, message) == 0
 

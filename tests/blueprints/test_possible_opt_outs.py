@@ -82,7 +82,7 @@ def test_one_click_opts_the_number_out_as_stop_would_audited_with_who_and_the_me
     assert response.status_code == 303 and response.location == f"/sms/conversations/{conversation_of().id}"
     db.session.expire_all()
     assert consent.state_of(ada) == "opted_out"
-    assert db.session.get(Suppression, NUMBER) is not None
+    assert db.session.get(Suppression, (NUMBER, "")) is not None
     [event] = db.session.scalars(db.select(ConsentEvent).where(ConsentEvent.new_state == "opted_out")).all()
     assert (event.changed_by, event.source, event.message_id, event.e164) == ("agent", "staff", message.id, NUMBER)
     [moved] = db.session.scalars(db.select(ConversationEvent).where(ConversationEvent.kind == "opted_out")).all()
@@ -111,7 +111,7 @@ def test_a_message_that_is_no_possible_opt_out_cannot_be_clicked_out(client, log
     message = receive("See you Tuesday")
     response = click(client, message)
     assert "is not a possible opt-out" in client.get(response.location).text
-    assert consent.state_of(ada) == "opted_in" and db.session.get(Suppression, NUMBER) is None
+    assert consent.state_of(ada) == "opted_in" and db.session.get(Suppression, (NUMBER, "")) is None
 
 
 def test_a_message_of_another_conversation_is_refused(client, login, ada, make_contact, opt_in, sender):
@@ -129,7 +129,7 @@ def test_an_agent_who_may_not_read_the_conversation_is_refused(client, login, ma
     message = receive("please stop texting me")
     login("agent")
     assert click(client, message).status_code == 404
-    assert consent.state_of(ada) == "opted_in" and db.session.get(Suppression, NUMBER) is None
+    assert consent.state_of(ada) == "opted_in" and db.session.get(Suppression, (NUMBER, "")) is None
 
 
 def test_a_customer_is_refused(client, login, make_user, ada, sender):

@@ -117,7 +117,7 @@ def test_a_stop_from_a_number_already_opted_out_still_cancels_what_waits_for_it(
     reply("STOP")
     dispatch()
     late = notices.send("notice_opt_in", SHARED, ada)  # written before this STOP, by a path that raced past it
-    late.created_at = db.session.get(Suppression, SHARED).since - timedelta(seconds=1)
+    late.created_at = db.session.get(Suppression, (SHARED, "")).since - timedelta(seconds=1)
     db.session.commit()
     reply("STOP")
     db.session.refresh(late)
