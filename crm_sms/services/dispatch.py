@@ -25,7 +25,19 @@ from ..host import host
 from ..models import Message, Record, SenderNumber, db, utcnow
 from ..providers import OutboundSms
 from ..queue import queue, redis
-from . import consent, messages, notices, quiet_hours, rate_limit, receipts, records, rendering, segments, settings
+from . import (
+    consent,
+    messages,
+    notices,
+    quiet_hours,
+    rate_limit,
+    readiness,
+    receipts,
+    records,
+    rendering,
+    segments,
+    settings,
+)
 from .sweep import sweeper
 
 log = logging.getLogger(__name__)
@@ -108,7 +120,13 @@ def deliver(batch):
     texted_before = _numbers_texted_before({m.phone_e164 for m in batch})
     quiet = quiet_hours.parse(config["quiet_hours_start"]), quiet_hours.parse(config["quiet_hours_end"])
     rps = config_value("PROVIDER_RPS")
-    first_note = notices.text("disclaimer_text") if config["consent_policy"] == "disclaimer" else config["opt_out_text"]
+    # The last line of ``readiness``: a setting blanked since a message was queued fails it, saying which.
+    refused = readiness.problem(config)
+    try:
+        disclaimer = config["consent_policy"] == "disclaimer"
+        first_note = notices.text("disclaimer_text", blank=False) if disclaimer else config["opt_out_text"]
+    except rendering.EmptyValue as error:
+        first_note, refused = None, refused or f"The disclaimer quotes {error.placeholder}, which is empty"
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
     # The host records whose values the texts fill in, loaded at once (kept referenced: the session holds them
     # weakly, and each message's rendering finds its own there without a query).
@@ -120,6 +138,9 @@ def deliver(batch):
             messages.transition(
                 message, "canceled", "worker", note=blocked[message.id], reject_reason=blocked[message.id]
             )
+            continue
+        if refused:
+            messages.transition(message, "failed", "worker", note=refused, reject_reason=refused)
             continue
         bypass = message.kind == "manual" and config["quiet_hours_manual_bypass"]
         until = (
@@ -135,13 +156,23 @@ def deliver(batch):
             _hold_for_credit(message, now)
             continue
         first = message.phone_e164 not in texted_before
-        texted_before.add(message.phone_e164)
         if message.kind == "automatic":
             text = message.body  # a notice says exactly what the admin wrote
         else:
-            text = rendering.final_text(
-                message.body, message.contact, message.account, message.signature, first_note if first else None
-            )
+            try:
+                text = rendering.final_text(
+                    message.body,
+                    message.contact,
+                    message.account,
+                    message.signature,
+                    first_note if first else None,
+                    blank=False,
+                )
+            except rendering.EmptyValue as error:  # the record's field was emptied since the message was queued
+                reason = messages.empty_error(error, "contacts" if message.contact else "accounts")
+                messages.transition(message, "failed", "worker", note=reason, reject_reason=reason)
+                continue
+        texted_before.add(message.phone_e164)
         count = segments.count(text)  # a filled-in name can turn GSM-7 into Unicode
         _mark(message, rendered_body=text, encoding=count.encoding, segments=count.segments, attempted_at=now)
         # One commit per message: what happened to the ones before, and this one's mark. From here
