@@ -155,19 +155,13 @@ def deliver(batch):
         if out_of_credit:
             _hold_for_credit(message, now)
             continue
-        first = message.phone_e164 not in texted_before
+        note = None if message.phone_e164 in texted_before else first_note
         if message.kind == "automatic":
             text = message.body  # a notice says exactly what the admin wrote
         else:
+            people = message.contact, message.account
             try:
-                text = rendering.final_text(
-                    message.body,
-                    message.contact,
-                    message.account,
-                    message.signature,
-                    first_note if first else None,
-                    blank=False,
-                )
+                text = rendering.final_text(message.body, *people, message.signature, note, blank=False)
             except rendering.EmptyValue as error:  # the record's field was emptied since the message was queued
                 reason = messages.empty_error(error, "contacts" if message.contact else "accounts")
                 messages.transition(message, "failed", "worker", note=reason, reject_reason=reason)
