@@ -107,10 +107,11 @@ def test_on_a_fresh_install_help_is_not_answered_with_blanks_and_the_failed_answ
     [answer] = _automatic()
     assert answer.status == "failed"
     assert answer.reject_reason == "Set a support phone or email in SMS settings before sending"
+    asked = db.session.scalar(db.select(Message.id).where(Message.direction == "inbound"))
     event = db.session.scalar(db.select(MessageEvent).where(MessageEvent.message_id == answer.id))
     assert (event.status, event.note) == (
         "failed",
-        "automatic: notice_help after #1; not sent: Set a support phone or email in SMS settings before sending",
+        f"automatic: notice_help after #{asked}; not sent: Set a support phone or email in SMS settings before sending",
     )
 
 
