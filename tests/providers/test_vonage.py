@@ -309,6 +309,16 @@ def test_any_receipt_passes_when_no_secret_is_configured(provider):
     assert provider.signature_problem(fake_vonage.receipt("0A0000000123ABCD1")) is None
 
 
+def test_a_signed_receipt_is_fresh_for_five_minutes_either_way_of_its_timestamp(signed_provider):
+    params = fake_vonage.receipt("0A0000000123ABCD1", secret=SIGNATURE_SECRET)
+    signed_at = int(params["timestamp"])
+
+    assert signed_provider.signature_problem(params, now=signed_at + 300) is None
+    assert signed_provider.signature_problem(params, now=signed_at - 300) is None
+    assert "more than 5 minutes from now" in signed_provider.signature_problem(params, now=signed_at + 301)
+    assert "more than 5 minutes from now" in signed_provider.signature_problem(params, now=signed_at - 301)
+
+
 def test_signature_check_leaves_the_params_untouched(signed_provider):
     params = fake_vonage.receipt("0A0000000123ABCD1", secret=SIGNATURE_SECRET)
     before = dict(params)
