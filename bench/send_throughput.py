@@ -200,6 +200,7 @@ def run(url, redis_url, fake, bundle, count, workers, rps):
         "CRM_SMS_PROVIDER": "vonage",
         "CRM_SMS_VONAGE_API_KEY": API_KEY,
         "CRM_SMS_VONAGE_API_SECRET": API_SECRET,
+        "CRM_SMS_VONAGE_UNSIGNED_WEBHOOKS": "1",
         "CRM_SMS_VONAGE_REST_HOST": fake.host,
         "CRM_SMS_PROVIDER_RPS": str(rps),
         "REQUESTS_CA_BUNDLE": bundle,

@@ -308,8 +308,15 @@ DEFAULTS = {
     "VONAGE_SIGNATURE_SECRET": Setting(
         None,
         _optional_text,
-        "Vonage signature secret. When set, outgoing requests are signed and "
-        "webhooks without a valid signature are refused.",
+        "Vonage signature secret. When set, outgoing requests are signed and webhooks without a valid, fresh "
+        "signature (its timestamp within 5 minutes of now) are refused. Required with Vonage unless "
+        "VONAGE_UNSIGNED_WEBHOOKS is true.",
+    ),
+    "VONAGE_UNSIGNED_WEBHOOKS": Setting(
+        False,
+        _boolean,
+        "Run with Vonage without a signature secret, accepting unsigned webhooks on purpose (anyone who knows "
+        "the webhook URLs can then post receipts and replies). Without it, start-up refuses to run unsigned.",
     ),
     "VONAGE_SIGNATURE_METHOD": Setting(
         "md5",
@@ -368,6 +375,11 @@ def load(app):
             raise ConfigError(
                 f"{PREFIX}VONAGE_API_SECRET or {PREFIX}VONAGE_SIGNATURE_SECRET must be set "
                 f"when {PREFIX}PROVIDER is vonage"
+            )
+        if not (app.config[PREFIX + "VONAGE_SIGNATURE_SECRET"] or app.config[PREFIX + "VONAGE_UNSIGNED_WEBHOOKS"]):
+            raise ConfigError(
+                f"{PREFIX}VONAGE_SIGNATURE_SECRET must be set when {PREFIX}PROVIDER is vonage, so that webhooks "
+                f"are signed; to accept unsigned webhooks on purpose, set {PREFIX}VONAGE_UNSIGNED_WEBHOOKS=1"
             )
 
 

@@ -87,12 +87,13 @@ class CrmSms:
 
         from . import cli
         from .blueprints import register
-        from .services import holds, people
+        from .services import holds, people, readiness
         from .services.auth import can
 
         app.cli.add_command(cli.group)
         app.jinja_env.globals["can"] = lambda permission: can(people.current(), permission)
         app.jinja_env.globals["current_person"] = people.current_person
+        app.jinja_env.globals["sms_settings_missing"] = readiness.missing
         app.jinja_env.globals["sms_panel"] = _sms_panel
         app.jinja_env.globals["sms_assets"] = sms_assets
         app.jinja_env.globals["record_url"] = _record_url

@@ -107,6 +107,30 @@ def test_vonage_provider_without_credentials_stops_start_up(base_config):
         create_app({**base_config, "CRM_SMS_PROVIDER": "vonage"})
 
 
+VONAGE = {"CRM_SMS_PROVIDER": "vonage", "CRM_SMS_VONAGE_API_KEY": "key", "CRM_SMS_VONAGE_API_SECRET": "secret"}
+
+
+def test_vonage_without_a_signature_secret_stops_start_up_naming_what_to_set(base_config):
+    with pytest.raises(ConfigError) as error:
+        create_app({**base_config, **VONAGE})
+    assert "CRM_SMS_VONAGE_SIGNATURE_SECRET must be set" in str(error.value)
+    assert "CRM_SMS_VONAGE_UNSIGNED_WEBHOOKS=1" in str(error.value)
+
+
+def test_vonage_accepting_unsigned_webhooks_on_purpose_starts(base_config, monkeypatch):
+    monkeypatch.setenv("CRM_SMS_VONAGE_UNSIGNED_WEBHOOKS", "1")
+
+    app = create_app({**base_config, **VONAGE})
+
+    assert app.config["CRM_SMS_VONAGE_UNSIGNED_WEBHOOKS"] is True
+
+
+def test_vonage_with_a_signature_secret_starts(base_config):
+    app = create_app({**base_config, **VONAGE, "CRM_SMS_VONAGE_SIGNATURE_SECRET": "sigsecret"})
+
+    assert app.config["CRM_SMS_VONAGE_UNSIGNED_WEBHOOKS"] is False
+
+
 def test_unknown_setting_is_a_programming_error(app):
     with pytest.raises(KeyError):
         config_value("NO_SUCH_THING")

@@ -28,6 +28,7 @@ from ..services import (
     notices,
     people,
     quiet_hours,
+    readiness,
     rendering,
     senders,
     settings,
@@ -313,12 +314,10 @@ class ConsentSettingsForm(FlaskForm):
         lists = {key: consent_log.split_keywords(self[key].data) for key in KEYWORDS}
         for key, error in consent_log.keyword_errors(lists).items():
             self[key].errors.append(error)
-        for name in ("support_phone", "support_email"):
-            quoting = [NOTICES[key] for key in NOTICES if name in rendering.names(self[key].data)]
-            if quoting and not self[name].data:
-                self[name].errors.append(
-                    f"{quoting[0]} quotes {rendering.placeholder(name)}: fill this in, or take it out of that text."
-                )
+        for key, error in readiness.text_errors(
+            {key: field.data for key, field in self._fields.items()}, NOTICES
+        ).items():
+            self[key].errors.append(error)
         return not self.errors
 
 

@@ -1,7 +1,7 @@
 """Vonage's webhooks: delivery receipts and inbound messages, in GET, form POST or JSON POST shape.
 
 Answers 204 as soon as the event is stored (Vonage re-sends for 24 hours
-otherwise), 401 for a bad signature, 400 naming the field for a body that is
+otherwise), 401 for a bad or stale signature (the error says which), 400 naming the field for a body that is
 no event or holds what the database cannot store (sending it again would not
 help), 503 while the database is busy or unavailable (Vonage sends it again
 later; nothing is half-stored).
@@ -111,8 +111,9 @@ def _rollback():
 
 def _receive(receive):
     params = _params()
-    if not provider_events.provider().verify_signature(params):
-        return "bad signature", ({"error": "bad signature"}, 401)
+    problem = provider_events.provider().signature_problem(params)
+    if problem:
+        return problem, ({"error": problem}, 401)
     try:
         receive(params)
     except WebhookError as error:

@@ -16,6 +16,7 @@ from ..services import (
     provider_events,
     records,
     senders,
+    settings,
     templates,
     triggers,
 )
@@ -143,6 +144,7 @@ def seed(accounts=40, contacts=300):
         departments.save(None, name, next(numbers), f"{email}@example.com")
         for name, email in [("Support", "support"), ("Billing", "billing"), ("Sales", "sales")]
     ]
+    settings.put("support_email", "support@example.com")  # the answer to HELP needs a way to reach the business
     db.session.add_all(
         [
             Signature(name="Support", department=support, text=TEXTS[3], default_for_manual=True),

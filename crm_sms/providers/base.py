@@ -94,5 +94,6 @@ class Provider(ABC):
         ``limits`` ({Inbound field: most characters}) allows."""
 
     @abstractmethod
-    def verify_signature(self, params: dict) -> bool:
-        """Whether a webhook's fields carry a valid signature (True when none is required)."""
+    def signature_problem(self, params: dict, now: float | None = None) -> str | None:
+        """Why a webhook's fields are refused ("bad signature: ...": not signed, forged, or its signed time is not
+        within minutes of ``now``, unix seconds), or None when they carry a valid signature or none is required."""

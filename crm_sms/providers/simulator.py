@@ -64,5 +64,5 @@ class SimulatorProvider(Provider):
     def parse_inbound(self, params, limits=None):
         return vonage_format.parse_inbound(params, limits)
 
-    def verify_signature(self, params):
-        return True
+    def signature_problem(self, params, now=None):
+        return None

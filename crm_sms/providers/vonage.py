@@ -1,6 +1,7 @@
 """Vonage's SMS API through the official SDK (the only module that imports it)."""
 
 import hmac
+import time
 
 import requests
 from vonage import Auth, HttpClientOptions, Vonage
@@ -9,6 +10,9 @@ from vonage_sms import SmsMessage
 
 from . import vonage_format
 from .base import Provider, SendResult
+
+#: Seconds a signed webhook's ``timestamp`` may be from now, either way: an older one may be a replay.
+MAX_SIGNATURE_AGE = 300
 
 
 class VonageProvider(Provider):
@@ -67,12 +71,31 @@ class VonageProvider(Provider):
     def parse_inbound(self, params, limits=None):
         return vonage_format.parse_inbound(params, limits)
 
-    def verify_signature(self, params):
+    def signature_problem(self, params, now=None):
         if not self._signed:
-            return True
+            return None
         signature = str(params.get("sig") or "").lower()
         if not signature:
-            return False
+            return "bad signature: the webhook is not signed"
+        # First the signed time: the SDK signs a fresh one in when there is none, so none would read as forged.
+        stale = _stale(params.get("timestamp"), time.time() if now is None else now)
+        if stale:
+            return stale
         # The SDK's check compares text, which raises for a non-ASCII signature: compare bytes, which never does.
         expected = self._auth.sign_params({key: str(value) for key, value in params.items() if key != "sig"})
-        return hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode())
+        if not hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode()):
+            return "bad signature"
+        return None
+
+
+def _stale(timestamp, now):
+    """Why a signed webhook's ``timestamp`` (unix seconds, signed with it) is not fresh, or None when it is."""
+    if timestamp is None or not str(timestamp).strip():
+        return "bad signature: the signed webhook has no timestamp"
+    try:
+        at = int(str(timestamp).strip())
+    except ValueError:
+        return "bad signature: the timestamp is not a unix time"
+    if abs(at - now) > MAX_SIGNATURE_AGE:
+        return f"bad signature: the timestamp is more than {MAX_SIGNATURE_AGE // 60} minutes from now"
+    return None

@@ -48,6 +48,7 @@ SKIP_REASONS = {
     "not_allowed": "Number not allowed",
     "suppressed": "Suppressed (the number replied STOP)",
     "duplicate": "Duplicate number (another recipient has it)",
+    "empty_variable": "A variable of the text is empty for this recipient",
 }
 _GSM_BASIC = frozenset(segments.GSM_BASIC)
 
@@ -227,7 +228,7 @@ def classify(rows, plan, seen):
     if len(texts) > 20000:
         texts.clear()
     for row in rows:
-        reason = _reason(row, plan, seen)
+        reason = _reason(row, plan, seen) or _blank(row)
         if reason:
             batch.skipped[reason] += 1
             continue
@@ -262,6 +263,13 @@ def _reason(row, plan, seen):
             return "duplicate"
         return None
     return "not_opted_in" if row.has_sms else "no_number"
+
+
+def _blank(row):
+    """ "empty_variable" when a record field the text uses is empty for this recipient: they would read a blank."""
+    if any(not rendering.as_text(value).strip() for value in row.values):
+        return "empty_variable"
+    return None
 
 
 def _text(plan, row):

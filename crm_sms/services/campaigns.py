@@ -24,7 +24,7 @@ from ..models import (
 from ..models.message import FINAL
 from ..models.template import MODULES
 from ..queue import enqueue_after_commit
-from . import campaign_generation, consent, messages, records, rendering, senders
+from . import campaign_generation, consent, messages, readiness, records, rendering, senders
 from .errors import FieldError
 from .search import MAX_QUERY
 from .sweep import sweeper
@@ -316,6 +316,14 @@ def _ready(campaign, user):
         raise CampaignError("status", f"Only a draft can be generated; this campaign is {campaign.label.lower()}.")
     if campaign.template is None:
         raise CampaignError("template", "Choose a template: the campaign has no text.")
+    refused = readiness.problem()
+    if refused:
+        raise CampaignError("status", f"{refused}.")
+    signature = campaign.signature or messages.default_signature("bulk")
+    try:
+        rendering.signature_text(signature, blank=False) if signature else None
+    except rendering.EmptyValue as error:
+        raise CampaignError("signature", messages.empty_error(error, campaign.module)) from None
     _check_sender(campaign.sender, user)
     try:
         rendering.check(text_of(campaign), campaign.module)

@@ -32,6 +32,7 @@ from . import (
     notices,
     quiet_hours,
     rate_limit,
+    readiness,
     receipts,
     records,
     rendering,
@@ -120,7 +121,13 @@ def deliver(batch):
     texted_before = _numbers_texted_before({m.phone_e164 for m in batch})
     rules = quiet_hours.Rules.from_settings(config)
     rps = config_value("PROVIDER_RPS")
-    first_note = notices.text("disclaimer_text") if config["consent_policy"] == "disclaimer" else config["opt_out_text"]
+    # The last line of ``readiness``: a setting blanked since a message was queued fails it, saying which.
+    refused = readiness.problem(config)
+    try:
+        disclaimer = config["consent_policy"] == "disclaimer"
+        first_note = notices.text("disclaimer_text", blank=False) if disclaimer else config["opt_out_text"]
+    except rendering.EmptyValue as error:
+        first_note, refused = None, refused or f"The disclaimer quotes {error.placeholder}, which is empty"
     sender_rates = _sender_rates({m.sender_e164 for m in batch})
     # The host records whose values the texts fill in, loaded at once (kept referenced: the session holds them
     # weakly, and each message's rendering finds its own there without a query).
@@ -133,19 +140,26 @@ def deliver(batch):
                 message, "canceled", "worker", note=blocked[message.id], reject_reason=blocked[message.id]
             )
             continue
+        if refused:
+            messages.transition(message, "failed", "worker", note=refused, reject_reason=refused)
+            continue
         if holds.hold(message, now, rules, config["quiet_hours_manual_bypass"]):
             continue
         if out_of_credit:
             _hold_for_credit(message, now)
             continue
-        first = message.phone_e164 not in texted_before
-        texted_before.add(message.phone_e164)
+        note = None if message.phone_e164 in texted_before else first_note
         if message.kind == "automatic":
             text = message.body  # a notice says exactly what the admin wrote
         else:
-            text = rendering.final_text(
-                message.body, message.contact, message.account, message.signature, first_note if first else None
-            )
+            people = message.contact, message.account
+            try:
+                text = rendering.final_text(message.body, *people, message.signature, note, blank=False)
+            except rendering.EmptyValue as error:  # the record's field was emptied since the message was queued
+                reason = messages.empty_error(error, "contacts" if message.contact else "accounts")
+                messages.transition(message, "failed", "worker", note=reason, reject_reason=reason)
+                continue
+        texted_before.add(message.phone_e164)
         count = segments.count(text)  # a filled-in name can turn GSM-7 into Unicode
         _mark(message, rendered_body=text, encoding=count.encoding, segments=count.segments, attempted_at=now)
         # One commit per message: what happened to the ones before, and this one's mark. From here

@@ -11,7 +11,7 @@ from ..config import config_value
 from ..models import Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
 from ..models.message import FINAL
 from ..queue import enqueue, enqueue_after_commit
-from . import consent, conversations, records, rendering, segments, senders, settings
+from . import consent, conversations, readiness, records, rendering, segments, senders, settings
 from .errors import FieldError
 from .search import YEARS
 
@@ -27,8 +27,9 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
 
     Refuses, naming the field: a number that is not the record's, cannot receive
     SMS or is not opted in; a sender the author may not use; an empty or
-    over-long body; an unknown variable; a send date in the past. Nothing is
-    saved when it refuses. A queued message is dispatched once the caller commits.
+    over-long body; an unknown variable; a send date in the past; unless it is a
+    draft, a variable empty for this record and settings that let no message go
+    (``readiness``). Nothing is saved when it refuses. A queued message is dispatched once the caller commits.
     ``conversation``: the message answers it (its number may then be someone's own line, see
     ``senders.may_send_from``).
     """
@@ -51,7 +52,7 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     if send_at is not None and send_at < now - timedelta(minutes=1):
         raise MessageError("send_at", "The send date is in the past: leave it empty to send now.")
     signature = default_signature("manual")
-    count = _measure(body, owner, signature)
+    count = _measure(body, owner, signature, blank=draft)
     status, hold_reason = ("draft", None) if draft else ("queued", None)
     awaiting = settings.get("consent_policy") == "request_consent" and consent.state_of(owner) in (
         "never_asked",
@@ -86,10 +87,17 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     return message
 
 
-def _measure(body, owner, signature):
-    """Segments of the longest text this body can become (opt-out text included), refused past the limit."""
+def _measure(body, owner, signature, blank=False):
+    """Segments of the longest text this body can become (opt-out text included), refused past the limit, and
+    unless ``blank``, refused with a variable empty for this record or settings that let no message go."""
     contact, account = (owner, None) if owner.kind == "contacts" else (None, owner)
-    text = rendering.final_text(body, contact, account, signature, settings.get("opt_out_text"))
+    refused = None if blank else readiness.problem()
+    if refused:
+        raise MessageError("body", f"{refused}.")
+    try:
+        text = rendering.final_text(body, contact, account, signature, settings.get("opt_out_text"), blank=blank)
+    except rendering.EmptyValue as error:
+        raise MessageError("body", empty_error(error, owner.kind)) from None
     count = segments.count(text)
     limit = config_value("MAX_SEGMENTS")
     if count.segments > limit:
@@ -103,10 +111,20 @@ def _measure(body, owner, signature):
     return count
 
 
+def empty_error(error, module):
+    """What a person reads about ``rendering.EmptyValue``: which variable is empty, for which record."""
+    whose = "the signature's department" if error.name.startswith("department.") else f"this {module[:-1]}"
+    return f"{error.placeholder} is empty for {whose}: fill it in, or take it out of the message."
+
+
 def send_draft(message, author, now=None):
-    """Queue a draft for sending (its number's consent is checked again when it is claimed)."""
+    """Queue a draft for sending (its number's consent is checked again when it is claimed); refused, like
+    ``compose``, with a variable empty for its record or settings that let no message go."""
     if message.status != "draft":
         raise MessageError("body", f"Only a draft can be sent; this message is {message.label.lower()}.")
+    owner = message.contact or message.account
+    if owner is not None:
+        _measure(message.body, owner, message.signature)
     transition(message, "queued", "user", actor=author)
     schedule_dispatch(message.send_at, now)
     conversations.note_outbound(message, author, now)

@@ -34,6 +34,14 @@ class RenderError(ValueError):
     """A text with a placeholder that cannot be filled in; the message names it."""
 
 
+class EmptyValue(RenderError):
+    """A placeholder whose value is empty (nothing, or only spaces): filled in, the text would read with a blank."""
+
+    def __init__(self, name):
+        self.name, self.placeholder = name, placeholder(name)
+        super().__init__(f"{self.placeholder} is empty")
+
+
 def placeholder(name):
     """How ``name`` is written in a text: ``{{ name }}``."""
     return "{{ " + name + " }}"
@@ -81,14 +89,16 @@ def check_text(text, allowed, where="this text"):
             raise RenderError(f"{match.group(0)} is not a variable: {where} can use {offered}.")
 
 
-def fill_in(text, values, keep=()):
+def fill_in(text, values, keep=(), blank=True):
     """``text`` with each ``{{ name }}`` / ``{{ record.field }}`` replaced by its value in ``values``.
 
     ``values`` maps a name to text (None fills in as nothing) or to a dict of
     field names to text; nothing else is looked up. Placeholders of the records
     named in ``keep`` stay as written (filled later). Raises RenderError for a
-    placeholder that is not in ``values`` or not well formed. A value is never
-    read as a placeholder itself.
+    placeholder that is not in ``values`` or not well formed, and with
+    ``blank=False`` EmptyValue for the first one whose value is empty (what a
+    person receives never reads "20% off for ."). A value is never read as a
+    placeholder itself.
     """
 
     def value(match):
@@ -105,7 +115,10 @@ def fill_in(text, values, keep=()):
             found = _MISSING
         if found is _MISSING:
             raise RenderError(f"Unknown variable {placeholder(name.group(1))}.")
-        return _as_text(found)
+        filled = as_text(found)
+        if not blank and not filled.strip():
+            raise EmptyValue(name.group(1))
+        return filled
 
     return _PLACEHOLDER.sub(value, text or "")
 
@@ -113,7 +126,8 @@ def fill_in(text, values, keep=()):
 _MISSING = object()
 
 
-def _as_text(value):
+def as_text(value):
+    """A placeholder's value as the text it fills in: None as nothing, a number as its digits."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -164,9 +178,10 @@ def record_values(body, contact=None, account=None, values=None):
     return found
 
 
-def fill(body, contact=None, account=None, values=None):
-    """The body with every variable replaced by the record's value (empty when unset)."""
-    return fill_in(body, record_values(body, contact, account, values))
+def fill(body, contact=None, account=None, values=None, blank=True):
+    """The body with every variable replaced by the record's value (empty when unset; ``blank=False``: raises
+    EmptyValue instead)."""
+    return fill_in(body, record_values(body, contact, account, values), blank=blank)
 
 
 # Signatures ---------------------------------------------------------------------------------------------------
@@ -182,15 +197,16 @@ def signature_values(department):
     }
 
 
-def signature_text(signature):
-    return fill_in(signature.text, signature_values(signature.department))
+def signature_text(signature, blank=True):
+    return fill_in(signature.text, signature_values(signature.department), blank=blank)
 
 
-def final_text(body, contact=None, account=None, signature=None, opt_out_text=None, values=None):
-    """What the recipient reads: filled body, then the signature, then opt-out text unless already said."""
-    parts = [fill(body, contact, account, values).strip()]
+def final_text(body, contact=None, account=None, signature=None, opt_out_text=None, values=None, blank=True):
+    """What the recipient reads: filled body, then the signature, then opt-out text unless already said.
+    ``blank=False``: raises EmptyValue naming a variable of the body or signature that would be empty."""
+    parts = [fill(body, contact, account, values, blank).strip()]
     if signature is not None:
-        parts.append(signature_text(signature))
+        parts.append(signature_text(signature, blank))
     text = "\n".join(parts)
     if opt_out_text and "reply stop" not in text.lower():
         text += "\n" + opt_out_text

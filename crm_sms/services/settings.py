@@ -47,8 +47,10 @@ DEFAULTS = {
     "notice_opt_out": (
         "{{ business_name }}: you are unsubscribed and will get no more messages. Reply START to resubscribe."
     ),
+    # CTIA's HELP answer: the program's name, how to reach it, the rates, how to stop. {{ support_contact }}
+    # reads as the support phone, the email, or "phone or email": whichever the admin set.
     "notice_help": (
-        "{{ business_name }}: for help call {{ support_phone }} or email {{ support_email }}. "
+        "{{ business_name }}: for help, contact {{ support_contact }}. Msg & data rates may apply. "
         "Reply STOP to unsubscribe."
     ),
     "disclaimer_text": "This is {{ business_name }}. Msg & data rates may apply. Reply STOP to unsubscribe.",

@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..models.template import MODULES
 from ..models.trigger import EVENT_NAME
-from . import consent, messages, quiet_hours, records, rendering, segments, senders, settings
+from . import consent, messages, quiet_hours, readiness, records, rendering, segments, senders, settings
 from .errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def fire(event, contact=None, account=None, key=None, now=None, **fields):
     event, a record of the wrong kind (a contacts rule needs ``contact``; an
     accounts rule takes ``account``, else the contact's account), or a record
     that is not opted in, is opted out or suppressed, or whose preferred number
-    cannot receive SMS; the reason says which. A message is kind "triggered",
+    cannot receive SMS, settings that let no message go (``readiness``) or a
+    variable of the text empty for the record; the reason says which. A message is kind "triggered",
     from the rule's sender (else the default sender), signed with the rule's
     signature (else the default bulk signature), queued, or held until quiet
     hours end at ``now`` in the recipient's time zone. The same ``(event, key)``
@@ -161,8 +162,15 @@ def _message(rule, contact, account, now):
     signature = rule.signature or messages.default_signature("bulk")
     body = rule.template.body
     config = settings.get_all()
+    refused = readiness.problem(config)
+    if refused:
+        return None, refused
     people = (owner, None) if owner.kind == "contacts" else (None, owner)
-    count = segments.count(rendering.final_text(body, *people, signature, config["opt_out_text"]))
+    try:
+        text = rendering.final_text(body, *people, signature, config["opt_out_text"], blank=False)
+    except rendering.EmptyValue as error:
+        return None, messages.empty_error(error, owner.kind)
+    count = segments.count(text)
     try:
         until = quiet_hours.next_allowed(now, phone.e164, quiet_hours.Rules.from_settings(config))
     except quiet_hours.NoCommonHour as error:

@@ -521,7 +521,7 @@ CONSENT_SETTINGS = {
     "opt_out_scope": "all",
     "notice_opt_in": "{{ business_name }}: subscribed. Reply STOP to stop.",
     "notice_opt_out": "{{ business_name }}: unsubscribed.",
-    "notice_help": "Call {{ support_phone }} or {{ support_email }}.",
+    "notice_help": "{{ business_name }}: call {{ support_phone }} or {{ support_email }}.",
     "disclaimer_text": "This is {{ business_name }}. Reply STOP to opt out.",
     "notice_request_mt": "{{ employee_name }} wants to text you: reply YES or STOP.",
     "notice_request_mo": "You wrote to {{ employee_name }}: reply YES or STOP.",
@@ -550,7 +550,7 @@ def test_admin_saves_the_consent_settings(client, login):
     assert settings.get("consent_policy") == "request_consent"
     assert settings.get("keywords_opt_out") == ["STOP", "QUIT"]
     assert settings.get("customer_changed_by") == "email"
-    assert settings.get("notice_help") == "Call {{ support_phone }} or {{ support_email }}."
+    assert settings.get("notice_help") == "{{ business_name }}: call {{ support_phone }} or {{ support_email }}."
 
 
 def test_settings_page_explains_each_consent_policy_in_one_line(client, login):
@@ -566,7 +566,7 @@ def test_an_unknown_placeholder_is_refused_naming_it(client, login):
     assert response.status_code == 422
     assert _field_errors(response, "notice_help") == [
         "Unknown variable {{ support_fone }}: automatic messages can use {{ business_name }}, {{ employee_name }}, "
-        "{{ support_phone }}, {{ support_email }}."
+        "{{ support_contact }}, {{ support_phone }}, {{ support_email }}."
     ]
     assert settings.get("consent_policy") == "require_opt_in"
 
@@ -610,8 +610,8 @@ def test_the_settings_page_names_the_variables_each_text_may_use(client, login):
     help_text = re.search(r'<p class="wide muted" id="text-variables">(.*?)</p>', page, re.DOTALL).group(1)
     assert " ".join(help_text.split()) == (
         "Variables are written in double braces and filled in when a text is sent: {{ business_name }}, "
-        "{{ employee_name }}, {{ support_phone }}, {{ support_email }} ({{ business_name }}, {{ support_phone }}, "
-        "{{ support_email }} in the legal text)."
+        "{{ employee_name }}, {{ support_contact }}, {{ support_phone }}, {{ support_email }} ({{ business_name }}, "
+        "{{ support_phone }}, {{ support_email }} in the legal text)."
     )
 
 

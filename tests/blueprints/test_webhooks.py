@@ -6,6 +6,7 @@ nothing was stored or applied.
 
 import io
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from crm_sms.models import InboundPart, Message, MessageEvent, ProviderReceipt, db
-from tests.fakes.vonage import inbound, receipt
+from tests.fakes.vonage import inbound, receipt, sign
 
 STATUS_URL = "/sms/webhooks/vonage/status"
 INBOUND_URL = "/sms/webhooks/vonage/inbound"
@@ -201,6 +202,60 @@ def test_forged_signature_is_refused(pushed, sent_message, forge):
 
     assert response.status_code == 401
     assert nothing_stored(message)
+
+
+YEAR = 365 * 24 * 3600
+
+
+def signed_receipt(provider_id, timestamp):
+    """A receipt signed as Vonage signs it, its signed ``timestamp`` as given (False: none)."""
+    return sign(receipt(provider_id), "sigsecret", "sha256", timestamp=timestamp)
+
+
+@pytest.mark.parametrize(
+    "timestamp, reason",
+    [
+        (lambda now: now - 3 * YEAR, "more than 5 minutes from now"),
+        (lambda now: 0, "more than 5 minutes from now"),
+        (lambda now: now + YEAR, "more than 5 minutes from now"),
+        (lambda now: now + 6 * 60, "more than 5 minutes from now"),
+        (lambda now: False, "has no timestamp"),
+        (lambda now: "", "has no timestamp"),
+        (lambda now: "yesterday", "not a unix time"),
+        (lambda now: "1e9", "not a unix time"),
+    ],
+    ids=["3 years old", "1970", "a year ahead", "6 minutes ahead", "none", "empty", "garbage", "exponent"],
+)
+def test_signed_webhook_whose_timestamp_is_not_fresh_is_refused_naming_why(pushed, sent_message, timestamp, reason):
+    client = pushed(**SIGNED)
+    message = sent_message()
+
+    response = client.post(STATUS_URL, data=signed_receipt(message.provider_id, timestamp(int(time.time()))))
+
+    assert response.status_code == 401
+    assert reason in response.get_json()["error"]
+    assert nothing_stored(message)
+
+
+@pytest.mark.parametrize("offset", [-4 * 60, 4 * 60], ids=["4 minutes old", "4 minutes ahead"])
+def test_signed_webhook_within_five_minutes_is_accepted(pushed, sent_message, offset):
+    client = pushed(**SIGNED)
+    message = sent_message()
+
+    response = client.post(STATUS_URL, data=signed_receipt(message.provider_id, int(time.time()) + offset))
+
+    assert response.status_code == 204
+    assert delivered_once(message)
+
+
+def test_signed_inbound_three_years_old_is_refused(pushed):
+    client = pushed(**SIGNED)
+    old = sign(inbound("STOP"), "sigsecret", "sha256", timestamp=int(time.time()) - 3 * YEAR)
+
+    response = client.post(INBOUND_URL, json=old)
+
+    assert response.status_code == 401
+    assert nothing_stored()
 
 
 # Bodies that are no event

@@ -34,5 +34,5 @@ class RecordingProvider(Provider):
     def parse_inbound(self, params, limits=None):
         return vonage_format.parse_inbound(params, limits)
 
-    def verify_signature(self, params):
-        return True
+    def signature_problem(self, params, now=None):
+        return None

@@ -72,9 +72,11 @@ def signature(params, secret, method="md5"):
     return hmac.new(secret.encode(), signed.encode(), getattr(hashlib, method)).hexdigest()
 
 
-def sign(params, secret, method="md5", api_key=API_KEY):
-    """``params`` plus the fields Vonage adds to a signed webhook."""
-    params = {**params, "api-key": api_key, "timestamp": str(int(time.time())), "nonce": str(uuid.uuid4())}
+def sign(params, secret, method="md5", api_key=API_KEY, timestamp=None):
+    """``params`` plus the fields Vonage adds to a signed webhook: ``timestamp`` (unix seconds; now unless
+    given, left out when ``False``), ``nonce``, and the ``sig`` over them all."""
+    stamp = {} if timestamp is False else {"timestamp": str(int(time.time()) if timestamp is None else timestamp)}
+    params = {**params, "api-key": api_key, **stamp, "nonce": str(uuid.uuid4())}
     return {**params, "sig": signature(params, secret, method)}
 
 

@@ -249,6 +249,7 @@ def test_app_with_vonage_provider_sends_through_the_api(make_app, vonage_fake):
         CRM_SMS_VONAGE_REST_HOST=vonage_fake.host,
         CRM_SMS_VONAGE_API_KEY=API_KEY,
         CRM_SMS_VONAGE_API_SECRET=API_SECRET,
+        CRM_SMS_VONAGE_UNSIGNED_WEBHOOKS=True,
     )
 
     result = app.extensions["crm_sms"].provider.send(sms())
@@ -279,40 +280,50 @@ def test_app_with_signature_secret_signs_with_the_configured_method(make_app, vo
 def test_correctly_signed_receipt_is_verified(signed_provider):
     params = fake_vonage.receipt("0A0000000123ABCD1", secret=SIGNATURE_SECRET)
 
-    assert signed_provider.verify_signature(params)
+    assert signed_provider.signature_problem(params) is None
 
 
 def test_signed_inbound_with_ampersand_in_text_is_verified(signed_provider):
     params = fake_vonage.inbound("Fish & chips = lunch", secret=SIGNATURE_SECRET)
 
-    assert signed_provider.verify_signature(params)
+    assert signed_provider.signature_problem(params) is None
 
 
 def test_receipt_signed_with_another_secret_is_refused(signed_provider):
     params = fake_vonage.receipt("0A0000000123ABCD1", secret="someone-elses-secret")
 
-    assert not signed_provider.verify_signature(params)
+    assert signed_provider.signature_problem(params) == "bad signature"
 
 
 def test_receipt_altered_after_signing_is_refused(signed_provider):
     params = fake_vonage.receipt("0A0000000123ABCD1", status="failed", err_code="3", secret=SIGNATURE_SECRET)
 
-    assert not signed_provider.verify_signature({**params, "status": "delivered", "err-code": "0"})
+    assert signed_provider.signature_problem({**params, "status": "delivered", "err-code": "0"}) == "bad signature"
 
 
 def test_unsigned_receipt_is_refused_when_a_secret_is_configured(signed_provider):
-    assert not signed_provider.verify_signature(fake_vonage.receipt("0A0000000123ABCD1"))
+    assert "not signed" in signed_provider.signature_problem(fake_vonage.receipt("0A0000000123ABCD1"))
 
 
 def test_any_receipt_passes_when_no_secret_is_configured(provider):
-    assert provider.verify_signature(fake_vonage.receipt("0A0000000123ABCD1"))
+    assert provider.signature_problem(fake_vonage.receipt("0A0000000123ABCD1")) is None
 
 
-def test_verify_signature_leaves_the_params_untouched(signed_provider):
+def test_a_signed_receipt_is_fresh_for_five_minutes_either_way_of_its_timestamp(signed_provider):
+    params = fake_vonage.receipt("0A0000000123ABCD1", secret=SIGNATURE_SECRET)
+    signed_at = int(params["timestamp"])
+
+    assert signed_provider.signature_problem(params, now=signed_at + 300) is None
+    assert signed_provider.signature_problem(params, now=signed_at - 300) is None
+    assert "more than 5 minutes from now" in signed_provider.signature_problem(params, now=signed_at + 301)
+    assert "more than 5 minutes from now" in signed_provider.signature_problem(params, now=signed_at - 301)
+
+
+def test_signature_check_leaves_the_params_untouched(signed_provider):
     params = fake_vonage.receipt("0A0000000123ABCD1", secret=SIGNATURE_SECRET)
     before = dict(params)
 
-    signed_provider.verify_signature(params)
+    signed_provider.signature_problem(params)
 
     assert params == before
 

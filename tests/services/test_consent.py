@@ -193,7 +193,8 @@ def test_help_reply_answers_with_the_business_name_and_support_phone_and_email(h
     [sms] = provider.sent
     assert sms.to == SHARED
     assert sms.text == (
-        "Lovelace Analytics: for help call (415) 555-0100 or email help@lovelace.example. Reply STOP to unsubscribe."
+        "Lovelace Analytics: for help, contact (415) 555-0100 or help@lovelace.example. Msg & data rates may apply. "
+        "Reply STOP to unsubscribe."
     )
 
 

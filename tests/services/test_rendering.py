@@ -145,9 +145,9 @@ def test_every_kind_of_text_is_filled_by_the_one_function(app, monkeypatch, make
     filled = []
     real = rendering.fill_in
 
-    def spy(text, values, keep=()):
+    def spy(text, values, keep=(), blank=True):
         filled.append(text)
-        return real(text, values, keep)
+        return real(text, values, keep, blank)
 
     monkeypatch.setattr(rendering, "fill_in", spy)
     department = Department(name="Support", phone="+14155550100", email="help@example.com")
