@@ -1,0 +1,28 @@
+"""frequency caps: why a campaign recipient was skipped; a number's bulk messages by time
+
+Revision ID: crm_sms_0003_frequency_index
+Revises: crm_sms_0001
+Create Date: 2026-12-03 16:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "crm_sms_0003_frequency_index"
+down_revision = "crm_sms_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("crm_sms_campaign_recipients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("skip_reason", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("skip_note", sa.String(length=255), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("crm_sms_campaign_recipients", schema=None) as batch_op:
+        batch_op.drop_column("skip_note")
+        batch_op.drop_column("skip_reason")
