@@ -149,16 +149,16 @@ def test_a_legacy_database_is_upgraded_in_place_and_keeps_every_row(scratch):
         for old, new in _prefix().TABLES.items():
             renamed[new] = renamed.pop(old)
         # Every row is kept, with every column that stays (the built-in numbers' consent fields moved to
-        # crm_sms_phone_numbers, and the pointers into accounts moved to crm_sms_records' ids: see 0014's test).
+        # crm_sms_phone_numbers, and the pointers into accounts moved to crm_sms_records' ids: see 0014's test);
+        # columns added by revisions after the first are left out of the comparison.
         for name, rows in renamed.items():
-            kept = [
-                {column: row[column] for column in after_row} for row, after_row in zip(rows, after[name], strict=True)
-            ]
-            assert len(after[name]) == len(rows) and kept == after[name], name
+            pairs = list(zip(rows, after[name], strict=True))
+            kept = [{column: row[column] for column in after_row if column in row} for row, after_row in pairs]
+            assert kept == [{c: after_row[c] for c in after_row if c in row} for row, after_row in pairs], name
         assert set(after) - set(renamed) == LATER_TABLES
         assert sa.inspect(connection).get_table_names().count("alembic_version") == 0
-        assert schema.current(connection, schema.SMS) == {schema.SMS.first_revision()}
-        assert schema.current(connection, schema.CRM) == {schema.CRM.first_revision()}
+        assert schema.current(connection, schema.SMS) == set(schema.SMS.script().get_heads())
+        assert schema.current(connection, schema.CRM) == set(schema.CRM.script().get_heads())
     with engine.begin() as connection:  # new rows take the next ids (the id sequences came along)
         connection.execute(sa.text("INSERT INTO crm_sms_departments (name) VALUES ('Sales')"))
         assert connection.scalar(sa.text("SELECT id FROM crm_sms_departments WHERE name = 'Sales'")) == 4

@@ -1,10 +1,11 @@
 """Frequency caps for bulk sends (campaigns and mass messages), as the admin sets them.
 
-``frequency_cap_days`` (None: off): a number is skipped when another campaign or
-mass message to it goes within that many days of this one's dispatch, before or
-after (queued, held, in progress, sent, delivered or unknown: a message handed
-over or still to go; a failed, undeliverable or canceled one never reached
-anyone). ``frequency_cap_open_conversations``: a recipient is skipped while a
+``frequency_cap_days`` (None: off): a number is skipped when it received another
+campaign or mass message in the last that many days, or another one goes within
+that many days of this one's dispatch, before or after (a campaign scheduled
+ahead is spaced from its neighbours too). A message counts when queued, held, in
+progress, sent, delivered or unknown: handed over or still to go; a failed,
+undeliverable or canceled one never reached anyone. ``frequency_cap_open_conversations``: a recipient is skipped while a
 conversation with its number, or with the record itself, waits for an answer.
 
 ``capped`` decides a whole chunk of recipients with one query per cap, never one
@@ -13,6 +14,8 @@ per recipient.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..models import Campaign, Conversation, Message, Person, db, utcnow
 from . import settings
@@ -37,7 +40,7 @@ class Caps:
     module: str
     days: int | None
     open_conversations: bool
-    at: datetime  # when the campaign goes: the window of the frequency cap is centred on it
+    at: datetime  # when the campaign goes (not before now)
     now: datetime  # what "2 days ago" is counted from
 
     @property
@@ -64,7 +67,10 @@ def describe(caps=None):
     conversations = settings.get("frequency_cap_open_conversations") if caps is None else caps.open_conversations
     parts = []
     if days:
-        parts.append(f"numbers that get another campaign or mass message within {_days(days)} of this one")
+        parts.append(
+            f"numbers that received a campaign or mass message in the last {_days(days)}, "
+            f"or have one due within {_days(days)} of this one"
+        )
     if conversations:
         parts.append("recipients with an open conversation (a message waiting for an answer)")
     return f"Frequency caps skip {' and '.join(parts)}." if parts else None
@@ -88,24 +94,26 @@ def capped(rows, caps):
 
 def _recent(rows, caps):
     window = timedelta(days=caps.days)
-    latest = {}  # number -> (send_at, campaign name, source): the one nearest this campaign's dispatch
+    nearest = {}  # number -> (send_at, campaign name, source): the one nearest now
     for numbers in _slices(sorted({row.e164 for row in rows})):
         found = db.session.execute(
             db.select(Message.phone_e164, Message.send_at, Campaign.name, Campaign.source)
             .join(Campaign, Campaign.id == Message.campaign_id)
             .where(
-                Message.phone_e164.in_(numbers),
-                Message.kind == "campaign",
-                Message.send_at > caps.at - window,
+                _among(Message.phone_e164, numbers),
+                Message.kind == db.literal_column("'campaign'"),  # written out: it must match the index's WHERE
+                Message.send_at > caps.now - window,
                 Message.send_at < caps.at + window,
                 Message.status.in_(COUNTED),
                 Message.campaign_id != caps.campaign_id,
             )
         )
         for e164, send_at, name, source in found:
-            if e164 not in latest or abs(send_at - caps.at) < abs(latest[e164][0] - caps.at):
-                latest[e164] = (send_at, name, source)
-    return {row.rid: ("frequency", _received(*latest[row.e164], caps.now)) for row in rows if row.e164 in latest}
+            if caps.now < send_at <= caps.at - window:
+                continue  # to go later, but long enough before this campaign
+            if e164 not in nearest or abs(send_at - caps.now) < abs(nearest[e164][0] - caps.now):
+                nearest[e164] = (send_at, name, source)
+    return {row.rid: ("frequency", _received(*nearest[row.e164], caps.now)) for row in rows if row.e164 in nearest}
 
 
 def _open_conversations(rows, caps):
@@ -119,8 +127,8 @@ def _open_conversations(rows, caps):
             .where(
                 Conversation.awaiting_since.is_not(None),
                 db.or_(
-                    Conversation.phone_e164.in_(numbers[start : start + _SLICE]),
-                    owner_column.in_(owners[start : start + _SLICE]),
+                    _among(Conversation.phone_e164, numbers[start : start + _SLICE]),
+                    _among(owner_column, owners[start : start + _SLICE]),
                 ),
             )
             .order_by(Conversation.awaiting_since)
@@ -152,6 +160,14 @@ def _received(send_at, name, source, now):
 
 def _days(count):
     return f"{count} day{'' if count == 1 else 's'}"
+
+
+def _among(column, values):
+    """``column IN values``. On PostgreSQL as a subquery of one array: a list of parameters would be compared
+    row by row (not hashed) once PostgreSQL caches a generic plan of the statement, after five runs."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.in_(db.select(db.func.unnest(db.bindparam(None, list(values), type_=ARRAY(column.type)))))
+    return column.in_(values)
 
 
 def _slices(values):
