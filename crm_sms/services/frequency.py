@@ -15,8 +15,6 @@ per recipient.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import ARRAY
-
 from ..models import Campaign, Conversation, Message, Person, db, utcnow
 from . import settings
 
@@ -163,11 +161,14 @@ def _days(count):
 
 
 def _among(column, values):
-    """``column IN values``. On PostgreSQL as a subquery of one array: a list of parameters would be compared
-    row by row (not hashed) once PostgreSQL caches a generic plan of the statement, after five runs."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column.in_(db.select(db.func.unnest(db.bindparam(None, list(values), type_=ARRAY(column.type)))))
-    return column.in_(values)
+    """``column IN values``, the values written into the statement (numbers and ids: quoted by SQLAlchemy).
+
+    As parameters, the statement would be the same for every chunk, so the driver prepares it and PostgreSQL
+    soon plans it once for any values: with the messages' statistics behind a bulk insert, that plan compares
+    every message of the window with every value (seconds a chunk). Written out, each chunk is planned for its
+    own values, which PostgreSQL hashes.
+    """
+    return column.in_(db.bindparam(None, list(values), expanding=True, literal_execute=True))
 
 
 def _slices(values):
