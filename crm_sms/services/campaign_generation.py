@@ -8,6 +8,8 @@ killed, Redis emptied) therefore continues from its last committed chunk, and
 two runs at once cannot both take a chunk. A number gets at most one message
 per campaign, whoever else has it (a unique index backs this).
 
+A skipped recipient's reason (``SKIP_REASONS``, frequency caps included) is written on its row.
+
 The confirmation shown before generating runs the same classification
 (``measure``), so its counts are the generation's as long as nothing changes in
 between.

@@ -433,15 +433,17 @@ def timeline(campaign, points=12):
 
 
 def for_record(owner):
-    """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)."""
+    """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)
+    and why the generation skipped it (or None)."""
     column = CampaignRecipient.contact_id if owner.kind == "contacts" else CampaignRecipient.account_id
     message_column = Message.contact_id if owner.kind == "contacts" else Message.account_id
-    rows = db.session.scalars(
-        db.select(Campaign)
+    found = db.session.execute(
+        db.select(Campaign, CampaignRecipient.skip_reason, CampaignRecipient.skip_note)
         .join(CampaignRecipient, CampaignRecipient.campaign_id == Campaign.id)
         .where(column == owner.id)
         .order_by(Campaign.send_at.desc())
     ).all()
+    rows = [campaign for campaign, _, _ in found]
     sent = (
         {
             m.campaign_id: m
@@ -452,7 +454,10 @@ def for_record(owner):
         if rows
         else {}
     )
-    return [(campaign, sent.get(campaign.id)) for campaign in rows]
+    return [
+        (campaign, sent.get(campaign.id), skip_text(reason, note) if reason else None)
+        for campaign, reason, note in found
+    ]
 
 
 def campaign_choices():

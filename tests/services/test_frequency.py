@@ -113,6 +113,7 @@ def test_a_contact_texted_by_a_campaign_two_days_ago_is_skipped_with_a_cap_of_se
     campaign = _generate(campaign)
     assert (campaign.created_count, campaign.skipped) == (1, {"frequency": 1})
     assert _skips(campaign) == [(ada.id, None, "frequency", "received a campaign 2 days ago (Spring sale)")]
+    assert campaigns.for_record(ada) == [(campaign, None, "received a campaign 2 days ago (Spring sale)")]
     assert [m.phone_e164 for m in db.session.scalars(db.select(Message).where(Message.campaign_id == campaign.id))] == [
         "+14155550102"
     ]
