@@ -388,14 +388,22 @@ def _insert(rows, shared, send_at, now):
 
 
 def _note_skips(skips):
-    """Write on each skipped recipient why (one executemany per chunk)."""
-    if skips:
-        table = CampaignRecipient.__table__
-        db.session.execute(
-            db.update(table)
-            .where(table.c.id == db.bindparam("rid"))
-            .values(skip_reason=db.bindparam("reason"), skip_note=db.bindparam("note")),
-            [{"rid": rid, "reason": reason, "note": note} for rid, _, reason, note in skips],
+    """Write on each skipped recipient why: one UPDATE from arrays on PostgreSQL, one executemany on SQLite."""
+    if not skips:
+        return
+    connection = db.session.connection()
+    table = CampaignRecipient.__tablename__
+    if connection.dialect.name == "postgresql":
+        ids, _, reasons, notes = (list(column) for column in zip(*skips, strict=True))
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET skip_reason = v.reason, skip_note = v.note FROM unnest(%(ids)s::integer[], "
+            f"%(reasons)s::text[], %(notes)s::text[]) AS v(id, reason, note) WHERE {table}.id = v.id",
+            {"ids": ids, "reasons": reasons, "notes": notes},
+        )
+    else:
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET skip_reason = ?, skip_note = ? WHERE id = ?",
+            [(reason, note, rid) for rid, _, reason, note in skips],
         )
 
 
