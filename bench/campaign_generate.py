@@ -164,8 +164,9 @@ def reset_and_seed(app, count, history=False, cap_days=None, open_conversations=
         db.session.flush()
         if history:
             seed_history(count, template, sender, now)
-        settings.put("frequency_cap_days", cap_days)
-        settings.put("frequency_cap_open_conversations", open_conversations)
+        if cap_days or open_conversations:  # (a checkout from before the caps has no such settings)
+            settings.put("frequency_cap_days", cap_days)
+            settings.put("frequency_cap_open_conversations", open_conversations)
         db.session.execute(
             db.insert(CampaignRecipient),
             [{"campaign_id": campaign.id, "contact_id": i, "created_at": now} for i in range(1, count + 1)],

@@ -5,8 +5,12 @@ campaign or mass message in the last that many days, or another one goes within
 that many days of this one's dispatch, before or after (a campaign scheduled
 ahead is spaced from its neighbours too). A message counts when queued, held, in
 progress, sent, delivered or unknown: handed over or still to go; a failed,
-undeliverable or canceled one never reached anyone. ``frequency_cap_open_conversations``: a recipient is skipped while a
-conversation with its number, or with the record itself, waits for an answer.
+undeliverable or canceled one never reached anyone. Manual, triggered and
+automatic messages never count.
+
+``frequency_cap_open_conversations``: a recipient is skipped while a conversation
+with its number, or with the record itself, waits for an answer (an inbound
+message nobody answered yet).
 
 ``capped`` decides a whole chunk of recipients with one query per cap, never one
 per recipient.
@@ -26,7 +30,7 @@ REASONS = {
 #: The statuses of a message that counts against the cap: handed over, or waiting to go.
 COUNTED = ("queued", "held", "sending", "sent", "delivered", "unknown")
 MAX_DAYS = 365
-#: Values per IN list: well under the drivers' limits on bound parameters (SQLite 32,766; PostgreSQL 65,535).
+#: Values per IN list (written into the statement): keeps it far below SQLite's 1,000,000-byte statements.
 _SLICE = 10_000
 
 
