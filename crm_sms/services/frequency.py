@@ -24,7 +24,7 @@ from . import settings
 
 #: Skip reasons (keys of campaign_generation.SKIP_REASONS) and how a list of counts names them.
 REASONS = {
-    "frequency": "Frequency cap (a campaign or mass message within the cap's days)",
+    "frequency": "Frequency cap (a recent campaign or mass message)",
     "open_conversation": "Open conversation (a message waits for an answer)",
 }
 #: The statuses of a message that counts against the cap: handed over, or waiting to go.
@@ -64,18 +64,18 @@ def caps_for(campaign, now=None):
 
 
 def describe(caps=None):
-    """What the caps do, in a sentence for the pages that send in bulk; None when no cap is on."""
+    """What the caps do, in a sentence or two for the pages that send in bulk; None when no cap is on."""
     days = settings.get("frequency_cap_days") if caps is None else caps.days
     conversations = settings.get("frequency_cap_open_conversations") if caps is None else caps.open_conversations
-    parts = []
+    sentences = []
     if days:
-        parts.append(
-            f"numbers that received a campaign or mass message in the last {_days(days)}, "
-            f"or have one due within {_days(days)} of this one"
+        sentences.append(
+            f"Frequency cap: a number that received a campaign or mass message in the last {_days(days)}, "
+            f"or has one due within {_days(days)} of this one, is skipped."
         )
     if conversations:
-        parts.append("recipients with an open conversation (a message waiting for an answer)")
-    return f"Frequency caps skip {' and '.join(parts)}." if parts else None
+        sentences.append("A recipient with an open conversation (a message waiting for an answer) is skipped.")
+    return " ".join(sentences) or None
 
 
 def capped(rows, caps):

@@ -568,8 +568,8 @@ def test_the_confirmation_counts_and_names_who_a_frequency_cap_skips_and_why(cli
     db.session.commit()
     text = _text(client.get(f"/sms/campaigns/{draft.id}/confirm"))
     assert "2 messages will be created for 3 recipients" in text
-    assert "Frequency caps skip numbers that received a campaign or mass message in the last 7 days" in text
-    assert "1 recipient will be skipped: Frequency cap (a campaign or mass message within the cap's days): 1" in text
+    assert "Frequency cap: a number that received a campaign or mass message in the last 7 days" in text
+    assert "1 recipient will be skipped: Frequency cap (a recent campaign or mass message): 1" in text
     assert "P1 Person received a campaign 2 days ago (Summer sale)" in text
 
 
@@ -592,9 +592,9 @@ def test_the_generated_campaign_lists_its_skipped_recipients_and_why(client, log
 
 def test_the_mass_message_page_says_the_frequency_caps_apply(client, login):
     login("manager")
-    assert "Frequency caps skip" not in _text(client.get("/sms/campaigns/mass/new"))
+    assert "open conversation" not in _text(client.get("/sms/campaigns/mass/new"))
     settings.put("frequency_cap_open_conversations", True)
     db.session.commit()
     text = _text(client.get("/sms/campaigns/mass/new"))
-    assert "Frequency caps skip recipients with an open conversation" in text
+    assert "A recipient with an open conversation (a message waiting for an answer) is skipped." in text
     assert "They apply to mass messages too" in text

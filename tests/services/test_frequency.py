@@ -237,7 +237,7 @@ def test_a_mass_message_applies_the_caps(manager, sender, make_account, opt_in):
     assert [(r.name, why) for r, why in confirmation.named] == [
         ("North Fiber", "received a campaign 2 days ago (Spring sale)")
     ]
-    assert "received a campaign or mass message in the last 7 days" in confirmation.caps
+    assert "a number that received a campaign or mass message in the last 7 days" in confirmation.caps
     campaign = _generate(campaign)
     assert _skips(campaign) == [(None, north.id, "frequency", "received a campaign 2 days ago (Spring sale)")]
 
