@@ -13,6 +13,10 @@ SQLite in a temporary folder unless DATABASE_URL is set. On PostgreSQL use a
 database of its own: it is created if missing, and its tables are dropped and
 rebuilt, e.g. ``DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5432/bench``.
 Redis from CRM_SMS_REDIS_URL, else an embedded one.
+
+Frequency caps: ``--history`` seeds an earlier campaign delivered 3 days ago to
+every other contact (so ``--cap-days 7`` skips half of them, ``--cap-days 1`` none),
+``--cap-days`` and ``--open-conversations`` turn the caps on.
 """
 
 import argparse
@@ -42,8 +46,9 @@ def ensure_database(url):
     engine.dispose()
 
 
-def reset_and_seed(app, count):
-    """An empty schema, then ``count`` opted-in contacts, a template, a sender and a draft campaign for them all."""
+def reset_and_seed(app, count, history=False, cap_days=None, open_conversations=False):
+    """An empty schema, then ``count`` opted-in contacts, a template, a sender and a draft campaign for them all;
+    with ``history``, an earlier campaign delivered 3 days ago to every other contact; the caps as given."""
     from crm_sms.crm.models import Contact, PhoneType
     from crm_sms.crm.models import PhoneNumber as BuiltinPhoneNumber
     from crm_sms.models import (
@@ -59,6 +64,7 @@ def reset_and_seed(app, count):
         db,
         utcnow,
     )
+    from crm_sms.services import settings
 
     with app.app_context():
         fresh_schema(app)
@@ -156,12 +162,50 @@ def reset_and_seed(app, count):
         )
         db.session.add(campaign)
         db.session.flush()
+        if history:
+            seed_history(count, template, sender, now)
+        if cap_days or open_conversations:  # (a checkout from before the caps has no such settings)
+            settings.put("frequency_cap_days", cap_days)
+            settings.put("frequency_cap_open_conversations", open_conversations)
         db.session.execute(
             db.insert(CampaignRecipient),
             [{"campaign_id": campaign.id, "contact_id": i, "created_at": now} for i in range(1, count + 1)],
         )
         db.session.commit()
         return campaign.id
+
+
+def seed_history(count, template, sender, now):
+    """An earlier campaign, its messages delivered 3 days ago to every other contact."""
+    from crm_sms.models import Campaign, Message, db
+
+    earlier = Campaign(
+        name="Earlier", module="contacts", template=template, sender=sender, send_at=now, status="completed"
+    )
+    db.session.add(earlier)
+    db.session.flush()
+    at = now - timedelta(days=3)
+    common = dict(
+        direction="outbound",
+        kind="campaign",
+        status="delivered",
+        body="Earlier",
+        sender_e164=sender.e164,
+        campaign_id=earlier.id,
+        send_at=at,
+        sent_at=at,
+        created_at=at,
+        status_changed_at=at,
+        attempts=1,
+    )
+    for start in range(1, count + 1, 20000):
+        db.session.execute(
+            db.insert(Message),
+            [
+                {**common, "contact_id": i, "phone_e164": f"+1415{2000000 + i:07d}", "client_ref": f"earlier-{i}"}
+                for i in range(start, min(count, start + 19999) + 1, 2)
+            ],
+        )
 
 
 LAUNCHER = """
@@ -238,6 +282,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument("--history", action="store_true", help="an earlier campaign to every other contact")
+    parser.add_argument("--cap-days", type=int, default=None, help="the frequency cap (default: none)")
+    parser.add_argument("--open-conversations", action="store_true", help="skip contacts in an open conversation")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         url, redis_url, server = prepare(workdir)
@@ -245,7 +292,7 @@ def main():
         ensure_database(url)
         app = make_app(url, redis_url)
         started = time.monotonic()
-        campaign_id = reset_and_seed(app, args.contacts)
+        campaign_id = reset_and_seed(app, args.contacts, args.history, args.cap_days, args.open_conversations)
         print(f"[{database}] seeded {args.contacts} opted-in contacts in {time.monotonic() - started:.1f}s")
         took, wall, peak_mb, outcome = run_generation(app, url, redis_url, campaign_id, args.chunk)
         print(

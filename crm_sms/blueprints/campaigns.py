@@ -10,7 +10,7 @@ from ..config import config_value
 from ..extension import htmx
 from ..models import Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
-from ..services import access, campaign_generation, campaigns, mass_messages, senders, signatures
+from ..services import access, campaign_generation, campaigns, frequency, mass_messages, senders, signatures
 from ..services.auth import can, person
 from ..services.campaigns import CampaignError
 from ._input import integer, plausible_date
@@ -261,9 +261,11 @@ def _change_recipients(campaign, change, note):
 
 
 def _recipients_context(campaign):
-    stmt = campaigns.recipients(campaign)
+    skipped = campaign.status != "draft" and request.args.get("skipped") == "1"
     return dict(
-        recipient_page=paginate(stmt, "rpage"),
+        recipient_page=paginate(campaigns.recipients(campaign, skipped), "rpage"),
+        skipped_only=skipped,
+        skip_text=campaigns.skip_text,
         candidates=campaigns.candidates(campaign) if campaign.editable else [],
         q="",
         filters=campaigns.filters_of(campaign.module),
@@ -363,6 +365,7 @@ def new_mass():
         form=form,
         saved={t.id: mass_messages.saved_message(t) for t in saved},
         field_labels=mass_messages.FIELD_LABELS,
+        caps=frequency.describe(),
     )
 
 

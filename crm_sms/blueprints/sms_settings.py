@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     FloatField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -24,6 +25,7 @@ from ..models.signature import TEXTS
 from ..services import (
     consent_log,
     departments,
+    frequency,
     holds,
     notices,
     people,
@@ -59,6 +61,16 @@ class RateField(FloatField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Enter a number, such as 1 or 0.5.") from None
+
+
+class DaysField(IntegerField):
+    """A whole number of days whose error a person understands (WTForms says "Not a valid integer value")."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a whole number of days, such as 7, or leave it empty for no cap.") from None
 
 
 class SenderForm(FlaskForm):
@@ -161,6 +173,19 @@ class SettingsForm(FlaskForm):
     public_minutes = RateField(
         "Conversation public minutes", validators=[Optional()], render_kw={"inputmode": "decimal"}
     )
+
+    frequency_cap_days = DaysField(
+        "Frequency cap (days)", validators=[Optional()], render_kw={"inputmode": "numeric", "placeholder": "none"}
+    )
+    frequency_cap_open_conversations = BooleanField(
+        "Campaigns and mass messages skip recipients with an open conversation"
+    )
+
+    def validate_frequency_cap_days(self, field):
+        if field.data is not None and not 0 <= field.data <= frequency.MAX_DAYS:
+            raise ValidationError(
+                f"Enter days between 1 and {frequency.MAX_DAYS}, or leave it empty (or 0) for no frequency cap."
+            )
 
     def validate_public_minutes(self, field):
         if field.data is not None and not (math.isfinite(field.data) and 0.1 <= field.data <= 7 * 24 * 60):
@@ -434,6 +459,8 @@ def index():
         holds.rules_saved()
         settings.put("opt_out_text", form.opt_out_text.data)
         settings.put("public_minutes", form.public_minutes.data)
+        settings.put("frequency_cap_days", form.frequency_cap_days.data or None)
+        settings.put("frequency_cap_open_conversations", form.frequency_cap_open_conversations.data)
         db.session.commit()
         flash("Saved the SMS settings.", "success")
         return redirect(url_for("sms_settings.index"))

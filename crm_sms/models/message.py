@@ -94,6 +94,8 @@ class Message(db.Model):
         db.Index("ix_crm_sms_messages_contact", "contact_id", "created_at", **only_where("contact_id IS NOT NULL")),
         db.Index("ix_crm_sms_messages_account", "account_id", "created_at", **only_where("account_id IS NOT NULL")),
         db.Index("ix_crm_sms_messages_conversation", "phone_e164", "sender_e164", "created_at"),
+        # A number's campaign and mass messages by when they go: the frequency cap reads them a chunk at a time.
+        db.Index("ix_crm_sms_messages_bulk_phone", "phone_e164", "send_at", **only_where("kind = 'campaign'")),
         db.Index("ix_crm_sms_messages_provider_id", "provider_id", **only_where("provider_id IS NOT NULL")),
         # The provider may deliver one inbound message twice at once; only one is kept.
         db.Index(

@@ -8,6 +8,8 @@ killed, Redis emptied) therefore continues from its last committed chunk, and
 two runs at once cannot both take a chunk. A number gets at most one message
 per campaign, whoever else has it (a unique index backs this).
 
+A skipped recipient's reason (``SKIP_REASONS``, frequency caps included) is written on its row.
+
 The confirmation shown before generating runs the same classification
 (``measure``), so its counts are the generation's as long as nothing changes in
 between.
@@ -37,7 +39,7 @@ from ..models import (
 )
 from ..models.consent import ALL_SENDERS
 from ..queue import enqueue
-from . import messages, records, rendering, segments, settings, suppressions
+from . import frequency, messages, records, rendering, segments, settings, suppressions
 from .sweep import sweeper
 
 GENERATE_JOB = "crm_sms.jobs.campaigns.generate"
@@ -49,7 +51,10 @@ SKIP_REASONS = {
     "suppressed": "Suppressed (the number replied STOP)",
     "duplicate": "Duplicate number (another recipient has it)",
     "empty_variable": "A variable of the text is empty for this recipient",
+    **frequency.REASONS,
 }
+#: How many skipped recipients the confirmation names (it counts them all).
+NAMED_SKIPS = 50
 _GSM_BASIC = frozenset(segments.GSM_BASIC)
 
 
@@ -87,15 +92,18 @@ class Plan:
     author_id: int | None
     allowed: tuple
     used: dict  # {"contact": [fields], "account": [fields]} the body uses
+    caps: frequency.Caps
     texts: dict = field(default_factory=dict)  # (the fields' values) -> (text, encoding, segments)
 
 
 @dataclass
 class Batch:
-    """One chunk's outcome: the message rows to insert, and what was skipped and why."""
+    """One chunk's outcome: the message rows to insert, and what was skipped and why (counted, and
+    ``skips``: (recipient id, record id, reason key, note or None) each)."""
 
     rows: list = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    skips: list = field(default_factory=list)
     segments: int = 0
 
 
@@ -121,6 +129,7 @@ def plan(campaign, body):
         author_id=campaign.created_by_id,
         allowed=tuple(config_value("ALLOWED_REGIONS")),
         used={record: sorted(names) for record, names in used.items()},
+        caps=frequency.caps_for(campaign),
     )
 
 
@@ -227,10 +236,15 @@ def classify(rows, plan, seen):
     texts = plan.texts
     if len(texts) > 20000:
         texts.clear()
+    capped = frequency.capped(rows, plan.caps)
     for row in rows:
-        reason = _reason(row, plan, seen) or _blank(row)
+        reason, note = _reason(row, plan, seen), None
+        if reason is None and row.rid in capped:
+            reason, note = capped[row.rid]
+        reason = reason or _blank(row)
         if reason:
             batch.skipped[reason] += 1
+            batch.skips.append((row.rid, row.owner_id, reason, note))
             continue
         seen.add(row.e164)
         values = row.values  # the record fields the text uses: recipients with the same ones read the same
@@ -293,15 +307,17 @@ def _measure(text):
 
 
 def measure(plan, chunk=None):
-    """What generating now would do, without writing: (messages, {reason: skipped}, segments)."""
+    """What generating now would do, without writing: (messages, {reason: skipped}, segments, the first
+    ``NAMED_SKIPS`` skipped as (record id, reason key, note or None))."""
     chunk = chunk or config_value("CAMPAIGN_CHUNK")
-    seen, after, created, skipped, total_segments = set(), 0, 0, Counter(), 0
+    seen, after, created, skipped, total_segments, named = set(), 0, 0, Counter(), 0, []
     while rows := recipients_after(plan, after, chunk):
         batch = classify(rows, plan, seen)
         created, total_segments = created + len(batch.rows), total_segments + batch.segments
         skipped.update(batch.skipped)
+        named.extend(skip[1:] for skip in batch.skips[: NAMED_SKIPS - len(named)])
         after = rows[-1].rid
-    return created, dict(skipped), total_segments
+    return created, dict(skipped), total_segments, named
 
 
 def generate(campaign_id, body_of, chunk=None):
@@ -340,6 +356,7 @@ def generate(campaign_id, body_of, chunk=None):
         if not claimed:
             return
         _insert(batch.rows, shared_values(shared), shared.send_at, now)
+        _note_skips(batch.skips)
         after = rows[-1].rid
         yield after
     _finish(campaign_id)
@@ -381,6 +398,26 @@ def _insert(rows, shared, send_at, now):
         connection = db.session.connection()
         insert = _copy if connection.dialect.name == "postgresql" else _insert_prepared
         insert(connection, rows, shared, send_at, now)
+
+
+def _note_skips(skips):
+    """Write on each skipped recipient why: one UPDATE from arrays on PostgreSQL, one executemany on SQLite."""
+    if not skips:
+        return
+    connection = db.session.connection()
+    table = CampaignRecipient.__tablename__
+    if connection.dialect.name == "postgresql":
+        ids, _, reasons, notes = (list(column) for column in zip(*skips, strict=True))
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET skip_reason = v.reason, skip_note = v.note FROM unnest(%(ids)s::integer[], "
+            f"%(reasons)s::text[], %(notes)s::text[]) AS v(id, reason, note) WHERE {table}.id = v.id",
+            {"ids": ids, "reasons": reasons, "notes": notes},
+        )
+    else:
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET skip_reason = ?, skip_note = ? WHERE id = ?",
+            [(reason, note, rid) for rid, _, reason, note in skips],
+        )
 
 
 _EVENT_COLUMNS = ("message_id", "status", "at", "source", "note")

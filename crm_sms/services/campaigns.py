@@ -24,7 +24,7 @@ from ..models import (
 from ..models.message import FINAL
 from ..models.template import MODULES
 from ..queue import enqueue_after_commit
-from . import campaign_generation, consent, messages, readiness, records, rendering, senders
+from . import campaign_generation, consent, frequency, messages, readiness, records, rendering, senders
 from .errors import FieldError
 from .search import MAX_QUERY
 from .sweep import sweeper
@@ -60,6 +60,8 @@ class Confirmation:
     skipped: dict  # {reason key: count}, reasons as in campaign_generation.SKIP_REASONS
     segments: int
     cost: float
+    named: tuple = ()  # the first skipped (campaign_generation.NAMED_SKIPS): (Record, why), in recipient order
+    caps: str | None = None  # what the frequency caps skip, when any is on
 
     @property
     def skipped_total(self):
@@ -125,14 +127,16 @@ def _owner_column(campaign):
     return CampaignRecipient.contact_id if campaign.module == "contacts" else CampaignRecipient.account_id
 
 
-def recipients(campaign):
-    """A select of the campaign's recipients, by the order they were added."""
-    return (
+def recipients(campaign, skipped=False):
+    """A select of the campaign's recipients (only those the generation skipped, if ``skipped``), by the order
+    they were added."""
+    stmt = (
         db.select(CampaignRecipient)
         .where(CampaignRecipient.campaign_id == campaign.id)
         .options(db.joinedload(CampaignRecipient.contact), db.joinedload(CampaignRecipient.account))
         .order_by(CampaignRecipient.id)
     )
+    return stmt.where(CampaignRecipient.skip_reason.is_not(None)) if skipped else stmt
 
 
 def recipient_count(campaign):
@@ -265,14 +269,23 @@ def confirmation(campaign, user=None):
     particular, so only from a shared number).
     """
     _ready(campaign, user)
-    created, skipped, segment_count = campaign_generation.measure(campaign_generation.plan(campaign, text_of(campaign)))
+    plan = campaign_generation.plan(campaign, text_of(campaign))
+    created, skipped, segment_count, named = campaign_generation.measure(plan)
+    owners = {r.id: r for r in db.session.scalars(db.select(Record).where(Record.id.in_({n[0] for n in named})))}
     return Confirmation(
         recipients=recipient_count(campaign),
         messages=created,
         skipped=skipped,
         segments=segment_count,
         cost=round(segment_count * config_value("PRICE_PER_SEGMENT"), 4),
+        named=tuple((owners[id], skip_text(reason, note)) for id, reason, note in named if id in owners),
+        caps=frequency.describe(plan.caps),
     )
+
+
+def skip_text(reason, note):
+    """Why a recipient is (or was) skipped, as a person reads it: the note when there is one, else the reason."""
+    return note or campaign_generation.SKIP_REASONS.get(reason, reason)
 
 
 def generate(campaign, user=None, now=None):
@@ -428,15 +441,17 @@ def timeline(campaign, points=12):
 
 
 def for_record(owner):
-    """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)."""
+    """The campaigns a contact or account was a recipient of, newest first, each with its message to it (or None)
+    and why the generation skipped it (or None)."""
     column = CampaignRecipient.contact_id if owner.kind == "contacts" else CampaignRecipient.account_id
     message_column = Message.contact_id if owner.kind == "contacts" else Message.account_id
-    rows = db.session.scalars(
-        db.select(Campaign)
+    found = db.session.execute(
+        db.select(Campaign, CampaignRecipient.skip_reason, CampaignRecipient.skip_note)
         .join(CampaignRecipient, CampaignRecipient.campaign_id == Campaign.id)
         .where(column == owner.id)
         .order_by(Campaign.send_at.desc())
     ).all()
+    rows = [campaign for campaign, _, _ in found]
     sent = (
         {
             m.campaign_id: m
@@ -447,7 +462,10 @@ def for_record(owner):
         if rows
         else {}
     )
-    return [(campaign, sent.get(campaign.id)) for campaign in rows]
+    return [
+        (campaign, sent.get(campaign.id), skip_text(reason, note) if reason else None)
+        for campaign, reason, note in found
+    ]
 
 
 def campaign_choices():

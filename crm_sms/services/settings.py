@@ -15,6 +15,10 @@ DEFAULTS = {
     "quiet_hours_applied": None,  # the quiet-hour rules held messages were last re-evaluated under (the sweep's)
     "public_minutes": None,  # minutes before an unanswered conversation goes to the pool; None: CRM_SMS_PUBLIC_MINUTES
     "opt_out_text": "Reply STOP to unsubscribe.",
+    # Frequency caps for campaigns and mass messages (services.frequency): days, None for none; and whether a
+    # recipient with an open conversation is skipped.
+    "frequency_cap_days": None,
+    "frequency_cap_open_conversations": False,
     "provider_balance": None,  # last remaining balance the provider told us
     # Consent (seed 001): require_opt_in, request_consent or disclaimer
     "consent_policy": "require_opt_in",

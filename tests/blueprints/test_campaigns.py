@@ -535,3 +535,66 @@ def test_a_manager_may_run_a_campaign_from_their_own_line(client, login, templat
         },
     )
     assert response.status_code == 302
+
+
+# Frequency caps ------------------------------------------------------------------------------------------------
+
+
+def _texted_by_a_campaign(number, ago, name="Spring sale"):
+    earlier = Campaign(name=name, module="contacts", status="completed", send_at=utcnow() - ago)
+    db.session.add(earlier)
+    db.session.add(
+        Message(
+            direction="outbound",
+            kind="campaign",
+            status="delivered",
+            body="Earlier",
+            phone_e164=number,
+            sender_e164="+16285550100",
+            client_ref=f"earlier-{number}",
+            send_at=utcnow() - ago,
+            campaign=earlier,
+        )
+    )
+    settings.put("frequency_cap_days", 7)
+    db.session.commit()
+
+
+def test_the_confirmation_counts_and_names_who_a_frequency_cap_skips_and_why(client, login, draft, people):
+    login("manager")
+    crowd = people(3)
+    _texted_by_a_campaign("+14155550001", timedelta(days=2, hours=1), name="Summer sale")
+    campaigns.add_records(draft, [p.id for p in crowd])
+    db.session.commit()
+    text = _text(client.get(f"/sms/campaigns/{draft.id}/confirm"))
+    assert "2 messages will be created for 3 recipients" in text
+    assert "Frequency cap: a number that received a campaign or mass message in the last 7 days" in text
+    assert "1 recipient will be skipped: Frequency cap (a recent campaign or mass message): 1" in text
+    assert "P1 Person received a campaign 2 days ago (Summer sale)" in text
+
+
+def test_the_generated_campaign_lists_its_skipped_recipients_and_why(client, login, draft, people, make_contact):
+    login("manager")
+    crowd = people(2)
+    never = make_contact("Never", "Asked", numbers=("+14155559001",))
+    _texted_by_a_campaign("+14155550000", timedelta(days=1, hours=1))
+    campaigns.add_records(draft, [p.id for p in crowd] + [never.id])
+    campaigns.generate(draft)
+    db.session.commit()
+    generate_job(draft.id)
+    page = _text(client.get(f"/sms/campaigns/{draft.id}"))
+    assert "Skipped only (2)" in page
+    skipped = _text(client.get(f"/sms/campaigns/{draft.id}/recipients?skipped=1", headers={"HX-Request": "true"}))
+    assert "P0 Person received a campaign 1 day ago (Spring sale)" in skipped
+    assert "Never Asked Not opted in" in skipped
+    assert "P1 Person" not in skipped
+
+
+def test_the_mass_message_page_says_the_frequency_caps_apply(client, login):
+    login("manager")
+    assert "open conversation" not in _text(client.get("/sms/campaigns/mass/new"))
+    settings.put("frequency_cap_open_conversations", True)
+    db.session.commit()
+    text = _text(client.get("/sms/campaigns/mass/new"))
+    assert "A recipient with an open conversation (a message waiting for an answer) is skipped." in text
+    assert "They apply to mass messages too" in text

@@ -367,3 +367,28 @@ def test_public_minutes_that_make_no_sense_are_refused(client, login, bad):
         "Enter a number, such as 1 or 0.5.",
     )
     assert conversations.public_minutes() == 20.0
+
+
+def test_the_frequency_caps_are_saved_and_empty_or_zero_turns_the_cap_off(client, login):
+    login("admin")
+    data = {**SETTINGS, "frequency_cap_days": "7", "frequency_cap_open_conversations": "y"}
+    assert client.post("/sms/settings", data=data).status_code == 302
+    assert (settings.get("frequency_cap_days"), settings.get("frequency_cap_open_conversations")) == (7, True)
+    page = client.get("/sms/settings").text
+    assert 'name="frequency_cap_days"' in page and 'value="7"' in page
+    for off in ("", "0"):
+        assert client.post("/sms/settings", data={**SETTINGS, "frequency_cap_days": off}).status_code == 302
+        db.session.expire_all()
+        assert (settings.get("frequency_cap_days"), settings.get("frequency_cap_open_conversations")) == (None, False)
+
+
+@pytest.mark.parametrize("bad", ["-1", "seven", "1.5", "366", "7 days"])
+def test_a_frequency_cap_that_is_not_a_whole_number_of_days_is_refused(client, login, bad):
+    login("admin")
+    response = client.post("/sms/settings", data={**SETTINGS, "frequency_cap_days": bad})
+    assert response.status_code == 422
+    assert _field_errors(response, "frequency_cap_days")[0] in (
+        "Enter days between 1 and 365, or leave it empty (or 0) for no frequency cap.",
+        "Enter a whole number of days, such as 7, or leave it empty for no cap.",
+    )
+    assert settings.get("frequency_cap_days") is None

@@ -511,9 +511,9 @@ def test_a_contact_shows_the_campaigns_it_was_part_of(make_campaign, people):
     campaign = make_campaign()
     [person] = people(1)
     _add(campaign, [person])
-    assert campaigns.for_record(person) == [(campaign, None)]
+    assert campaigns.for_record(person) == [(campaign, None, None)]
     campaign = _generate(campaign)
-    [(_, message)] = campaigns.for_record(person)
+    [(_, message, _)] = campaigns.for_record(person)
     assert message.status == "queued"
 
 

@@ -1,7 +1,7 @@
 """consent proof: the wording, channel and sender of each consent event; suppressions per sender number
 
 Revision ID: crm_sms_0004_consent_proof
-Revises: crm_sms_0002_possible_opt_out
+Revises: crm_sms_0003_frequency_index
 
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "crm_sms_0004_consent_proof"
-down_revision = "crm_sms_0002_possible_opt_out"
+down_revision = "crm_sms_0003_frequency_index"
 branch_labels = None
 depends_on = None
 
