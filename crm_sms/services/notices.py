@@ -102,10 +102,7 @@ def web_notice_due(e164, now=None):
     """
     since = (now or utcnow()) - WEB_INTERVAL
     recent = db.select(Message.id).where(
-        Message.phone_e164 == e164,
-        Message.kind == "automatic",
-        Message.status.not_in(("canceled", "failed")),
-        Message.created_at >= since,
+        Message.phone_e164 == e164, Message.kind == "automatic", Message.created_at >= since
     )
     return not db.session.scalar(db.select(recent.exists()))
 
