@@ -65,7 +65,7 @@ class Message(db.Model):
     provider_id = db.Column(db.String(64))
     price = db.Column(db.Numeric(12, 6))
     reject_reason = db.Column(db.String(255))
-    # What an inbound message reads as, for people to act on: "possible_opt_out" (services.consent.handle_reply)
+    # What an inbound message reads as, for people to act on: "possible_opt_out" (services.replies.handle_reply)
     flag = db.Column(db.String(32))
     # Set just before the provider is called: a claimed message without it was never handed over.
     attempted_at = db.Column(UtcDateTime)

@@ -1,11 +1,11 @@
 """Possible opt-outs: replies that are no keyword but read as a wish to stop ("please stop texting me").
 
-``consent.handle_reply`` flags them (``Message.flag``) and the owner is alerted as for any reply; the
+``replies.handle_reply`` flags them (``Message.flag``) and the owner is alerted as for any reply; the
 conversation shows the flag with one click that opts the number out, as its STOP would have.
 """
 
 from ..models import ConversationEvent, db, utcnow
-from . import consent, messages, suppressions
+from . import messages, replies, suppressions
 from .errors import FieldError
 
 
@@ -23,13 +23,13 @@ def opt_out(conversation, message, user):
     suppressed, every owner opted out (audited as changed by ``user``, citing the message), everything waiting
     canceled, one confirmation; the message's events and the conversation's history name ``user`` too. Raises
     PossibleOptOutError before changing anything."""
-    if message.flag != consent.POSSIBLE_OPT_OUT or (message.phone_e164, message.sender_e164) != (
+    if message.flag != replies.POSSIBLE_OPT_OUT or (message.phone_e164, message.sender_e164) != (
         conversation.phone_e164,
         conversation.sender_e164,
     ):
         raise PossibleOptOutError("message", "That message is not a possible opt-out in this conversation.")
     if not is_open(conversation):
         raise PossibleOptOutError("message", f"{conversation.phone_e164} is already opted out: nothing to do.")
-    consent.opt_out_number(message, "staff", user.name)
+    replies.opt_out_number(message, "staff", user.name)
     messages.record_event(message, message.status, "user", actor=user, note="possible opt-out: number opted out")
     db.session.add(ConversationEvent(conversation_id=conversation.id, kind="opted_out", user_id=user.id, at=utcnow()))

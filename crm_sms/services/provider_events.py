@@ -13,7 +13,7 @@ from .. import signals
 from ..extension import state
 from ..models import InboundPart, Message, MessageEvent, ProviderReceipt, SimulatedReport, db, utcnow
 from ..queue import enqueue_after_commit
-from . import consent, conversations, inbound, receipts
+from . import consent, conversations, inbound, receipts, replies
 from .sweep import sweeper
 
 SIMULATED_JOB = "crm_sms.jobs.provider_events.simulated"
@@ -57,7 +57,7 @@ def receive_inbound(params):
     parsed = provider().parse_inbound(params, INBOUND_LIMITS)
     message = inbound.record(parsed)
     if message is not None:
-        keyword = consent.handle_reply(message)
+        keyword = replies.handle_reply(message)
         held = keyword is None and consent.hold_inbound(message)
         if not held:  # a message hidden until its sender consents is not announced either
             conversations.note_inbound(message, keyword)

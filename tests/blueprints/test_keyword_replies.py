@@ -5,7 +5,7 @@ import pytest
 
 from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import ConsentEvent, Conversation, Message, Notification, Suppression, db
-from crm_sms.services import consent, messages, notices, settings
+from crm_sms.services import consent, messages, notices, replies, settings
 from tests.fakes.vonage import inbound
 
 NUMBER = "+14155550101"
@@ -239,7 +239,7 @@ def test_help_is_answered_once_an_hour_per_number(client, provider, asked):
 def test_help_is_answered_again_after_an_hour(client, provider, asked):
     first = reply(client, "HELP")
     answer = db.session.scalar(db.select(Message).where(Message.kind == "automatic", Message.id > first.id))
-    answer.created_at -= consent.HELP_EVERY
+    answer.created_at -= replies.HELP_EVERY
     db.session.commit()
     assert answers(reply(client, "HELP")) == ["notice_help"]
 
