@@ -15,7 +15,7 @@ from ..host import host
 from ..models import PhoneNumber, db, kind_of
 from ..models.consent import CHANNELS, STATE_LABELS
 from ..models.phone_number import format_e164
-from ..services import access, consent, consent_log, phone_numbers
+from ..services import access, consent, consent_log, consent_report, phone_numbers
 from ..services.auth import can, is_own_contact, person
 from ..services.consent_log import ConsentError
 from ._csv import csv_response
@@ -217,17 +217,17 @@ def report():
     filters = {key: args.get(key) or None for key in ("state", "type", "source")}
     page, owners = None, {}
     if args.get("never") and since is None:
-        page = paginate(consent_log.never_asked_rows(kind, until))
+        page = paginate(consent_report.never_asked_rows(kind, until))
     elif any(filters.values()):
         page = paginate(
-            consent_log.report_rows(kind, since, until, filters["state"], filters["type"], filters["source"])
+            consent_report.report_rows(kind, since, until, filters["state"], filters["type"], filters["source"])
         )
-        owners = consent_log.owners_of(page.items)
+        owners = consent_report.owners_of(page.items)
     base = {key: args[key] for key in ("kind", "since", "until") if args.get(key)}
     return render(
         "crm_sms/consent/report.html",
         "crm_sms/consent/_report_rows.html",
-        counts=consent_log.report(kind, since, until),
+        counts=consent_report.report(kind, since, until),
         kind=kind,
         args=args,
         base=base,

@@ -6,7 +6,7 @@ import io
 import re
 from datetime import UTC, datetime
 
-from crm_sms.blueprints import sms_settings
+from crm_sms.blueprints import sms_settings_forms
 from crm_sms.models import ConsentEvent, Message, Suppression, db
 from crm_sms.services import consent, consent_log, notices, provider_events, settings
 from tests.blueprints.test_consent import CONSENT_SETTINGS
@@ -241,7 +241,7 @@ def test_admin_chooses_the_opt_out_scope_both_ways(client, login):
 
 def test_sender_scope_is_refused_once_the_revoke_all_rule_is_in_force(client, login, monkeypatch):
     login("admin")
-    monkeypatch.setattr(sms_settings, "utcnow", lambda: datetime(2027, 1, 31, 12, tzinfo=UTC))
+    monkeypatch.setattr(sms_settings_forms, "utcnow", lambda: datetime(2027, 1, 31, 12, tzinfo=UTC))
     response = client.post(
         "/sms/settings/consent",
         data={f"consent-{k}": v for k, v in {**CONSENT_SETTINGS, "opt_out_scope": "sender"}.items()},
