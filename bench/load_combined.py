@@ -98,11 +98,11 @@ class Browsing:
 def progress(app, campaign_id):
     """(campaign status, {total key: messages}, sent so far, first and last sent_at) from the database."""
     from crm_sms.models import Campaign, Message, db
-    from crm_sms.services import campaigns
+    from crm_sms.services import campaign_progress
 
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
-        counts = campaigns.totals(campaign)
+        counts = campaign_progress.totals(campaign)
         first, last, sent = db.session.execute(
             db.select(db.func.min(Message.sent_at), db.func.max(Message.sent_at), db.func.count(Message.sent_at)).where(
                 Message.campaign_id == campaign_id

@@ -10,7 +10,16 @@ from ..config import config_value
 from ..extension import htmx
 from ..models import Message, SenderNumber, Signature, Template, db
 from ..models.campaign import LABELS
-from ..services import access, campaign_generation, campaigns, frequency, mass_messages, senders, signatures
+from ..services import (
+    access,
+    campaign_plan,
+    campaign_progress,
+    campaigns,
+    frequency,
+    mass_messages,
+    senders,
+    signatures,
+)
 from ..services.auth import can, person
 from ..services.campaigns import CampaignError
 from ._input import integer, plausible_date
@@ -145,13 +154,13 @@ def status(campaign_id):
 
 def _status_context(campaign):
     # While generating, the progress says it all (and stays cheap to poll every second).
-    counts = campaigns.totals(campaign) if campaign.status not in ("draft", "generating") else {}
-    campaigns.settle(campaign, counts or None)
+    counts = campaign_progress.totals(campaign) if campaign.status not in ("draft", "generating") else {}
+    campaign_progress.settle(campaign, counts or None)
     return dict(
         counts=counts,
-        totals=campaigns.TOTALS,
-        timeline=campaigns.timeline(campaign) if counts else [],
-        skip_reasons=campaign_generation.SKIP_REASONS,
+        totals=campaign_progress.TOTALS,
+        timeline=campaign_progress.timeline(campaign) if counts else [],
+        skip_reasons=campaign_plan.SKIP_REASONS,
         active=campaign.status in ("generating", "scheduled", "sending"),
     )
 
@@ -296,7 +305,7 @@ def _confirm(campaign, error=None, status=200):
         campaign=campaign,
         confirmation=confirmation,
         error=error,
-        skip_reasons=campaign_generation.SKIP_REASONS,
+        skip_reasons=campaign_plan.SKIP_REASONS,
         price=config_value("PRICE_PER_SEGMENT"),
     )
 

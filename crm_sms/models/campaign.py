@@ -89,7 +89,7 @@ class CampaignRecipient(db.Model):
     account_id = db.Column(db.Integer, db.ForeignKey("crm_sms_records.id", ondelete="CASCADE"), index=True)
     created_at = db.Column(UtcDateTime, nullable=False, default=utcnow)
     # Set by the generation when it made no message for this recipient: why (a key of
-    # campaign_generation.SKIP_REASONS), and what a person reads about it ("received a campaign 2 days ago ...").
+    # campaign_plan.SKIP_REASONS), and what a person reads about it ("received a campaign 2 days ago ...").
     skip_reason = db.Column(db.String(32))
     skip_note = db.Column(db.String(255))
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from ..models import Campaign, Conversation, Message, Person, db, utcnow
 from . import settings
 
-#: Skip reasons (keys of campaign_generation.SKIP_REASONS) and how a list of counts names them.
+#: Skip reasons (keys of campaign_plan.SKIP_REASONS) and how a list of counts names them.
 REASONS = {
     "frequency": "Frequency cap (a recent campaign or mass message)",
     "open_conversation": "Open conversation (a message waits for an answer)",
@@ -79,7 +79,7 @@ def describe(caps=None):
 
 
 def capped(rows, caps):
-    """{recipient id: (reason key, what a person reads)} for the ``rows`` (``campaign_generation.Row``) a cap
+    """{recipient id: (reason key, what a person reads)} for the ``rows`` (``campaign_plan.Row``) a cap
     skips; the frequency cap first. One query per cap for the chunk (its numbers in slices of ``_SLICE``)."""
     if not caps.active:
         return {}

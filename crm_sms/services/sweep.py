@@ -12,6 +12,7 @@ from ..queue import redis
 #: The services that register sweepers; imported before each sweep so a fresh worker runs them all.
 FEATURES = (
     "crm_sms.services.campaign_generation",
+    "crm_sms.services.campaign_progress",
     "crm_sms.services.campaigns",
     "crm_sms.services.conversations",
     "crm_sms.services.dispatch",

@@ -10,6 +10,7 @@ from crm_sms.models import Campaign, Message, MessageEvent, Suppression, Templat
 from crm_sms.queue import queue
 from crm_sms.services import (
     campaign_generation,
+    campaign_progress,
     campaigns,
     consent,
     departments,
@@ -368,13 +369,13 @@ def test_status_moves_from_scheduled_to_sending_to_completed_with_its_messages(m
     campaign = make_campaign(send_at=utcnow() + timedelta(seconds=30))
     _add(campaign, people(2))
     campaign = _generate(campaign)
-    assert campaigns.settle(campaign) == "scheduled"
-    assert campaigns.settle(campaign, now=utcnow() + timedelta(minutes=1)) == "sending"
+    assert campaign_progress.settle(campaign) == "scheduled"
+    assert campaign_progress.settle(campaign, now=utcnow() + timedelta(minutes=1)) == "sending"
     for message in _messages(campaign):
         message.send_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     dispatch()
-    assert campaigns.settle(campaign) == "sending"  # sent, not delivered yet
+    assert campaign_progress.settle(campaign) == "sending"  # sent, not delivered yet
     for message in _messages(campaign):
         provider_events.receive_receipt(
             receipt(
@@ -385,8 +386,8 @@ def test_status_moves_from_scheduled_to_sending_to_completed_with_its_messages(m
             )
         )
     db.session.commit()
-    assert campaigns.totals(campaign)["delivered"] == 2
-    assert campaigns.settle_campaigns() == 1
+    assert campaign_progress.totals(campaign)["delivered"] == 2
+    assert campaign_progress.settle_campaigns() == 1
     assert campaign.status == "completed"
 
 
@@ -407,8 +408,8 @@ def test_stop_while_the_campaign_sends_stops_its_messages_to_that_number(make_ca
     db.session.commit()
     dispatch()
     assert [sms.to for sms in provider.sent if "sale" in sms.text] == [stays.phone_numbers[0].e164]
-    assert campaigns.totals(campaign)["opted_out"] == 1
-    assert campaigns.totals(campaign)["canceled"] == 0
+    assert campaign_progress.totals(campaign)["opted_out"] == 1
+    assert campaign_progress.totals(campaign)["canceled"] == 0
 
 
 def test_a_number_suppressed_after_generation_is_refused_when_claimed(make_campaign, people, provider):
@@ -421,7 +422,7 @@ def test_a_number_suppressed_after_generation_is_refused_when_claimed(make_campa
     db.session.commit()
     dispatch()
     assert [sms.to for sms in provider.sent] == [stays.phone_numbers[0].e164]
-    assert campaigns.totals(campaign)["opted_out"] == 1
+    assert campaign_progress.totals(campaign)["opted_out"] == 1
 
 
 def test_the_saved_mass_messages_are_locked_account_templates_made_once(app):
@@ -521,7 +522,7 @@ def test_the_timeline_counts_messages_by_status_over_time(make_campaign, people)
     campaign = make_campaign()
     _add(campaign, people(3))
     campaign = _generate(campaign)
-    points = campaigns.timeline(campaign, points=4)
+    points = campaign_progress.timeline(campaign, points=4)
     assert len(points) == 4
     assert points[-1][1]["queued"] == 3
 

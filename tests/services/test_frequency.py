@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from crm_sms.jobs.campaigns import generate as generate_job
 from crm_sms.models import Campaign, CampaignRecipient, Conversation, Message, db, utcnow
-from crm_sms.services import campaign_generation, campaigns, mass_messages, settings, templates
+from crm_sms.services import campaign_plan, campaigns, mass_messages, settings, templates
 
 OURS = "+16285550100"
 
@@ -251,12 +251,12 @@ def test_the_caps_cost_one_query_per_chunk_whatever_the_recipients(app, make_cam
         for number, owner in list(zip(numbers, owners, strict=True))[::2]:
             _earlier(number, timedelta(days=1), owner=owner)
         campaign = _with(make_campaign(), *owners)
-        plan = campaign_generation.plan(campaign, campaigns.text_of(campaign))
+        plan = campaign_plan.plan(campaign, campaigns.text_of(campaign))
         seen = []
         listen = lambda *args, seen=seen: seen.append(args[2])  # noqa: E731
         sa.event.listen(db.engine, "before_cursor_execute", listen)
         try:
-            campaign_generation.measure(plan, chunk=1000)
+            campaign_plan.measure(plan, chunk=1000)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", listen)
         counts.append(sum("crm_sms_conversations.awaiting_since" in s or "crm_sms_messages.kind" in s for s in seen))
