@@ -55,6 +55,7 @@ COURTESY = frozenset(
         "right now", "asap", "immediately", "already", "sir", "maam", "madam", "bye", "goodbye", "sorry",
         "hi", "hello", "hey", "x", "xx", "merci", "merci beaucoup", "svp", "stp", "sil vous plait",
         "sil te plait", "bonjour", "gracias", "muchas gracias", "por favor", "porfa", "porfavor", "hola", "no",
+        "me",  # "unsubscribe me", "HELP ME": the keyword is still all it asks
     )
 )
 # fmt: on

@@ -100,7 +100,7 @@ NOT_PENDING = [
     ("please stop texting me", "possible_opt_out"),
     ("don't text me anymore", "possible_opt_out"),
     ("remove me from your list", "possible_opt_out"),
-    ("unsubscribe me", "possible_opt_out"),
+    ("unsubscribe me", "opt_out"),
     ("take me off", "possible_opt_out"),
     ("arrêtez de m'envoyer des messages", "possible_opt_out"),
     ("désabonner", "possible_opt_out"),
