@@ -90,23 +90,23 @@ def test_a_receipt_for_an_unknown_id_is_acknowledged_and_changes_no_message(serv
 
 
 @pytest.mark.parametrize(
-    "body, headers, status",
-    [
-        (sign({"status": "delivered", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),  # no message id
-        (sign({"messageId": "0A01", "status": "exploded", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),
-        ("[1, 2, 3]", {"Content-Type": "application/json"}, 400),
-        ("{not json", {"Content-Type": "application/json"}, 400),
-        (receipt("0A01", msisdn=THEM, secret="another secret"), None, 401),  # forged: signed with another secret
-        ({**receipt("0A01", msisdn=THEM, secret=SIGNATURE_SECRET), "status": "failed"}, None, 401),  # altered after
-        (receipt("0A01", msisdn=THEM), None, 401),  # not signed at all
-        ("x=" + "a" * (1024 * 1024), {"Content-Type": "application/x-www-form-urlencoded"}, 413),  # 1 MB
+    "make_body, headers, status",
+    [  # bodies are made when the test runs: a signature's timestamp is fresh for five minutes only
+        (lambda: sign({"status": "delivered", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),  # no message id
+        (lambda: sign({"messageId": "0A01", "status": "exploded", "msisdn": THEM}, SIGNATURE_SECRET), None, 400),
+        (lambda: "[1, 2, 3]", {"Content-Type": "application/json"}, 400),
+        (lambda: "{not json", {"Content-Type": "application/json"}, 400),
+        (lambda: receipt("0A01", msisdn=THEM, secret="another secret"), None, 401),  # forged: another secret
+        (lambda: {**receipt("0A01", msisdn=THEM, secret=SIGNATURE_SECRET), "status": "failed"}, None, 401),  # altered
+        (lambda: receipt("0A01", msisdn=THEM), None, 401),  # not signed at all
+        (lambda: "x=" + "a" * (1024 * 1024), {"Content-Type": "application/x-www-form-urlencoded"}, 413),  # 1 MB
     ],
     ids=["no-id", "bad-status", "json-array", "broken-json", "other-secret", "altered", "unsigned", "1MB"],
 )
 def test_a_bad_webhook_is_refused_with_a_4xx_changes_nothing_and_the_app_keeps_serving(
-    served, sent, body, headers, status
+    served, sent, make_body, headers, status
 ):
-    assert requests.post(served, data=body, headers=headers, timeout=10).status_code == status
+    assert requests.post(served, data=make_body(), headers=headers, timeout=10).status_code == status
     db.session.rollback()
     assert statuses() == {THEM: "sent"}
     assert _post(served, _delivered(sent)).status_code == 204  # the next, good receipt is served and applied
