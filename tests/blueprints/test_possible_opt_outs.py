@@ -98,7 +98,7 @@ def test_one_click_opts_the_number_out_as_stop_would_audited_with_who_and_the_me
 
 def test_a_second_click_changes_and_sends_nothing_more(client, login, ada, sender):
     text(ada, login("agent"), sender)
-    message = receive("unsubscribe me")
+    message = receive("please stop texting me")
     click(client, message)
     response = click(client, message)
     assert response.status_code == 303
