@@ -308,15 +308,13 @@ DEFAULTS = {
     "VONAGE_SIGNATURE_SECRET": Setting(
         None,
         _optional_text,
-        "Vonage signature secret. When set, outgoing requests are signed and webhooks without a valid, fresh "
-        "signature (its timestamp within 5 minutes of now) are refused. Required with Vonage unless "
-        "VONAGE_UNSIGNED_WEBHOOKS is true.",
+        "Vonage signature secret: requests are signed, webhooks without a valid signature dated within 5 minutes "
+        "are refused. Required with Vonage unless VONAGE_UNSIGNED_WEBHOOKS is true.",
     ),
     "VONAGE_UNSIGNED_WEBHOOKS": Setting(
         False,
         _boolean,
-        "Run with Vonage without a signature secret, accepting unsigned webhooks on purpose (anyone who knows "
-        "the webhook URLs can then post receipts and replies). Without it, start-up refuses to run unsigned.",
+        "Accept unsigned Vonage webhooks on purpose (anyone who knows their URLs may then post receipts and replies).",
     ),
     "VONAGE_SIGNATURE_METHOD": Setting(
         "md5",

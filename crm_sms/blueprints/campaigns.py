@@ -1,10 +1,8 @@
 """SMS campaigns and mass messages for managers: build a draft, pick recipients, confirm, generate, follow it."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField
-from wtforms.validators import Optional
+from wtforms import SelectChoice
 
 from ..config import config_value
 from ..extension import htmx
@@ -17,50 +15,14 @@ from ..services import (
     campaigns,
     frequency,
     mass_messages,
-    senders,
-    signatures,
 )
 from ..services.auth import can, person
 from ..services.campaigns import CampaignError
-from ._input import integer, plausible_date
+from ._input import integer
 from ._views import aware, go, linked, local, pages, paginate, permission_required, render
+from .campaign_forms import MODULE_LABELS, CampaignForm, MassMessageForm, sender_and_signature_choices
 
 bp = pages("campaigns", __name__, url_prefix="/sms/campaigns")
-
-MODULE_LABELS = {"contacts": "Contacts", "accounts": "Accounts"}
-TIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class CampaignForm(FlaskForm):
-    # The service checks every field, so its messages are what people read.
-    name = StringField("Name")
-    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    module = SelectField(
-        "Module", validate_choice=False, choices=[SelectChoice(k, v) for k, v in MODULE_LABELS.items()]
-    )
-    template_id = SelectField("Template", coerce=integer, validate_choice=False)
-    sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
-    signature_id = SelectField("Signature", coerce=integer, validate_choice=False)
-
-
-class MassMessageForm(FlaskForm):
-    template_id = SelectField("Saved message", coerce=integer, validate_choice=False)
-    outage_start = DateTimeLocalField("Outage start", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    outage_end = DateTimeLocalField("Outage end", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    type = StringField("Account type")
-    city = StringField("City")
-    send_at = DateTimeLocalField("Dispatch date", format=TIME_FORMAT, validators=[Optional(), plausible_date])
-    sender_id = SelectField("Sender number", coerce=integer, validate_choice=False)
-    signature_id = SelectField("Signature", coerce=integer, validate_choice=False)
-
-
-def _sender_and_signature_choices(form):
-    form.sender_id.choices = [
-        SelectChoice(s.id, f"{s.label or 'Sender'} · {s.e164}") for s in senders.for_user(person())
-    ]
-    form.signature_id.choices = [SelectChoice(0, "The default for mass messages")] + [
-        SelectChoice(s.id, s.name) for s in signatures.all_signatures()
-    ]
 
 
 @bp.route("")
@@ -93,7 +55,7 @@ def _edit(campaign):
         form.signature_id.data = campaign.signature_id or 0
     module = form.module.data if form.module.data in MODULE_LABELS else "contacts"
     form.template_id.choices = [SelectChoice(t.id, t.name) for t in campaigns.templates_for(module)]
-    _sender_and_signature_choices(form)
+    sender_and_signature_choices(form)
     if form.validate_on_submit():
         try:
             saved = campaigns.save(
@@ -348,7 +310,7 @@ def new_mass():
     saved = mass_messages.ensure_saved_messages()
     form = MassMessageForm()
     form.template_id.choices = [SelectChoice(t.id, t.name) for t in saved]
-    _sender_and_signature_choices(form)
+    sender_and_signature_choices(form)
     if form.validate_on_submit():
         template = db.session.get(Template, form.template_id.data) if form.template_id.data else None
         try:

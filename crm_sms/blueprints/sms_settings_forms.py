@@ -31,24 +31,24 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RateField(FloatField):
-    """A float whose error a person understands (WTForms says "Not a valid float value")."""
+class _Explained:
+    """A number field whose error a person understands (WTForms says "Not a valid float value")."""
+
+    error = ""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Enter a number, such as 1 or 0.5.") from None
+            raise ValueError(self.error) from None
 
 
-class DaysField(IntegerField):
-    """A whole number of days whose error a person understands (WTForms says "Not a valid integer value")."""
+class RateField(_Explained, FloatField):
+    error = "Enter a number, such as 1 or 0.5."
 
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a whole number of days, such as 7, or leave it empty for no cap.") from None
+
+class DaysField(_Explained, IntegerField):
+    error = "Enter a whole number of days, such as 7, or leave it empty for no cap."
 
 
 class SenderForm(FlaskForm):
