@@ -8,7 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from crm_sms import CrmSms, queue
 from crm_sms.crm import users
 from crm_sms.models import Department, db
-from crm_sms.services import departments, messages
+from crm_sms.services import departments, outbound
 from tests.conftest import PASSWORD
 
 
@@ -66,7 +66,7 @@ def test_a_host_commit_commits_crm_sms_rows_and_a_rollback_drops_them(shop):
 def test_a_job_crm_sms_queues_goes_when_the_host_commits(shop):
     app, shop_db, Order = shop
     with app.app_context():
-        messages.enqueue_dispatch("crm_sms-dispatch-host-test", after_commit=True)
+        outbound.enqueue_dispatch("crm_sms-dispatch-host-test", after_commit=True)
         assert queue.queue().fetch_job("crm_sms-dispatch-host-test") is None
         shop_db.session.add(Order(note="paid"))
         shop_db.session.commit()

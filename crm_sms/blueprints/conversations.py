@@ -20,6 +20,7 @@ from ..services import (
     possible_opt_outs,
     rendering,
     templates,
+    unknown_numbers,
 )
 from ..services.auth import can, person
 from ..services.conversations import ConversationError
@@ -97,7 +98,7 @@ def thread(conversation_id):
         "crm_sms/conversations/_thread.html",
         "crm_sms/conversations/_thread.html",
         conversation=conversation,
-        rows=conversations.thread(conversation),
+        rows=messages.thread(conversation),
         opt_out_open=possible_opt_outs.is_open(conversation),
     )
 
@@ -127,7 +128,7 @@ def reply(conversation_id):
     status, notice = 422, None
     if form.validate_on_submit():
         try:
-            conversations.reply(conversation, form.body.data, person(), send_at=aware(form.send_at.data))
+            messages.reply(conversation, form.body.data, person(), send_at=aware(form.send_at.data))
         except MessageError as error:
             form[error.field if error.field in form else "body"].errors.append(str(error))
         else:
@@ -176,7 +177,7 @@ def create_contact(conversation_id):
     form = _contact_form(request.form)
     if form.validate_on_submit():
         try:
-            conversations.create_contact(
+            unknown_numbers.create_contact(
                 conversation,
                 form.first_name.data,
                 form.last_name.data,
@@ -233,7 +234,7 @@ def _context(conversation, form=None, contact_form=None, error=None):
     kind = kind_of(record) if record is not None else "contacts"
     return dict(
         conversation=conversation,
-        rows=conversations.thread(conversation),
+        rows=messages.thread(conversation),
         followers=conversations.followers(conversation),
         history=conversations.history(conversation),
         form=form or ReplyForm(formdata=None),

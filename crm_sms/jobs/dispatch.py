@@ -4,7 +4,7 @@ import uuid
 from ..config import config_value
 from ..models import db
 from ..services import dispatch as dispatch_service
-from ..services import messages
+from ..services import outbound
 
 #: A dispatch job stops claiming after this long, so one job never holds a worker forever.
 TIME_BUDGET = 60
@@ -36,7 +36,7 @@ def dispatch():
             if not sending:
                 break
         else:  # more is due: another job carries on
-            messages.enqueue_dispatch()
+            outbound.enqueue_dispatch()
     finally:
         dispatch_service.leave(name)
     return handled

@@ -19,7 +19,7 @@ from flask import current_app
 from ..config import config_value
 from ..models import Campaign, CampaignRecipient, Message, MessageEvent, db, utcnow
 from ..queue import enqueue
-from . import campaign_plan, messages
+from . import campaign_plan, outbound
 from .sweep import sweeper
 
 GENERATE_JOB = "crm_sms.jobs.campaigns.generate"
@@ -225,7 +225,7 @@ def _finish(campaign_id):
         campaign.status = "completed"
     else:
         campaign.status = "scheduled" if campaign.send_at > now else "sending"
-        messages.schedule_dispatch(campaign.send_at, now)
+        outbound.schedule_dispatch(campaign.send_at, now)
     campaign.generated_at = campaign.progress_at = now
     db.session.flush()
 

@@ -23,7 +23,7 @@ from ..models import (
 )
 from ..models.template import MODULES
 from ..queue import enqueue_after_commit
-from . import campaign_generation, campaign_plan, frequency, messages, readiness, records, rendering, senders
+from . import campaign_generation, campaign_plan, frequency, messages, outbound, readiness, records, rendering, senders
 from .errors import FieldError
 from .search import MAX_QUERY
 
@@ -99,10 +99,8 @@ def save(campaign, name, send_at, module, template, sender, signature, user, now
 
 def text_of(campaign):
     """The campaign's message text as written: its template, with a mass message's fields filled in."""
-    from .mass_messages import fill_fields
-
     body = campaign.template.body if campaign.template else ""
-    return fill_fields(body, campaign.fields or {})
+    return rendering.fill_fields(body, campaign.fields or {})
 
 
 # Recipients ---------------------------------------------------------------------------------------------------
@@ -303,7 +301,7 @@ def cancel(campaign, now=None):
     campaign.status, campaign.canceled_at = "canceled", now or utcnow()
     db.session.flush()  # the campaign row first: a generation chunk in flight waits for it, then stops
     return len(
-        messages.bulk_transition(
+        outbound.bulk_transition(
             list(db.session.scalars(waiting)), "canceled", "user", note=CANCELED_NOTE, reject_reason=CANCELED_NOTE
         )
     )

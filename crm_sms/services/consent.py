@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..models.consent import CHANNEL_OF_SOURCE
-from . import notices, phone_numbers, settings, suppressions
+from . import notices, outbound, phone_numbers, settings, suppressions
 
 NOT_OPTED_IN = "Not opted in to SMS"
 OPTED_OUT = "Opted out of SMS"
@@ -175,8 +175,6 @@ def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None, ke
     arrive after it. Callers queue the opt-out confirmation afterwards; ``keep_notices_since`` keeps the automatic
     ones written since then (that confirmation, for a repeated STOP). The dispatcher checks again at claim time.
     """
-    from . import messages
-
     if e164 is None and owner is None:
         raise ValueError("cancel_waiting needs a number or an owner")
     stmt = db.select(Message.id).where(Message.direction == "outbound", Message.status.in_(("queued", "held")))
@@ -189,7 +187,7 @@ def cancel_waiting(e164=None, reason=OPTED_OUT, owner=None, sender_e164=None, ke
     if keep_notices_since is not None:
         stmt = stmt.where(~((Message.kind == "automatic") & (Message.created_at >= keep_notices_since)))
     ids = list(db.session.scalars(stmt))
-    return messages.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
+    return outbound.bulk_transition(ids, "canceled", "system", note=reason, reject_reason=reason)
 
 
 def revoke(cause, source="sms_reply", changed_by="Unknown", keep_notices_since=None):
@@ -265,10 +263,8 @@ def hold_inbound(inbound_message):
         phone is None or not phone.sms_capable or suppressions.blocked_numbers({e164}, inbound_message.sender_e164)
     ):
         return False  # no request can go to it: show the message as it is
-    from . import messages
-
     inbound_message.status, inbound_message.hold_reason = "held", "awaiting_consent"
-    messages.record_event(inbound_message, "held", "system", note="hidden until the sender consents")
+    outbound.record_event(inbound_message, "held", "system", note="hidden until the sender consents")
     if state == "never_asked":
         sender = db.session.scalar(db.select(SenderNumber).where(SenderNumber.e164 == inbound_message.sender_e164))
         employee = (
@@ -293,34 +289,6 @@ def owners_of(e164):
         .order_by(PhoneNumber.id)
     ).all()
     return [(phone.record, phone) for phone in phones]
-
-
-def release_awaiting(e164):
-    """Queue the messages that waited for this number's consent (due now, or when scheduled if later)."""
-    from . import conversations, messages
-
-    now = utcnow()
-    waiting = db.session.execute(
-        db.select(Message.id, Message.direction).where(
-            Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent"
-        )
-    ).all()
-    outbound = [id for id, direction in waiting if direction == "outbound"]
-    inbound = [id for id, direction in waiting if direction == "inbound"]
-    shown = messages.bulk_transition(inbound, "received", "system", note="consent given: shown", hold_reason=None)
-    for message in db.session.scalars(db.select(Message).where(Message.id.in_(shown)).order_by(Message.id)):
-        conversations.note_inbound(message)
-    moved = messages.bulk_transition(
-        outbound,
-        "queued",
-        "system",
-        note="consent given",
-        hold_reason=None,
-        send_at=db.case((Message.send_at < now, db.literal(now, Message.send_at.type)), else_=Message.send_at),
-    )
-    if moved:
-        messages.schedule_dispatch(now)
-    return moved
 
 
 def suppress(e164, source="sms_reply", sender_e164=None):

@@ -11,14 +11,12 @@ owner stays a subscriber). Every move is a ConversationEvent.
 from datetime import timedelta
 
 from ..config import config_value
-from ..host import host
 from ..models import (
     Conversation,
     ConversationEvent,
     Message,
     Notification,
     Person,
-    SenderNumber,
     Subscription,
     conflict_insert,
     db,
@@ -26,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..queue import enqueue_after_commit
-from . import messages, records, settings
+from . import records, settings
 from .auth import can
 from .errors import FieldError
 from .sweep import sweeper
@@ -295,61 +293,6 @@ def _event(conversation, kind, user, now, seconds=None):
     )
 
 
-# Replying ---------------------------------------------------------------------------------------------------
-
-
-def reply(conversation, body, author, send_at=None, now=None):
-    """Text the conversation's contact from the conversation's own number (MessageError when refused).
-
-    Consent, length and variables are checked as on the contact's page; the author answers the
-    conversation (and takes it from the pool) once the caller commits.
-    """
-    owner = conversation.record
-    if owner is None:
-        raise messages.MessageError("body", "This number belongs to no contact yet: create one to reply.")
-    phone = next((p for p in owner.phone_numbers if p.e164 == conversation.phone_e164), None)
-    if phone is None:
-        raise messages.MessageError(
-            "body", f"{conversation.phone_e164} is no longer one of {conversation.title}'s numbers."
-        )
-    sender = db.session.scalar(
-        db.select(SenderNumber).where(SenderNumber.e164 == conversation.sender_e164, SenderNumber.active)
-    )
-    if sender is None:
-        raise messages.MessageError("body", f"{conversation.sender_e164} is no longer one of our sender numbers.")
-    return messages.compose(owner, phone, sender, body, author, send_at=send_at, now=now, conversation=conversation)
-
-
-def create_contact(conversation, first_name, last_name, phone_kind):
-    """Make a host contact of an unknown number that texted in (when the host lets crm_sms: ``host.phone_kinds``);
-    its messages so far become the contact's. Returns the contact's ``Record``."""
-    if conversation.record is not None:
-        raise ConversationError("first_name", f"This number already belongs to {conversation.title}.")
-    if not host.phone_kinds():
-        raise ConversationError("first_name", "Create the contact in the CRM with this number: it is linked then.")
-    if not (first_name or "").strip() and not (last_name or "").strip():
-        raise ConversationError("first_name", "Enter a first or a last name.")
-    if phone_kind not in dict(host.phone_kinds()):
-        raise ConversationError("phone_type", "Choose the type of this number.")
-    try:
-        made = host.create_contact(first_name.strip(), (last_name or "").strip(), conversation.phone_e164, phone_kind)
-    except ValueError as error:
-        raise ConversationError("first_name", str(error)) from None
-    contact = records.link(made)
-    conversation.contact = contact
-    db.session.execute(
-        db.update(Message)
-        .where(
-            Message.phone_e164 == conversation.phone_e164,
-            Message.contact_id.is_(None),
-            Message.account_id.is_(None),
-        )
-        .values(contact_id=contact.id),
-        execution_options={"synchronize_session": False},
-    )
-    return contact
-
-
 # Reading ----------------------------------------------------------------------------------------------------
 
 
@@ -393,17 +336,6 @@ def _readable_by_role(user):
         Conversation.pooled_at.is_not(None),
         Conversation.id.in_(db.select(Subscription.conversation_id).where(Subscription.user_id == user.id)),
     )
-
-
-def thread(conversation, limit=100):
-    """The conversation's latest messages, oldest first (as a chat reads)."""
-    latest = db.session.scalars(
-        messages.between(conversation.phone_e164, conversation.sender_e164)
-        .where(Message.status != "draft")
-        .options(db.joinedload(Message.author))
-        .limit(limit)
-    ).all()
-    return latest[::-1]
 
 
 def followers(conversation):

@@ -30,6 +30,7 @@ from . import (
     holds,
     messages,
     notices,
+    outbound,
     quiet_hours,
     rate_limit,
     readiness,
@@ -80,7 +81,7 @@ def claim(limit, now=None):
     due = db.select(Message.id).where(_due(now)).order_by(Message.send_at, Message.id).limit(limit)
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    ids = messages.bulk_transition(
+    ids = outbound.bulk_transition(
         list(db.session.scalars(due)),
         "sending",
         "worker",
@@ -102,7 +103,7 @@ def claim(limit, now=None):
     refused = consent.blocked(batch)
     for message in batch:
         if message.id in refused:
-            messages.transition(
+            outbound.transition(
                 message, "canceled", "worker", note=refused[message.id], reject_reason=refused[message.id]
             )
     return [message for message in batch if message.id not in refused]
@@ -136,12 +137,12 @@ def deliver(batch):
     for position, message in enumerate(batch):
         now = utcnow()
         if message.id in blocked:
-            messages.transition(
+            outbound.transition(
                 message, "canceled", "worker", note=blocked[message.id], reject_reason=blocked[message.id]
             )
             continue
         if refused:
-            messages.transition(message, "failed", "worker", note=refused, reject_reason=refused)
+            outbound.transition(message, "failed", "worker", note=refused, reject_reason=refused)
             continue
         if holds.hold(message, now, rules, config["quiet_hours_manual_bypass"]):
             continue
@@ -157,7 +158,7 @@ def deliver(batch):
                 text = rendering.final_text(message.body, *people, message.signature, note, blank=False)
             except rendering.EmptyValue as error:  # the record's field was emptied since the message was queued
                 reason = messages.empty_error(error, "contacts" if message.contact else "accounts")
-                messages.transition(message, "failed", "worker", note=reason, reject_reason=reason)
+                outbound.transition(message, "failed", "worker", note=reason, reject_reason=reason)
                 continue
         texted_before.add(message.phone_e164)
         count = segments.count(text)  # a filled-in name can turn GSM-7 into Unicode
@@ -231,7 +232,7 @@ def _host_records(batch):
 
 def _give_back(unsent):
     ids = [message.id for message in unsent if message.status == "sending"]
-    messages.bulk_transition(
+    outbound.bulk_transition(
         ids,
         "queued",
         "worker",
@@ -255,9 +256,9 @@ def _record(message, result):
     raw = {"answer": result.raw} if result.raw else None
     if result.outcome == "accepted":
         message.provider_id, message.price, message.sent_at = result.provider_id, result.price, utcnow()
-        messages.transition(message, "sent", "provider", code=result.code, payload=raw)
+        outbound.transition(message, "sent", "provider", code=result.code, payload=raw)
     elif result.outcome == "failed":
-        messages.transition(
+        outbound.transition(
             message,
             "failed",
             "provider",
@@ -267,14 +268,14 @@ def _record(message, result):
             reject_reason=result.reason,
         )
     elif result.outcome == "unknown":
-        messages.transition(message, "unknown", "provider", code=result.code, note=result.reason, payload=raw)
+        outbound.transition(message, "unknown", "provider", code=result.code, note=result.reason, payload=raw)
     elif result.outcome == "out_of_credit":
         redis().set(CREDIT_PAUSE_KEY, 1, ex=CREDIT_PAUSE_SECONDS)
         _hold_for_credit(message, utcnow(), code=result.code, payload=raw)
     else:  # a transient fault: try again later, never fail the message for it
         delay = min(300, 2 ** min(message.attempts, 8)) * random.uniform(0.8, 1.2)
         at = utcnow() + timedelta(seconds=delay)
-        messages.transition(
+        outbound.transition(
             message,
             "queued",
             "provider",
@@ -285,12 +286,12 @@ def _record(message, result):
             attempted_at=None,
             send_at=at,
         )
-        messages.schedule_dispatch(at)
+        outbound.schedule_dispatch(at)
 
 
 def _hold_for_credit(message, now, code=None, payload=None):
     at = now + timedelta(seconds=CREDIT_PAUSE_SECONDS)
-    messages.transition(
+    outbound.transition(
         message,
         "held",
         "provider",
@@ -301,7 +302,7 @@ def _hold_for_credit(message, now, code=None, payload=None):
         attempted_at=None,
         send_at=at,
     )
-    messages.schedule_dispatch(at, now)
+    outbound.schedule_dispatch(at, now)
 
 
 def _numbers_texted_before(numbers):
@@ -325,7 +326,7 @@ def enqueue_due():
     """Dispatch again whatever is due (after a Redis flush, or a worker that died)."""
     if db.session.scalar(db.select(Message.id).where(_due(utcnow())).limit(1)) is None:
         return 0
-    messages.enqueue_dispatch("crm_sms-dispatch")
+    outbound.enqueue_dispatch("crm_sms-dispatch")
     return 1
 
 
@@ -372,7 +373,7 @@ def spread():
     for slot in range(1, senders_allowed()):
         job = queue().fetch_job(f"crm_sms-dispatch-helper-{slot}")
         if job is None or job.get_status(refresh=False) not in waiting:
-            messages.enqueue_dispatch(f"crm_sms-dispatch-helper-{slot}")
+            outbound.enqueue_dispatch(f"crm_sms-dispatch-helper-{slot}")
 
 
 @sweeper
@@ -381,14 +382,14 @@ def settle_stale():
     cutoff = utcnow() - timedelta(seconds=config_value("STALE_SENDING_SECONDS"))
     stale = db.and_(Message.status == "sending", Message.status_changed_at < cutoff)
     ids = list(db.session.scalars(db.select(Message.id).where(stale)))
-    unknown = messages.bulk_transition(
+    unknown = outbound.bulk_transition(
         ids,
         "unknown",
         "sweep",
         where=Message.attempted_at.is_not(None),
         note="worker stopped while sending; not resent",
     )
-    requeued = messages.bulk_transition(
+    requeued = outbound.bulk_transition(
         [i for i in ids if i not in set(unknown)],
         "queued",
         "sweep",

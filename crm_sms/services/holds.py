@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ..models import Message, db, utcnow
 from ..queue import enqueue_after_commit
-from . import messages, quiet_hours, settings
+from . import outbound, quiet_hours, settings
 from .sweep import sweeper
 
 _HELD = db.and_(Message.status == "held", Message.hold_reason == "quiet_hours")
@@ -36,10 +36,10 @@ def hold(message, now, rules, manual_bypass):
     """
     until, never = _verdict(now, message.phone_e164, _rules_for(message.kind, rules, manual_bypass))
     if never:
-        messages.transition(message, "canceled", "worker", note=never, reject_reason=never)
+        outbound.transition(message, "canceled", "worker", note=never, reject_reason=never)
     elif until:
-        messages.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours", send_at=until)
-        messages.schedule_dispatch(until, now)
+        outbound.transition(message, "held", "worker", note="quiet hours", hold_reason="quiet_hours", send_at=until)
+        outbound.schedule_dispatch(until, now)
     return bool(until or never)
 
 
@@ -75,17 +75,17 @@ def reevaluate(now=None):
             release.append(id)
         elif until != send_at:
             later[until].append(id)
-    moved = messages.bulk_transition(
+    moved = outbound.bulk_transition(
         release, "queued", "sweep", note="quiet hours changed: may go now", where=_HELD, hold_reason=None, send_at=now
     )
     if moved:
-        messages.schedule_dispatch(now, now)
+        outbound.schedule_dispatch(now, now)
     for until, ids in later.items():
         note = f"quiet hours changed: held until {until:%Y-%m-%d %H:%M} UTC"
-        moved += messages.bulk_transition(ids, "held", "sweep", note=note, where=_HELD, send_at=until)
-        messages.schedule_dispatch(until, now)
+        moved += outbound.bulk_transition(ids, "held", "sweep", note=note, where=_HELD, send_at=until)
+        outbound.schedule_dispatch(until, now)
     for reason, ids in never.items():
-        moved += messages.bulk_transition(ids, "canceled", "sweep", note=reason, where=_HELD, reject_reason=reason)
+        moved += outbound.bulk_transition(ids, "canceled", "sweep", note=reason, where=_HELD, reject_reason=reason)
     settings.put("quiet_hours_applied", stamp)
     return len(moved)
 

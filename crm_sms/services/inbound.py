@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 
 from ..models import InboundPart, Message, PhoneNumber, Record, conflict_insert, db, utcnow
-from . import messages
+from . import outbound
 from .sweep import sweeper
 
 
@@ -39,7 +39,7 @@ def record(inbound):
     )
     db.session.add(message)
     db.session.flush()
-    messages.record_event(message, "received", "provider", payload=inbound.raw)
+    outbound.record_event(message, "received", "provider", payload=inbound.raw)
     return message
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ..models import Campaign, Template, db, utcnow
-from . import campaigns, rendering, settings
+from . import campaigns, settings
 from .campaigns import CampaignError
 
 
@@ -63,18 +63,6 @@ def saved_message(template):
     return next(
         (m for m in SAVED_MESSAGES if template is not None and template.locked and m.name == template.name), None
     )
-
-
-def fill_fields(body, fields):
-    """``body`` with each field variable (``{{ outage.start }}``) replaced by its value in ``fields``
-    ({"outage.start": "Nov 24, 2:00 PM"}); the others stay as written (record variables are filled for each
-    recipient)."""
-    values = {}
-    for name, value in fields.items():
-        record, _, field = name.partition(".")
-        values.setdefault(record, {})[field] = value
-    others = {name.partition(".")[0] for name in rendering.names(body)} - set(values)
-    return rendering.fill_in(body, values, keep=others)
 
 
 def create(template, values, sender, signature, send_at, user, type=None, city=None, now=None):

@@ -1,21 +1,13 @@
-"""Messages: composing one from a record, moving it through its statuses, finding them.
-
-Every change of status goes through ``transition`` (or ``bulk_transition``)
-and leaves an event; a message in a final status never changes again.
-"""
+"""Messages: composing one from a record, finding them. Their statuses move through ``outbound``."""
 
 import uuid
 from datetime import datetime, timedelta
 
 from ..config import config_value
-from ..models import Message, MessageEvent, Signature, db, kind_of, owner_fields, utcnow
-from ..models.message import FINAL
-from ..queue import enqueue, enqueue_after_commit
-from . import consent, conversations, readiness, records, rendering, segments, senders, settings
+from ..models import Message, SenderNumber, Signature, db, kind_of, owner_fields, utcnow
+from . import consent, conversations, outbound, readiness, records, rendering, segments, senders, settings
 from .errors import FieldError
 from .search import YEARS
-
-DISPATCH_JOB = "crm_sms.jobs.dispatch.dispatch"
 
 
 class MessageError(FieldError):
@@ -79,9 +71,9 @@ def compose(owner, phone, sender, body, author, send_at=None, draft=False, now=N
     )
     db.session.add(message)
     db.session.flush()
-    record_event(message, message.status, "user", actor=author)
+    outbound.record_event(message, message.status, "user", actor=author)
     if status == "queued":
-        schedule_dispatch(message.send_at, now)
+        outbound.schedule_dispatch(message.send_at, now)
     if not draft:
         conversations.note_outbound(message, author, now)
     return message
@@ -125,77 +117,29 @@ def send_draft(message, author, now=None):
     owner = message.contact or message.account
     if owner is not None:
         _measure(message.body, owner, message.signature)
-    transition(message, "queued", "user", actor=author)
-    schedule_dispatch(message.send_at, now)
+    outbound.transition(message, "queued", "user", actor=author)
+    outbound.schedule_dispatch(message.send_at, now)
     conversations.note_outbound(message, author, now)
 
 
-def enqueue_dispatch(job_id=None, delay=None, after_commit=False):
-    """Enqueue a dispatch job, at the front of the queue: dispatch jobs are few (one per dispatching worker),
-    and a campaign's receipts waiting must not hold its sending up."""
-    (enqueue_after_commit if after_commit else enqueue)(DISPATCH_JOB, job_id=job_id, delay=delay, at_front=True)
+def reply(conversation, body, author, send_at=None, now=None):
+    """Text the conversation's contact from the conversation's own number (MessageError when refused).
 
-
-def schedule_dispatch(at, now=None):
-    """Make sure a dispatch runs at ``at`` (after the current transaction commits)."""
-    delay = (at - (now or utcnow())).total_seconds()
-    if delay <= 0:
-        enqueue_dispatch("crm_sms-dispatch", after_commit=True)
-    else:
-        # Not "now" for a message due in under a second (a retry): that job would find nothing due and end.
-        # RQ keeps scheduled times in whole seconds (a job may run up to one early): a second more makes it
-        # late rather than early.
-        enqueue_dispatch(f"crm_sms-dispatch-{int(at.timestamp())}", delay + 1, after_commit=True)
-
-
-def transition(message, status, source, actor=None, code=None, note=None, payload=None, **fields):
-    """Move a message to ``status`` with an event; a final message only gains an event. True if it moved."""
-    if message.status in FINAL:
-        record_event(message, status, source, actor, code, f"ignored: already {message.status}", payload)
-        return False
-    for name, value in fields.items():
-        setattr(message, name, value)
-    message.status = status
-    message.status_changed_at = utcnow()
-    record_event(message, status, source, actor, code, note, payload)
-    return True
-
-
-def bulk_transition(ids, status, source, note=None, where=None, **fields):
-    """Move many messages at once with one UPDATE and one multi-row INSERT of events; returns the ids moved."""
-    if not ids:
-        return []
-    now = utcnow()
-    stmt = (
-        db.update(Message)
-        .where(Message.id.in_(ids), Message.status.not_in(FINAL))
-        .values(status=status, status_changed_at=now, **fields)
-        .returning(Message.id)
+    Consent, length and variables are checked as on the contact's page; the author answers the
+    conversation (and takes it from the pool) once the caller commits.
+    """
+    owner = conversation.record
+    if owner is None:
+        raise MessageError("body", "This number belongs to no contact yet: create one to reply.")
+    phone = next((p for p in owner.phone_numbers if p.e164 == conversation.phone_e164), None)
+    if phone is None:
+        raise MessageError("body", f"{conversation.phone_e164} is no longer one of {conversation.title}'s numbers.")
+    sender = db.session.scalar(
+        db.select(SenderNumber).where(SenderNumber.e164 == conversation.sender_e164, SenderNumber.active)
     )
-    if where is not None:
-        stmt = stmt.where(where)
-    moved = list(db.session.scalars(stmt, execution_options={"synchronize_session": False}))
-    if moved:
-        db.session.execute(
-            db.insert(MessageEvent),
-            [{"message_id": id, "status": status, "at": now, "source": source, "note": note} for id in moved],
-        )
-    return moved
-
-
-def record_event(message, status, source, actor=None, code=None, note=None, payload=None):
-    db.session.add(
-        MessageEvent(
-            message=message,
-            status=status,
-            source=source,
-            actor=actor,
-            code=code,
-            note=note,
-            payload=payload,
-            at=utcnow(),
-        )
-    )
+    if sender is None:
+        raise MessageError("body", f"{conversation.sender_e164} is no longer one of our sender numbers.")
+    return compose(owner, phone, sender, body, author, send_at=send_at, now=now, conversation=conversation)
 
 
 def default_signature(purpose):
@@ -272,3 +216,14 @@ def as_of(value):
     except ValueError:
         return None
     return day.replace(tzinfo=utcnow().tzinfo) if day and day.year in YEARS else None
+
+
+def thread(conversation, limit=100):
+    """The conversation's latest messages, oldest first (as a chat reads)."""
+    latest = db.session.scalars(
+        between(conversation.phone_e164, conversation.sender_e164)
+        .where(Message.status != "draft")
+        .options(db.joinedload(Message.author))
+        .limit(limit)
+    ).all()
+    return latest[::-1]

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from ..models import Message, MessageEvent, SenderNumber, db, owner_fields, utcnow
-from . import messages, readiness, rendering, segments, settings
+from . import outbound, readiness, rendering, segments, settings
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,10 @@ def send(name, to_e164, owner=None, sender_e164=None, employee_name="", cause=No
     note = _note(name) + (f" after #{cause.id}" if cause else "")
     if refused:
         log.warning("automatic message %s to %s not sent: %s", name, to_e164, refused)
-        messages.record_event(message, "failed", "system", note=f"{note}; not sent: {refused}")
+        outbound.record_event(message, "failed", "system", note=f"{note}; not sent: {refused}")
         return message
-    messages.record_event(message, "queued", "system", note=note)
-    messages.schedule_dispatch(now, now)
+    outbound.record_event(message, "queued", "system", note=note)
+    outbound.schedule_dispatch(now, now)
     return message
 
 

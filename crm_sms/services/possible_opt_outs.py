@@ -5,7 +5,7 @@ conversation shows the flag with one click that opts the number out, as its STOP
 """
 
 from ..models import ConversationEvent, db, utcnow
-from . import messages, replies, suppressions
+from . import outbound, replies, suppressions
 from .errors import FieldError
 
 
@@ -31,5 +31,5 @@ def opt_out(conversation, message, user):
     if not is_open(conversation):
         raise PossibleOptOutError("message", f"{conversation.phone_e164} is already opted out: nothing to do.")
     replies.opt_out_number(message, "staff", user.name)
-    messages.record_event(message, message.status, "user", actor=user, note="possible opt-out: number opted out")
+    outbound.record_event(message, message.status, "user", actor=user, note="possible opt-out: number opted out")
     db.session.add(ConversationEvent(conversation_id=conversation.id, kind="opted_out", user_id=user.id, at=utcnow()))

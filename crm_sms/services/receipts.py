@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from ..models import Message, ProviderReceipt, conflict_insert, db
-from . import messages
+from . import outbound
 
 #: Fields that change when the provider sends the same receipt again.
 _VOLATILE = {"sig", "timestamp", "nonce"}
@@ -73,11 +73,11 @@ def _apply(message, row):
     payload, code, reason = row.payload, row.code, row.reason
     if row.status in ("delivered", "undeliverable"):
         fields = {"reject_reason": reason} if row.status == "undeliverable" else {}
-        messages.transition(message, row.status, "provider", code=code, note=reason, payload=payload, **fields)
+        outbound.transition(message, row.status, "provider", code=code, note=reason, payload=payload, **fields)
     elif row.status == "sent" and message.status == "unknown":
-        messages.transition(message, "sent", "provider", code=code, payload=payload)
+        outbound.transition(message, "sent", "provider", code=code, payload=payload)
     else:  # accepted/buffered/unknown after we already know it was sent: worth keeping, changes nothing
-        messages.record_event(
+        outbound.record_event(
             message, message.status, "provider", code=code, note=f"receipt: {row.status}", payload=payload
         )
     if message.provider_id is None:

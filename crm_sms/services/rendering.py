@@ -211,3 +211,15 @@ def final_text(body, contact=None, account=None, signature=None, opt_out_text=No
     if opt_out_text and "reply stop" not in text.lower():
         text += "\n" + opt_out_text
     return text
+
+
+def fill_fields(body, fields):
+    """``body`` with each field variable (``{{ outage.start }}``) replaced by its value in ``fields``
+    ({"outage.start": "Nov 24, 2:00 PM"}); the others stay as written (record variables are filled for each
+    recipient)."""
+    values = {}
+    for name, value in fields.items():
+        record, _, field = name.partition(".")
+        values.setdefault(record, {})[field] = value
+    others = {name.partition(".")[0] for name in names(body)} - set(values)
+    return fill_in(body, values, keep=others)

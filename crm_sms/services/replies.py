@@ -6,8 +6,8 @@ number is pending; a reply that reads as a wish to stop is flagged for its owner
 
 from datetime import timedelta
 
-from ..models import utcnow
-from . import consent, keywords, messages, notices, settings, suppressions
+from ..models import Message, db, utcnow
+from . import consent, conversations, keywords, notices, outbound, settings, suppressions
 
 #: The flag of an inbound message that is no keyword but reads as a wish to stop.
 POSSIBLE_OPT_OUT = "possible_opt_out"
@@ -77,7 +77,7 @@ def _opt_in_number(cause):
         _unanswered(cause, "already opted in: nothing changed")
         return
     _answer("notice_confirmed" if answered else "notice_opt_in", cause)
-    consent.release_awaiting(e164)  # after the confirmation, so it is read first
+    release_awaiting(e164)  # after the confirmation, so it is read first
 
 
 def _answer_help(cause):
@@ -92,4 +92,30 @@ def _answer(name, cause):
 
 
 def _unanswered(cause, why):
-    messages.record_event(cause, cause.status, "system", note=f"{why} (no automatic answer)")
+    outbound.record_event(cause, cause.status, "system", note=f"{why} (no automatic answer)")
+
+
+def release_awaiting(e164):
+    """Queue the messages that waited for this number's consent (due now, or when scheduled if later)."""
+    now = utcnow()
+    waiting = db.session.execute(
+        db.select(Message.id, Message.direction).where(
+            Message.phone_e164 == e164, Message.status == "held", Message.hold_reason == "awaiting_consent"
+        )
+    ).all()
+    outgoing = [id for id, direction in waiting if direction == "outbound"]
+    incoming = [id for id, direction in waiting if direction == "inbound"]
+    shown = outbound.bulk_transition(incoming, "received", "system", note="consent given: shown", hold_reason=None)
+    for message in db.session.scalars(db.select(Message).where(Message.id.in_(shown)).order_by(Message.id)):
+        conversations.note_inbound(message)
+    moved = outbound.bulk_transition(
+        outgoing,
+        "queued",
+        "system",
+        note="consent given",
+        hold_reason=None,
+        send_at=db.case((Message.send_at < now, db.literal(now, Message.send_at.type)), else_=Message.send_at),
+    )
+    if moved:
+        outbound.schedule_dispatch(now)
+    return moved

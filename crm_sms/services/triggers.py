@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..models.template import MODULES
 from ..models.trigger import EVENT_NAME
-from . import consent, messages, quiet_hours, readiness, records, rendering, segments, senders, settings
+from . import consent, messages, outbound, quiet_hours, readiness, records, rendering, segments, senders, settings
 from .errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -193,10 +193,10 @@ def _message(rule, contact, account, now):
     )
     db.session.add(message)
     db.session.flush()
-    messages.record_event(
+    outbound.record_event(
         message, message.status, "system", note=f"triggered: {rule.event}" + (" (quiet hours)" if until else "")
     )
-    messages.schedule_dispatch(message.send_at, now)
+    outbound.schedule_dispatch(message.send_at, now)
     return message, None
 
 

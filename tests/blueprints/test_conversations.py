@@ -255,7 +255,7 @@ def test_the_report_page(client, login, make_user, ada, sender):
     grace = make_user("grace", "agent")
     text(ada, grace, sender)
     receive()
-    conversations.reply(the_conversation(), "Answer", grace)
+    messages.reply(the_conversation(), "Answer", grace)
     db.session.commit()
     login("manager")
 

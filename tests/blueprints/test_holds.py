@@ -8,7 +8,7 @@ import pytest
 from crm_sms.jobs.sweep import sweep
 from crm_sms.models import Conversation, db
 from crm_sms.queue import queue
-from crm_sms.services import messages, settings
+from crm_sms.services import messages, outbound, settings
 from tests.blueprints.test_sms_settings import SETTINGS, _field_errors
 
 GOES = "Held until Fri 2026-12-04 11:00 America/New_York (recipient's time: Fri 2026-12-04 08:00 America/Los_Angeles)."
@@ -21,7 +21,7 @@ def held(login, make_contact, make_sender, opt_in, campaign):
     settings.put("time_zone", "America/New_York")
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))
     message = messages.compose(contact, contact.phone_numbers[0], make_sender("+16285550199"), "Hello", admin)
-    messages.transition(
+    outbound.transition(
         message, "held", "worker", hold_reason="quiet_hours", send_at=datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
     )
     message.campaign = campaign

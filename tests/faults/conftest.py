@@ -10,7 +10,7 @@ import pytest
 
 from crm_sms.models import Message, db, utcnow
 from crm_sms.queue import enqueue
-from crm_sms.services.messages import DISPATCH_JOB
+from crm_sms.services.outbound import DISPATCH_JOB
 from tests.conftest import bulk_contacts
 from tests.fakes.vonage import API_KEY, API_SECRET, SIGNATURE_SECRET
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from crm_sms.models import Conversation, SenderNumber, db, utcnow
 from crm_sms.queue import queue, redis
-from crm_sms.services import messages, provider_events, settings
+from crm_sms.services import messages, outbound, provider_events, settings
 from tests.conftest import wait_until
 from tests.fakes.vonage import inbound
 
@@ -22,7 +22,7 @@ def test_an_emptied_redis_loses_no_queued_message_and_no_conversation_release(
     worker = vonage_worker(CRM_SMS_SWEEP_INTERVAL=5)
     send_at = utcnow() + timedelta(seconds=4)
     refs = queued(20, send_at=send_at)
-    messages.schedule_dispatch(send_at)
+    outbound.schedule_dispatch(send_at)
     contact = opt_in(make_contact("Ada", "Lovelace", numbers=("+14155550101",)))
     sender = db.session.scalar(db.select(SenderNumber))
     messages.compose(contact, contact.phone_numbers[0], sender, "Hello", make_user("grace", "agent"))

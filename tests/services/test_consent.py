@@ -8,6 +8,7 @@ from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import ConsentEvent, Message, Suppression, db
 from crm_sms.services import consent, messages, notices, provider_events, settings
 from crm_sms.services import dispatch as dispatch_service
+from crm_sms.services.outbound import transition
 from tests.fakes.vonage import inbound
 
 SHARED = "+14155550101"
@@ -86,7 +87,7 @@ def test_stop_reply_cancels_queued_and_held_messages_to_that_number_at_once(hous
     ada, _, firm, alan = household
     queued = compose(ada, agent, sender)
     held = compose(firm, agent, sender)
-    messages.transition(held, "held", "worker", hold_reason="quiet_hours")
+    transition(held, "held", "worker", hold_reason="quiet_hours")
     elsewhere = compose(alan, agent, sender)
     db.session.commit()
     reply("STOP")

@@ -6,7 +6,15 @@ import pytest
 
 from crm_sms.models import Conversation, ConversationEvent, Message, Notification, Subscription, db, utcnow
 from crm_sms.queue import queue
-from crm_sms.services import conversation_report, conversations, inbox, messages, provider_events, settings
+from crm_sms.services import (
+    conversation_report,
+    conversations,
+    inbox,
+    messages,
+    provider_events,
+    settings,
+    unknown_numbers,
+)
 from crm_sms.services.conversations import ConversationError
 from tests.fakes.vonage import inbound
 
@@ -125,7 +133,7 @@ def test_an_inbound_message_leaves_the_conversation_unanswered_and_a_reply_answe
     conversation = the_conversation()
     assert conversation.unanswered and conversation.due_at is not None
 
-    conversations.reply(conversation, "Yes, it is", grace)
+    messages.reply(conversation, "Yes, it is", grace)
     db.session.commit()
 
     assert not conversation.unanswered and conversation.due_at is None
@@ -166,7 +174,7 @@ def test_answering_in_time_keeps_it_out_of_the_pool(ada, sender, grace):
     receive()
     conversation = the_conversation()
     due = conversation.due_at
-    conversations.reply(conversation, "On it", grace)
+    messages.reply(conversation, "On it", grace)
     db.session.commit()
 
     assert conversations.release(now=due + timedelta(minutes=1)) == 0
@@ -198,7 +206,7 @@ def test_the_first_agent_who_answers_a_pooled_conversation_owns_it_and_the_owner
     conversations.release(now=conversation.due_at)
     db.session.commit()
 
-    conversations.reply(conversation, "I can help", alan)
+    messages.reply(conversation, "I can help", alan)
     db.session.commit()
 
     assert conversation.owner == alan and conversation.pooled_at is None and not conversation.unanswered
@@ -236,7 +244,7 @@ def test_a_contact_made_from_an_unknown_number_gets_its_messages(sender, phone_t
     message = receive("Who is this?", number="+14155550177")
     conversation = the_conversation()
 
-    contact = conversations.create_contact(conversation, "Mary", "Shelley", phone_types["Mobile"].id)
+    contact = unknown_numbers.create_contact(conversation, "Mary", "Shelley", phone_types["Mobile"].id)
     db.session.commit()
 
     assert conversation.contact == contact and conversation.title == "Mary Shelley"
@@ -248,7 +256,7 @@ def test_replying_to_an_unknown_number_asks_for_a_contact_first(sender, grace):
     receive(number="+14155550177")
 
     with pytest.raises(messages.MessageError, match="create one to reply"):
-        conversations.reply(the_conversation(), "Hello", grace)
+        messages.reply(the_conversation(), "Hello", grace)
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 1
 
 
@@ -258,7 +266,7 @@ def test_a_reply_goes_from_the_conversations_number_even_if_it_is_a_colleagues_l
     receive(to=line.e164)
     conversations.join(the_conversation(), alan)
 
-    message = conversations.reply(the_conversation(), "Covering for Grace", alan)
+    message = messages.reply(the_conversation(), "Covering for Grace", alan)
 
     assert message.sender_e164 == line.e164
 
@@ -269,14 +277,14 @@ def test_a_colleague_who_may_not_read_the_conversation_cannot_reply_from_its_own
     receive(to=line.e164)
 
     with pytest.raises(messages.MessageError, match="Choose a number you may send from"):
-        conversations.reply(the_conversation(), "Covering for Grace", alan)
+        messages.reply(the_conversation(), "Covering for Grace", alan)
 
 
 def test_a_reply_is_refused_as_on_the_contacts_page(ada, sender, grace):
     text(ada, grace, sender)
 
     with pytest.raises(messages.MessageError, match="Unknown variable"):
-        conversations.reply(the_conversation(), "Hi {{ contact.nickname }}", grace)
+        messages.reply(the_conversation(), "Hi {{ contact.nickname }}", grace)
 
 
 def test_stop_shows_in_the_conversation_but_waits_for_no_answer(ada, sender, grace):
@@ -288,7 +296,7 @@ def test_stop_shows_in_the_conversation_but_waits_for_no_answer(ada, sender, gra
     conversation = the_conversation()
     assert not conversation.unanswered and conversation.due_at is None
     assert alerts(grace) == []
-    assert [m.text for m in conversations.thread(conversation)][1] == "STOP"
+    assert [m.text for m in messages.thread(conversation)][1] == "STOP"
 
 
 def test_join_and_leave(ada, sender, grace, alan):
@@ -370,7 +378,7 @@ def test_the_report_counts_answers_and_misses_per_agent_with_the_median_response
         receive()
         db.session.execute(db.update(Conversation).values(awaiting_since=utcnow() - timedelta(minutes=minutes)))
         db.session.expire_all()
-        conversations.reply(conversation, "Answer", grace)
+        messages.reply(conversation, "Answer", grace)
         db.session.commit()
     receive()
     conversations.release(now=the_conversation().due_at)
@@ -425,7 +433,7 @@ def test_drafts_are_not_in_the_thread(ada, sender, grace):
     messages.compose(ada, ada.phone_numbers[0], sender, "Unfinished thought", grace, draft=True)
     db.session.commit()
 
-    assert [m.text for m in conversations.thread(the_conversation())] == ["Sent"]
+    assert [m.text for m in messages.thread(the_conversation())] == ["Sent"]
 
 
 def test_an_owner_leaving_or_an_unknown_number_is_not_an_unanswered_miss_in_the_report(ada, sender, grace):
@@ -446,9 +454,7 @@ def test_a_release_after_a_reply_committed_elsewhere_does_not_pool_it(ada, sende
     due = conversation.due_at
     other = make_app()
     with other.app_context():  # another process answers
-        conversations.reply(
-            db.session.get(Conversation, conversation.id), "Answered elsewhere", db.session.merge(grace)
-        )
+        messages.reply(db.session.get(Conversation, conversation.id), "Answered elsewhere", db.session.merge(grace))
         db.session.commit()
 
     assert conversations.release(conversation.id, now=due) == 0

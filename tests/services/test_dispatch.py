@@ -13,7 +13,7 @@ from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import db, utcnow
 from crm_sms.providers import SendResult
 from crm_sms.queue import queue, redis
-from crm_sms.services import consent, messages, settings
+from crm_sms.services import consent, messages, outbound, settings
 from crm_sms.services import dispatch as dispatch_service
 from crm_sms.services.sweep import run as sweep
 from tests.conftest import builtin
@@ -305,8 +305,8 @@ def test_the_sweep_enqueues_a_dispatch_when_something_is_due(compose):
 def test_a_final_message_never_changes_status_again(compose, provider):
     message = compose()
     dispatch()
-    messages.transition(message, "delivered", "provider")
-    assert messages.transition(message, "sent", "provider") is False
+    outbound.transition(message, "delivered", "provider")
+    assert outbound.transition(message, "sent", "provider") is False
     assert message.status == "delivered"
     assert message.events[-1].note == "ignored: already delivered"
 

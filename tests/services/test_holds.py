@@ -8,7 +8,7 @@ import pytest
 
 from crm_sms.jobs.dispatch import dispatch
 from crm_sms.models import db, utcnow
-from crm_sms.services import holds, messages, quiet_hours, settings
+from crm_sms.services import holds, messages, outbound, quiet_hours, settings
 from crm_sms.services.sweep import run as sweep
 
 AU_MOBILE = "+61412345678"
@@ -101,7 +101,7 @@ def test_turning_state_rules_on_moves_a_held_message_to_the_states_hours(compose
     _quiet("23:00", "06:00")
     message = compose("+12065550123")
     late = datetime(2026, 12, 2, 23, 30, tzinfo=seattle)
-    messages.transition(
+    outbound.transition(
         message, "held", "worker", hold_reason="quiet_hours", send_at=datetime(2026, 12, 3, 6, 0, tzinfo=seattle)
     )
     db.session.commit()
@@ -126,7 +126,7 @@ def test_a_message_no_hour_allows_is_canceled_with_the_reason(compose, provider)
 def test_a_held_message_says_when_it_goes_on_both_clocks(compose, app):
     settings.put("time_zone", "America/New_York")
     message = compose()
-    messages.transition(
+    outbound.transition(
         message, "held", "worker", hold_reason="quiet_hours", send_at=datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
     )
     db.session.commit()

@@ -9,7 +9,7 @@ from rq.registry import FailedJobRegistry
 from crm_sms import worker
 from crm_sms.models import Message, MessageEvent, ProviderReceipt, db
 from crm_sms.queue import queue
-from crm_sms.services import consent, messages, receipts, senders
+from crm_sms.services import consent, messages, outbound, receipts, senders
 from tests.fakes.vonage import receipt
 
 STATUS_URL = "/sms/webhooks/vonage/status"
@@ -113,7 +113,7 @@ def test_receipt_for_a_message_still_sending_waits_and_is_applied_once_the_send_
     assert stored_receipts()[0].message_id is None
     # What the dispatcher does when the provider's answer comes back.
     message.provider_id = "0A0000001234ABCD"
-    messages.transition(message, "sent", "provider")
+    outbound.transition(message, "sent", "provider")
     receipts.apply_waiting([message])
     db.session.commit()
     assert message.status == "delivered"
@@ -127,7 +127,7 @@ def test_receipts_for_every_part_of_a_long_message_sent_while_sending_are_applie
         post(client, receipt(part_id, client_ref=message.client_ref))
 
     message.provider_id = "0A00000000000001"  # the dispatcher keeps the first part's id
-    messages.transition(message, "sent", "provider")
+    outbound.transition(message, "sent", "provider")
     receipts.apply_waiting([message])
     db.session.commit()
 

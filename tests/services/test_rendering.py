@@ -140,7 +140,7 @@ def test_names_lists_each_variable_once_in_order():
 
 
 def test_every_kind_of_text_is_filled_by_the_one_function(app, monkeypatch, make_contact, make_account):
-    from crm_sms.services import consent_log, mass_messages, notices, settings
+    from crm_sms.services import consent_log, notices, settings
 
     filled = []
     real = rendering.fill_in
@@ -156,7 +156,7 @@ def test_every_kind_of_text_is_filled_by_the_one_function(app, monkeypatch, make
     consent_log.legal_text()
     rendering.signature_text(Signature(text="Call {{ department.phone }}.", department=department))
     rendering.final_text("Hi {{ contact.first_name }}", contact)
-    mass_messages.fill_fields("Down from {{ outage.start }}", {"outage.start": "noon"})
+    rendering.fill_fields("Down from {{ outage.start }}", {"outage.start": "noon"})
     assert filled == [
         settings.DEFAULTS["notice_help"],
         settings.DEFAULTS["customer_legal_text"],
